@@ -1,0 +1,33 @@
+# Every target sets itself up: a fresh machine needs only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m app.launch
+
+demo: install
+	$(VENV)/bin/reelgraph run workflows/demo.json --out renders
+
+test: install
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: install
+	$(PY) -m tests.bench
+
+lint: install
+	$(VENV)/bin/ruff check app nodes tests
+
+clean:
+	rm -rf $(VENV) renders build dist *.egg-info

@@ -1,0 +1,247 @@
+"""The `reelgraph` command: run, validate, nodes, cache, and the editor when given no command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="reelgraph", description="Node-graph editor and runner for AI video shots.")
+    p.add_argument("--version", action="version", version=f"reelgraph {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    r = sub.add_parser("run", help="run a workflow headless")
+    r.add_argument("workflow", help="workflow JSON file")
+    r.add_argument("--out", help="output folder for exported files (default: renders/ beside the workflow)")
+    r.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
+                   help="override a param; VALUE is parsed as JSON when it parses, else taken as a string")
+    r.add_argument("--target", action="append", default=[], metavar="NODE",
+                   help="run only what this node needs (repeatable)")
+    r.add_argument("--no-cache", action="store_true", help="ignore cached results (new results are still stored)")
+    r.add_argument("--cache-dir", help="cache folder (default: the user cache dir)")
+    r.add_argument("--events", choices=["jsonl"], help="print one JSON object per event on stdout, nothing else")
+
+    v = sub.add_parser("validate", help="check a workflow without running it")
+    v.add_argument("workflow")
+
+    n = sub.add_parser("nodes", help="list node types with their ports and params")
+    n.add_argument("--json", action="store_true", help="the full catalog with params JSON schemas")
+
+    c = sub.add_parser("cache", help="inspect or clear the result cache")
+    c.add_argument("action", choices=["info", "clear"])
+    c.add_argument("--cache-dir", help="cache folder (default: the user cache dir)")
+
+    e = sub.add_parser("edit", help="open the editor")
+    e.add_argument("workflow", nargs="?")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command in (None, "edit"):
+        from app.launch import launch_editor
+
+        return launch_editor(getattr(args, "workflow", None))
+    _setup_logging()
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "validate":
+        return cmd_validate(args)
+    if args.command == "nodes":
+        return cmd_nodes(args)
+    if args.command == "cache":
+        return cmd_cache(args)
+    return EXIT_INVALID
+
+
+def _setup_logging() -> None:
+    """Tracebacks go to a log file, never to the user's terminal."""
+    import platformdirs
+
+    log_dir = Path(os.environ.get("REELGRAPH_LOG_DIR") or platformdirs.user_log_dir("reelgraph", appauthor=False))
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(log_dir / "reelgraph.log", encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("reelgraph")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _load(path: str):
+    from app.core.fileio import load_workflow
+
+    return load_workflow(path)
+
+
+def _apply_sets(workflow, sets: list[str], registry) -> None:
+    from app.core.errors import Problem, WorkflowError
+
+    problems = []
+    for item in sets:
+        target, sep, raw = item.partition("=")
+        node_id, dot, param = target.partition(".")
+        if not sep or not dot or not node_id or not param:
+            problems.append(Problem(f"--set {item!r}: expected NODE.PARAM=VALUE"))
+            continue
+        node = workflow.node(node_id)
+        if node is None:
+            problems.append(Problem(f"--set {item!r}: no node with id {node_id!r}"))
+            continue
+        nt = registry.get(node.type)
+        if nt is not None and param not in nt.params.model_fields:
+            names = ", ".join(nt.params.model_fields) or "none"
+            problems.append(Problem(f"no param {param!r}; params are: {names}", node.id, node.type, "--set"))
+            continue
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        node.params[param] = value
+    if problems:
+        raise WorkflowError(problems)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.core.cache import Cache
+    from app.core.context import CancelToken
+    from app.core.errors import WorkflowError
+    from app.core.executor import Executor
+    from app.core.registry import default_registry
+    from app.cli_progress import make_sink
+
+    registry = default_registry()
+    try:
+        workflow = _load(args.workflow)
+        _apply_sets(workflow, args.set, registry)
+    except WorkflowError as e:
+        _print_problems(e)
+        return EXIT_INVALID
+    wf_path = Path(args.workflow).resolve()
+    base_dir = wf_path.parent
+    out_dir = Path(args.out).resolve() if args.out else base_dir / "renders"
+    try:
+        cache = Cache(Path(args.cache_dir) if args.cache_dir else None)
+    except OSError as e:
+        _err(f"cache folder unusable: {e}; pass --cache-dir to choose another")
+        return EXIT_INVALID
+    executor = Executor(registry, cache)
+    token = CancelToken()
+
+    def on_sigint(signum, frame):  # first Ctrl-C cancels cleanly, a second one quits at once
+        if token.cancelled:
+            os._exit(EXIT_CANCELLED)
+        token.cancel()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
+        signal.signal(signal.SIGTERM, on_sigint)
+    sink, close = make_sink(args.events, workflow)
+    try:
+        result = executor.run(workflow, base_dir=base_dir, out_dir=out_dir, targets=args.target or None,
+                              use_cache=not args.no_cache, on_event=sink, cancel=token)
+    except WorkflowError as e:
+        close(None)
+        _print_problems(e)
+        return EXIT_INVALID
+    close(result)
+    if result.status == "cancelled":
+        return EXIT_CANCELLED
+    return EXIT_OK if result.status == "ok" else EXIT_FAILED
+
+
+def _print_problems(e) -> None:
+    if e.path:
+        _err(f"{e.path}:")
+    for p in e.problems:
+        _err(str(p))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from app.core.errors import WorkflowError
+    from app.core.registry import default_registry
+    from app.core.validate import validate
+
+    try:
+        workflow = _load(args.workflow)
+    except WorkflowError as e:
+        _print_problems(e)
+        return EXIT_INVALID
+    problems = validate(workflow, default_registry())
+    for p in problems:
+        print(str(p))
+    if problems:
+        return EXIT_INVALID
+    print(f"{args.workflow}: ok ({len(workflow.nodes)} nodes, {len(workflow.links)} links)")
+    return EXIT_OK
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from app.core.registry import default_registry
+
+    catalog = [t.catalog_entry() for t in default_registry()]
+    if args.json:
+        print(json.dumps(catalog, indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Reelgraph node types", show_lines=True)
+    for col in ("type", "inputs", "outputs", "params"):
+        table.add_column(col)
+    for entry in catalog:
+        ins = "\n".join(f"{p['name']}: {'/'.join(p['types'])}{'' if p['required'] else '?'}{'*' if p['multi'] else ''}"
+                        for p in entry["inputs"])
+        outs = "\n".join(f"{p['name']}: {'/'.join(p['types'])}" for p in entry["outputs"])
+        props = entry["params_schema"].get("properties", {})
+        params = "\n".join(f"{k} = {json.dumps(v.get('default'))}" for k, v in props.items())
+        table.add_row(f"[bold]{entry['type']}[/] v{entry['version']}\n{entry['description']}", ins, outs, params)
+    Console().print(table)
+    print("(? optional input, * takes several links)")
+    return EXIT_OK
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from app.core.cache import Cache
+
+    cache = Cache(Path(args.cache_dir) if args.cache_dir else None)
+    if args.action == "info":
+        info = cache.info()
+        print(f"path:    {info['path']}")
+        print(f"entries: {info['entries']}")
+        print(f"size:    {_human(info['size_bytes'])} of {_human(info['limit_bytes'])} limit")
+        return EXIT_OK
+    removed = cache.clear()
+    print(f"removed {removed} cached results from {cache.root}")
+    return EXIT_OK
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return str(n)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

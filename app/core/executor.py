@@ -1,0 +1,427 @@
+"""Runs a workflow: networkx order, parallel branches on bounded pools, persistent cache.
+
+Planning happens up front in the calling thread: every node's cache key is computed from its
+type, version, canonical params, its upstream keys and the hash of the files it reads, so
+cached nodes are resolved before anything runs and upstream nodes that only feed cached
+results are not run at all (a paid result is never paid for twice). Execution then dispatches
+ready nodes to worker threads with a separate concurrency limit for CPU-bound and remote work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from app import __version__
+from app.core.cache import Cache, Entry, canonical_json, file_hash, hash_text
+from app.core.context import CancelToken, NodeContext
+from app.core.errors import Cancelled, NodeError, Problem, WorkflowError
+from app.core.events import Event
+from app.core.node import NodeType
+from app.core.publish import publish
+from app.core.registry import Registry
+from app.core.validate import build_graph, needed_for, parsed_params, validate
+from app.core.values import Value
+from app.core.workflow import Workflow
+
+log = logging.getLogger("reelgraph.executor")
+
+EventSink = Callable[[Event], None]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str  # "ok", "failed" or "cancelled"
+    states: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, dict[str, Value]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    delivered: dict[str, list[Path]] = field(default_factory=dict)
+    executed: list[str] = field(default_factory=list)  # nodes that ran (in start order)
+    keys: dict[str, str] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.states.values():
+            out[s] = out.get(s, 0) + 1
+        return out
+
+
+def node_key(nt: NodeType, params: Any, inputs: dict[str, list[str]], files: dict[str, str]) -> str:
+    return hash_text(
+        canonical_json(
+            {
+                "type": nt.id,
+                "version": nt.version,
+                "params": params.model_dump(mode="json"),
+                "inputs": inputs,
+                "files": files,
+            }
+        )
+    )
+
+
+class Executor:
+    def __init__(
+        self,
+        registry: Registry,
+        cache: Cache,
+        *,
+        cpu_workers: int | None = None,
+        remote_workers: int = 16,
+    ) -> None:
+        self.registry = registry
+        self.cache = cache
+        self.cpu_workers = max(1, cpu_workers or os.cpu_count() or 1)
+        self.remote_workers = max(1, remote_workers)
+
+    # -- planning ------------------------------------------------------------------------------
+    def plan_keys(
+        self, workflow: Workflow, base_dir: Path, only: set[str] | None = None
+    ) -> tuple[dict[str, str | None], dict[str, str]]:
+        """Cache keys per node (None where a key cannot be made) and planning errors."""
+        graph = build_graph(workflow)
+        if only is not None:
+            graph = graph.subgraph(only)
+        params = parsed_params(workflow, self.registry)
+        nodes = workflow.node_map()
+        keys: dict[str, str | None] = {}
+        errors: dict[str, str] = {}
+        for node_id in nx.topological_sort(graph):
+            nt = self.registry.get(nodes[node_id].type)
+            assert nt is not None
+            input_keys: dict[str, list[str]] = {}
+            missing = False
+            for link in workflow.links_into(node_id):
+                up = keys.get(link.src[0])
+                if up is None:
+                    missing = True
+                    break
+                input_keys.setdefault(link.dst[1], []).append(f"{up}/{link.src[1]}")
+            if missing:
+                keys[node_id] = None
+                continue
+            try:
+                files: dict[str, str] = {}
+                if nt.reads is not None:
+                    for path in nt.reads(params[node_id], base_dir):
+                        files[str(path)] = _hash_for_key(path)
+                keys[node_id] = node_key(nt, params[node_id], input_keys, files)
+            except NodeError as e:
+                keys[node_id] = None
+                errors[node_id] = str(e)
+        return keys, errors
+
+    # -- running -------------------------------------------------------------------------------
+    def run(
+        self,
+        workflow: Workflow,
+        *,
+        base_dir: Path,
+        out_dir: Path,
+        targets: list[str] | None = None,
+        use_cache: bool = True,
+        on_event: EventSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RunResult:
+        run = _Run(self, workflow, base_dir, out_dir, targets, use_cache, on_event, cancel or CancelToken())
+        return run.execute()
+
+
+def _hash_for_key(path: Path) -> str:
+    try:
+        return file_hash(path)
+    except FileNotFoundError:
+        raise NodeError(f"file not found: {path}", hint="check the path, or pick the file again") from None
+    except IsADirectoryError:
+        raise NodeError(f"{path} is a folder, not a file", hint="pick a file") from None
+    except OSError as e:
+        raise NodeError(f"cannot read {path}: {e.strerror}") from None
+
+
+class _Run:
+    """State of one run; the scheduler loop lives in the calling thread."""
+
+    def __init__(self, ex: Executor, workflow: Workflow, base_dir: Path, out_dir: Path,
+                 targets: list[str] | None, use_cache: bool, on_event: EventSink | None,
+                 cancel: CancelToken) -> None:
+        self.ex = ex
+        self.workflow = workflow
+        self.base_dir = Path(base_dir)
+        self.out_dir = Path(out_dir)
+        self.targets = targets
+        self.use_cache = use_cache
+        self.on_event = on_event
+        self.cancel = cancel
+        self.run_id = uuid.uuid4().hex[:12]
+        self.t0 = time.monotonic()
+        self.result = RunResult(self.run_id, "ok")
+        self._lock = threading.Lock()
+        self._started: set[str] = set()
+
+    def emit(self, name: str, node: str | None = None, **kw: Any) -> None:
+        if self.on_event is None:
+            return
+        node_type = self.nodes[node].type if node is not None else None
+        ev = Event(name, self.run_id, time.monotonic() - self.t0, node=node, type=node_type, **kw)  # type: ignore[arg-type]
+        with self._lock:
+            try:
+                self.on_event(ev)
+            except Exception:  # a broken display must not break the run
+                log.exception("event sink failed")
+
+    def execute(self) -> RunResult:
+        wf, reg = self.workflow, self.ex.registry
+        self.nodes = wf.node_map()
+        unknown = [t for t in self.targets or [] if t not in self.nodes]
+        if unknown:
+            raise WorkflowError([Problem(f"no node with id {t!r} to target") for t in unknown])
+        needed = needed_for(wf, self.targets)
+        problems = validate(wf, reg, only=needed)
+        if problems:
+            raise WorkflowError(problems)
+
+        graph = build_graph(wf).subgraph(needed)
+        order = list(nx.topological_sort(graph))
+        keys, plan_errors = self.ex.plan_keys(wf, self.base_dir, only=needed)
+        self.result.keys = {k: v for k, v in keys.items() if v}
+        if self.targets:
+            wanted = set(self.targets)
+        else:
+            wanted = {n for n in order if graph.out_degree(n) == 0}
+
+        # Walk back from what is wanted: a cached node stops the walk, so what only feeds
+        # cached results is never run.
+        cached: dict[str, Entry] = {}
+        execute: set[str] = set()
+        failed_plan: dict[str, str] = {}
+        skipped: dict[str, str] = {}
+        for node_id in reversed(order):
+            required = node_id in wanted or any(d in execute for d in graph.successors(node_id))
+            key = keys.get(node_id)
+            if key is None:
+                if node_id in plan_errors:
+                    failed_plan[node_id] = plan_errors[node_id]
+                elif required:
+                    skipped[node_id] = "upstream failed"
+                continue
+            entry = self.ex.cache.get(key) if self.use_cache else None
+            if entry is not None:
+                cached[node_id] = entry
+            elif required:
+                execute.add(node_id)
+        # nodes to run whose inputs cannot be made are skipped (failed key upstream)
+        self.emit("run_started", data={"nodes": [n for n in order if n in execute or n in cached or n in failed_plan or n in skipped],
+                                        "to_run": len(execute), "cached": len(cached)})
+        for node_id in order:
+            if node_id in cached:
+                self._finish_cached(node_id, cached[node_id])
+            elif node_id in failed_plan:
+                self.result.states[node_id] = "failed"
+                self.result.errors[node_id] = failed_plan[node_id]
+                self.emit("failed", node_id, error=failed_plan[node_id])
+            elif node_id in skipped:
+                self.result.states[node_id] = "skipped"
+                self.emit("skipped", node_id, message=skipped[node_id])
+            elif node_id in execute:
+                self.result.states[node_id] = "queued"
+                self.emit("queued", node_id)
+
+        self._schedule(graph, order, execute, keys)
+        try:
+            self.ex.cache.evict(keep=set(self.result.keys.values()))
+        except OSError:
+            log.exception("cache eviction failed")
+        states = self.result.states.values()
+        if any(s == "cancelled" for s in states) or self.cancel.cancelled:
+            self.result.status = "cancelled"
+        elif any(s in ("failed", "skipped") for s in states):
+            self.result.status = "failed"
+        self.result.wall_s = time.monotonic() - self.t0
+        self.emit("run_finished", data={"status": self.result.status, "counts": self.result.counts(),
+                                         "wall_s": round(self.result.wall_s, 4)})
+        return self.result
+
+    def _finish_cached(self, node_id: str, entry: Entry) -> None:
+        self.result.states[node_id] = "cached"
+        self.result.outputs[node_id] = entry.outputs
+        delivered = self._deliver(node_id, entry)
+        self.emit("cached", node_id, outputs={p: str(v.path) for p, v in entry.outputs.items()},
+                  delivered=[str(p) for p in delivered] or None)
+
+    def _deliver(self, node_id: str, entry: Entry) -> list[Path]:
+        out = []
+        for d in entry.manifest.get("deliveries", []):
+            out.append(publish(entry.root / d["file"], self.out_dir, d["name"]))
+        if out:
+            self.result.delivered[node_id] = out
+        return out
+
+    # -- scheduling ----------------------------------------------------------------------------
+    def _schedule(self, graph: nx.DiGraph, order: list[str], execute: set[str], keys: dict[str, str | None]) -> None:
+        if not execute:
+            return
+        reg = self.ex.registry
+        types = {n: reg.get(self.nodes[n].type) for n in execute}
+        params = {n: types[n].params.model_validate(self.nodes[n].params) for n in execute}  # type: ignore[union-attr]
+        waiting = {n: sum(1 for u in graph.predecessors(n) if u in execute) for n in execute}
+        ready = [n for n in order if n in execute and waiting[n] == 0]
+        limits = {"cpu": self.ex.cpu_workers, "remote": self.ex.remote_workers}
+        running = {"cpu": 0, "remote": 0}
+        done_q: queue.Queue[tuple[str, str, Any]] = queue.Queue()
+        in_flight = 0
+        pending = set(execute)
+
+        pool = ThreadPoolExecutor(max_workers=limits["cpu"] + limits["remote"], thread_name_prefix="reelgraph-node")
+        try:
+            while pending:
+                if self.cancel.cancelled:
+                    for n in order:
+                        if n in pending and self.result.states.get(n) == "queued" and n not in self._started:
+                            self._set_end(n, "cancelled")
+                            pending.discard(n)
+                    ready.clear()
+                i = 0
+                while i < len(ready):
+                    n = ready[i]
+                    kind = types[n].kind  # type: ignore[union-attr]
+                    if running[kind] < limits[kind]:
+                        ready.pop(i)
+                        running[kind] += 1
+                        in_flight += 1
+                        self._started.add(n)
+                        pool.submit(self._work, n, types[n], params[n], keys[n], done_q)
+                    else:
+                        i += 1
+                if in_flight == 0:
+                    break
+                try:
+                    node_id, state, payload = done_q.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                in_flight -= 1
+                running[types[node_id].kind] -= 1  # type: ignore[union-attr]
+                pending.discard(node_id)
+                if state == "finished":
+                    for d in graph.successors(node_id):
+                        if d in execute:
+                            waiting[d] -= 1
+                            if waiting[d] == 0 and d in pending:
+                                ready.append(d)
+                elif state in ("failed", "cancelled"):
+                    for d in nx.descendants(graph, node_id):
+                        if d in pending and d not in self._started:
+                            pending.discard(d)
+                            if state == "failed":
+                                self.result.states[d] = "skipped"
+                                self.emit("skipped", d, message=f"upstream node {node_id} failed")
+                            else:
+                                self._set_end(d, "cancelled")
+                            if d in ready:
+                                ready.remove(d)
+        finally:
+            pool.shutdown(wait=True)
+
+    def _set_end(self, node_id: str, state: str, **kw: Any) -> None:
+        self.result.states[node_id] = state
+        self.emit(state, node_id, **kw)
+
+    def _inputs(self, node_id: str, nt: NodeType) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for link in self.workflow.links_into(node_id):
+            v = self.result.outputs[link.src[0]][link.src[1]]
+            inp = nt.input(link.dst[1])
+            if inp is not None and inp.multi:
+                values.setdefault(link.dst[1], []).append(v)
+            else:
+                values[link.dst[1]] = v
+        return values
+
+    def _work(self, node_id: str, nt: NodeType, params: Any, key: str, done_q: queue.Queue) -> None:
+        cache = self.ex.cache
+        staging: Path | None = None
+        try:
+            self.cancel.check()
+            staging = cache.stage()
+            inputs = self._inputs(node_id, nt)
+            ctx = NodeContext(
+                node_id=node_id, node_type=nt.id, work_dir=staging, base_dir=self.base_dir,
+                out_dir=self.out_dir, cancel=self.cancel, cache_dir=cache.root,
+                emit_progress=lambda f, m: self.emit("progress", node_id, progress=f, message=m),
+            )
+            self.result.states[node_id] = "running"
+            self.result.executed.append(node_id)
+            self.emit("started", node_id)
+            t_start = time.monotonic()
+            outputs = nt.run(ctx, params, inputs)
+            outputs = self._check_outputs(nt, staging, outputs)
+            entry = cache.commit(key, staging, outputs, {
+                "node_type": nt.id, "type_version": nt.version, "node_id": node_id,
+                "workflow": self.workflow.name, "app_version": __version__,
+                "params": params.model_dump(mode="json"),
+                "duration_s": round(time.monotonic() - t_start, 4),
+                "deliveries": ctx.deliveries,
+            })
+            staging = None
+            self.result.outputs[node_id] = entry.outputs
+            delivered = self._deliver(node_id, entry)
+            self._set_end(node_id, "finished", outputs={p: str(v.path) for p, v in entry.outputs.items()},
+                          delivered=[str(p) for p in delivered] or None)
+            done_q.put((node_id, "finished", None))
+        except Cancelled:
+            self._set_end(node_id, "cancelled")
+            done_q.put((node_id, "cancelled", None))
+        except NodeError as e:
+            self._fail(node_id, str(e), done_q)
+        except MemoryError:
+            self._fail(node_id, "ran out of memory; lower the resolution or duration", done_q)
+        except Exception as e:  # node bugs: a clear line for the user, the traceback in the log
+            log.exception("node %s (%s) raised", node_id, nt.id)
+            self._fail(node_id, f"internal error: {type(e).__name__}: {e}", done_q)
+        finally:
+            if staging is not None:
+                cache.abort(staging)
+
+    def _fail(self, node_id: str, message: str, done_q: queue.Queue) -> None:
+        self.result.errors[node_id] = message
+        self._set_end(node_id, "failed", error=message)
+        done_q.put((node_id, "failed", message))
+
+    def _check_outputs(self, nt: NodeType, staging: Path, outputs: dict[str, Value]) -> dict[str, Value]:
+        if not isinstance(outputs, dict):
+            raise TypeError(f"run() returned {type(outputs).__name__}, not a dict of outputs")
+        declared = {o.name for o in nt.outputs}
+        if set(outputs) != declared:
+            raise TypeError(f"run() returned outputs {sorted(outputs)}, declared {sorted(declared)}")
+        fixed = {}
+        for port, value in outputs.items():
+            out = nt.output(port)
+            assert out is not None
+            if value.type not in out.types:
+                raise TypeError(f"output {port!r} is {value.type}, declared {'/'.join(out.types)}")
+            path = value.path
+            if not path.is_relative_to(staging):
+                # Passing an upstream file through: copy it in so every entry is self-contained.
+                dest = staging / f"{port}{path.suffix}"
+                try:
+                    os.link(path, dest)
+                except OSError:
+                    shutil.copyfile(path, dest)
+                path = dest
+            if not path.exists():
+                raise TypeError(f"output {port!r} file {path.name} was not written")
+            fixed[port] = Value(value.type, path, value.meta)
+        return fixed

@@ -1,0 +1,161 @@
+"""Reading and writing workflow files: validation with located errors, migration, atomic save."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.core import workflow as wf
+from app.core.errors import Problem, WorkflowError
+from app.core.workflow import Workflow
+
+# MIGRATIONS[n] turns a version-n document into a version n+1 document (plain dicts).
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # masks are inline base64; a sane workflow is far below this
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "document"
+
+
+def _validation_problems(err: ValidationError, doc: Any) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(e.get("loc", ()))
+        node_id = node_type = None
+        if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+            try:
+                raw = doc["nodes"][loc[1]]
+                node_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+                node_type = raw.get("type") if isinstance(raw.get("type"), str) else None
+            except (KeyError, IndexError, TypeError, AttributeError):
+                pass
+        problems.append(Problem(e.get("msg", "invalid"), node=node_id, node_type=node_type, where=_loc(loc)))
+    return problems
+
+
+def migrate(doc: dict[str, Any], *, current: int | None = None) -> dict[str, Any]:
+    """Bring a document of an older version up to the current one, step by step."""
+    current = wf.CURRENT_VERSION if current is None else current
+    version = doc.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise WorkflowError(Problem("must be a whole number", where="version"))
+    if version > current:
+        raise WorkflowError(
+            Problem(
+                f"this file was written by a newer Reelgraph (format version {version}; this "
+                f"build reads up to {current}); update Reelgraph to open it",
+                where="version",
+            )
+        )
+    if version < 1:
+        raise WorkflowError(Problem(f"unknown format version {version}", where="version"))
+    while version < current:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise WorkflowError(Problem(f"no migration from format version {version}", where="version"))
+        doc = step(doc)
+        version += 1
+        doc["version"] = version
+    return doc
+
+
+def parse_workflow(text: str | bytes, *, source: str | None = None) -> Workflow:
+    """Parse, migrate and validate a workflow document. Only ever raises WorkflowError."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")
+        doc = json.loads(text)
+    except UnicodeDecodeError as e:
+        raise WorkflowError(Problem(f"not UTF-8 text (byte {e.start})", where="file"), path=source) from None
+    except json.JSONDecodeError as e:
+        raise WorkflowError(
+            Problem(f"not valid JSON: {e.msg}", where=f"line {e.lineno} column {e.colno}"), path=source
+        ) from None
+    except RecursionError:
+        raise WorkflowError(Problem("JSON nested too deeply", where="file"), path=source) from None
+    if not isinstance(doc, dict):
+        raise WorkflowError(Problem("a workflow must be a JSON object", where="document"), path=source)
+    if doc.get("schema") != wf.SCHEMA:
+        raise WorkflowError(
+            Problem(f"not a Reelgraph workflow: 'schema' must be {wf.SCHEMA!r}", where="schema"), path=source
+        )
+    try:
+        doc = migrate(doc)
+        return Workflow.model_validate(doc)
+    except WorkflowError as e:
+        e.path = source
+        raise
+    except ValidationError as e:
+        raise WorkflowError(_validation_problems(e, doc), path=source) from None
+    except RecursionError:
+        raise WorkflowError(Problem("document nested too deeply", where="document"), path=source) from None
+
+
+def load_workflow(path: str | os.PathLike[str]) -> Workflow:
+    """Read a workflow file. Never modifies the file, whatever happens."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise WorkflowError(Problem(f"file is {size} bytes; too large for a workflow", where="file"), path=str(p))
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise WorkflowError(Problem("file not found; check the path", where="file"), path=str(p)) from None
+    except IsADirectoryError:
+        raise WorkflowError(Problem("is a folder, not a workflow file", where="file"), path=str(p)) from None
+    except OSError as e:
+        raise WorkflowError(Problem(f"cannot read: {e.strerror}", where="file"), path=str(p)) from None
+    return parse_workflow(data, source=str(p))
+
+
+def dumps_workflow(workflow: Workflow) -> str:
+    return json.dumps(workflow.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write to a temp file beside the target, fsync, then rename over it.
+
+    Killing the process at any point leaves either the old or the new file, never a mix.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def save_workflow(workflow: Workflow, path: str | os.PathLike[str]) -> None:
+    atomic_write_bytes(path, dumps_workflow(workflow).encode("utf-8"))

@@ -1,0 +1,123 @@
+"""How a node type is declared: once, in one module under nodes/.
+
+A declaration holds the stable type id, a version, typed ports, a pydantic params model and a
+run function. The editor's properties panel, the CLI catalog and the JSON schema all derive
+from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
+
+from app.core.ports import PortType
+from app.core.values import Value
+
+if TYPE_CHECKING:
+    from app.core.context import NodeContext
+
+Kind = Literal["cpu", "remote"]
+
+
+def _types(t: PortType | tuple[PortType, ...]) -> tuple[PortType, ...]:
+    return t if isinstance(t, tuple) else (t,)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    type: PortType | tuple[PortType, ...]
+    required: bool = True
+    multi: bool = False  # accepts several links, delivered as a list in link order
+    description: str = ""
+
+    @property
+    def types(self) -> tuple[PortType, ...]:
+        return _types(self.type)
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    type: PortType | tuple[PortType, ...]
+    description: str = ""
+    same_as: str | None = None  # the output takes the type of the value on this input
+
+    @property
+    def types(self) -> tuple[PortType, ...]:
+        return _types(self.type)
+
+
+# run(ctx, params, inputs) -> {output port: Value}. inputs maps an input name to a Value (a list
+# of Values for multi inputs); optional inputs that are not connected are absent.
+RunFn = Callable[["NodeContext", Any, Mapping[str, Any]], dict[str, Value]]
+# Extra checks before running, given the params and the set of connected input names.
+CheckFn = Callable[[Any, frozenset[str]], list[tuple[str | None, str]]]
+# Files a node reads (their content hash enters its cache key), given params and the base dir.
+ReadsFn = Callable[[Any, Path], list[Path]]
+
+
+@dataclass(frozen=True)
+class NodeType:
+    id: str
+    title: str
+    params: type[BaseModel]
+    run: RunFn
+    version: int = 1
+    inputs: tuple[Input, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    description: str = ""
+    category: str = "General"
+    kind: Kind = "cpu"
+    legacy_ids: tuple[str, ...] = ()
+    check: CheckFn | None = None
+    reads: ReadsFn | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def input(self, name: str) -> Input | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output(self, name: str) -> Output | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def catalog_entry(self) -> dict[str, Any]:
+        """The node's public description: the CLI catalog and docs are made from this."""
+        return {
+            "type": self.id,
+            "version": self.version,
+            "title": self.title,
+            "category": self.category,
+            "description": self.description,
+            "kind": self.kind,
+            "legacy_ids": list(self.legacy_ids),
+            "inputs": [
+                {
+                    "name": p.name,
+                    "types": [t.value for t in p.types],
+                    "required": p.required,
+                    "multi": p.multi,
+                    "description": p.description,
+                }
+                for p in self.inputs
+            ],
+            "outputs": [
+                {
+                    "name": p.name,
+                    "types": [t.value for t in p.types],
+                    "same_as": p.same_as,
+                    "description": p.description,
+                }
+                for p in self.outputs
+            ],
+            "params_schema": self.params.model_json_schema(),
+        }
+
+
+class Params(BaseModel):
+    """Base for node params models: unknown keys are an error, so typos do not pass silently."""
+
+    model_config = {"extra": "forbid"}

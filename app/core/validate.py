@@ -1,0 +1,205 @@
+"""Workflow validation against the registry. Lives in the model so every view gets it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel, ValidationError
+
+from app.core.errors import Problem
+from app.core.node import NodeType
+from app.core.ports import PortType, can_connect
+from app.core.registry import Registry
+from app.core.workflow import Link, NodeModel, Workflow
+
+
+def param_problems(node: NodeModel, node_type: NodeType) -> tuple[BaseModel | None, list[Problem]]:
+    """Validate a node's params; returns the parsed model or the located problems."""
+    try:
+        return node_type.params.model_validate(node.params), []
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            loc = ".".join(str(p) for p in e.get("loc", ())) or "params"
+            got = e.get("input")
+            shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            msg = f"{e.get('msg', 'invalid')} (got {shown})"
+            if e.get("type") == "extra_forbidden":
+                fields = ", ".join(node_type.params.model_fields)
+                msg = f"unknown param; this node's params are: {fields}"
+            problems.append(Problem(msg, node.id, node.type, f"param '{loc}'"))
+        return None, problems
+
+
+def output_types(
+    workflow: Workflow, registry: Registry, node_id: str, port: str, _seen: frozenset[str] = frozenset()
+) -> tuple[PortType, ...] | None:
+    """Types an output may carry, following ``same_as`` through what feeds that input."""
+    node = workflow.node(node_id)
+    nt = registry.get(node.type) if node else None
+    out = nt.output(port) if nt else None
+    if out is None:
+        return None
+    if out.same_as and node_id not in _seen:
+        for link in workflow.links:
+            if link.dst == (node_id, out.same_as):
+                upstream = output_types(workflow, registry, link.src[0], link.src[1], _seen | {node_id})
+                if upstream:
+                    narrowed = tuple(t for t in out.types if t in upstream)
+                    return narrowed or out.types
+    return out.types
+
+
+def check_link(workflow: Workflow, registry: Registry, link: Link) -> Problem | None:
+    """Problems with one link on its own (ports exist, types fit); used by the editor too."""
+    nodes = workflow.node_map()
+    (src_id, src_port), (dst_id, dst_port) = link.src, link.dst
+    src, dst = nodes.get(src_id), nodes.get(dst_id)
+    if dst is None:
+        return Problem(f"link from {src_id}.{src_port} goes to a node that does not exist ({dst_id!r}); remove the link")
+    if src is None:
+        return Problem(
+            f"input comes from a node that does not exist ({src_id!r}); remove the link or add the node",
+            dst.id, dst.type, f"input '{dst_port}'",
+        )
+    src_t, dst_t = registry.get(src.type), registry.get(dst.type)
+    if src_t is None or dst_t is None:
+        return None  # reported once as an unknown type; its links are kept as they are
+    inp = dst_t.input(dst_port)
+    if inp is None:
+        names = ", ".join(p.name for p in dst_t.inputs) or "none"
+        return Problem(f"no such input; inputs are: {names}", dst.id, dst.type, f"input '{dst_port}'")
+    if src_t.output(src_port) is None:
+        names = ", ".join(p.name for p in src_t.outputs) or "none"
+        return Problem(
+            f"link from {src_id}.{src_port}: {src.type} has no output {src_port!r} (outputs: {names})",
+            dst.id, dst.type, f"input '{dst_port}'",
+        )
+    out_types = output_types(workflow, registry, src_id, src_port) or ()
+    if not can_connect(out_types, inp.types):
+        got = "/".join(out_types)
+        want = "/".join(inp.types)
+        return Problem(
+            f"type mismatch: {src_id}.{src_port} gives {got} but this input takes {want}; "
+            "connect an output of the right type",
+            dst.id, dst.type, f"input '{dst_port}'",
+        )
+    return None
+
+
+def validate(workflow: Workflow, registry: Registry, only: set[str] | None = None) -> list[Problem]:
+    """Every problem that would stop ``workflow`` from running (restricted to ``only`` nodes)."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = defaultdict(int)
+    for n in workflow.nodes:
+        seen[n.id] += 1
+    for node_id, count in seen.items():
+        if count > 1 and (only is None or node_id in only):
+            problems.append(Problem(f"{count} nodes share this id; node ids must be unique", node_id, None, "id"))
+
+    in_scope = [n for n in workflow.nodes if only is None or n.id in only]
+    for node in in_scope:
+        nt = registry.get(node.type)
+        if nt is None:
+            problems.append(
+                Problem(
+                    "unknown node type; the node and its links are kept, but it cannot run "
+                    "(install the plugin that provides it, or replace the node)",
+                    node.id, node.type,
+                )
+            )
+            continue
+        parsed, pp = param_problems(node, nt)
+        problems.extend(pp)
+        connected = frozenset(link.dst[1] for link in workflow.links_into(node.id))
+        for inp in nt.inputs:
+            if inp.required and inp.name not in connected:
+                want = "/".join(inp.types)
+                problems.append(
+                    Problem(f"required input is not connected; connect a {want} output", node.id, node.type, f"input '{inp.name}'")
+                )
+        if parsed is not None and nt.check is not None:
+            for where, msg in nt.check(parsed, connected):
+                problems.append(Problem(msg, node.id, node.type, where))
+
+    per_input: dict[tuple[str, str], list[Link]] = defaultdict(list)
+    seen_links: set[tuple[str, str, str, str]] = set()
+    for link in workflow.links:
+        if only is not None and link.dst[0] not in only:
+            continue
+        if link.key in seen_links:
+            problems.append(Problem(f"duplicate link from {link.src[0]}.{link.src[1]}; remove one",
+                                    link.dst[0], _type_of(workflow, link.dst[0]), f"input '{link.dst[1]}'"))
+            continue
+        seen_links.add(link.key)
+        p = check_link(workflow, registry, link)
+        if p is not None:
+            problems.append(p)
+        per_input[link.dst].append(link)
+    for (node_id, port), links in per_input.items():
+        node = workflow.node(node_id)
+        nt = registry.get(node.type) if node else None
+        inp = nt.input(port) if nt else None
+        if inp is not None and not inp.multi and len(links) > 1:
+            sources = ", ".join(f"{lk.src[0]}.{lk.src[1]}" for lk in links)
+            problems.append(Problem(f"takes one link but has {len(links)} ({sources}); remove all but one",
+                                    node_id, node.type, f"input '{port}'"))
+
+    graph = build_graph(workflow)
+    if only is not None:
+        graph = graph.subgraph(only)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        path = " -> ".join([cycle[0][0], *[edge[1] for edge in cycle]])
+        first = cycle[0][0]
+        problems.append(Problem(f"links form a cycle ({path}); remove one of those links", first, _type_of(workflow, first)))
+    return problems
+
+
+def _type_of(workflow: Workflow, node_id: str) -> str | None:
+    node = workflow.node(node_id)
+    return node.type if node else None
+
+
+def build_graph(workflow: Workflow) -> nx.DiGraph:
+    """Node ids as vertices; an edge per upstream -> downstream pair (ports on the edge data)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(n.id for n in workflow.nodes)
+    for link in workflow.links:
+        a, b = link.src[0], link.dst[0]
+        if a in g and b in g:
+            if g.has_edge(a, b):
+                g[a][b]["links"].append(link)
+            else:
+                g.add_edge(a, b, links=[link])
+    return g
+
+
+def needed_for(workflow: Workflow, targets: list[str] | None) -> set[str]:
+    """The nodes that the targets depend on (all nodes when no targets are given)."""
+    if not targets:
+        return {n.id for n in workflow.nodes}
+    g = build_graph(workflow)
+    needed: set[str] = set()
+    for t in targets:
+        needed.add(t)
+        needed |= nx.ancestors(g, t)
+    return needed
+
+
+def parsed_params(workflow: Workflow, registry: Registry) -> dict[str, Any]:
+    out = {}
+    for node in workflow.nodes:
+        nt = registry.get(node.type)
+        if nt is not None:
+            parsed, problems = param_problems(node, nt)
+            if parsed is not None:
+                out[node.id] = parsed
+    return out

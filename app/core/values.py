@@ -1,0 +1,31 @@
+"""Values that travel between nodes: always a file on disk plus small metadata.
+
+Frames never travel in memory between nodes. A VIDEO is a video file, IMAGE and MASK are PNGs,
+PROMPT, MOTION and CAMERA are small JSON documents, AUDIO is an audio file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.ports import PortType
+
+
+@dataclass(frozen=True)
+class Value:
+    type: PortType
+    path: Path  # absolute
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def read_json(self) -> Any:
+        return json.loads(self.path.read_text(encoding="utf-8"))
+
+    def to_manifest(self, root: Path) -> dict[str, Any]:
+        return {"type": self.type.value, "file": self.path.relative_to(root).as_posix(), "meta": self.meta}
+
+    @classmethod
+    def from_manifest(cls, root: Path, data: dict[str, Any]) -> Value:
+        return cls(PortType(data["type"]), root / data["file"], dict(data.get("meta") or {}))

@@ -1,0 +1,84 @@
+"""The workflow document: the single source of truth that the engine runs and the editor draws.
+
+File format (JSON):
+    {"schema": "reelgraph/workflow", "version": 1, "name": "...",
+     "nodes": [{"id": "...", "type": "...", "params": {...}, "ui": {...}}],
+     "links": [{"from": ["node_id", "output_port"], "to": ["node_id", "input_port"]}],
+     "ui": {...}}
+``ui`` (per node and top level) holds editor data that the engine ignores.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA = "reelgraph/workflow"
+CURRENT_VERSION = 1
+
+
+class NodeModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=200)
+    params: dict[str, Any] = Field(default_factory=dict)
+    ui: dict[str, Any] = Field(default_factory=dict)
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    src: tuple[str, str] = Field(alias="from")
+    dst: tuple[str, str] = Field(alias="to")
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (*self.src, *self.dst)
+
+
+class Workflow(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_: Literal["reelgraph/workflow"] = Field(default=SCHEMA, alias="schema")
+    version: int = CURRENT_VERSION
+    name: str = "untitled"
+    nodes: list[NodeModel] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    ui: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("version")
+    @classmethod
+    def _current(cls, v: int) -> int:
+        # Older files are migrated before validation; a document in memory is always current.
+        if v != CURRENT_VERSION:
+            raise ValueError(f"expected version {CURRENT_VERSION}, got {v}")
+        return v
+
+    # -- lookups -------------------------------------------------------------------------------
+    def node(self, node_id: str) -> NodeModel | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    def node_map(self) -> dict[str, NodeModel]:
+        return {n.id: n for n in self.nodes}
+
+    def links_into(self, node_id: str) -> list[Link]:
+        return [link for link in self.links if link.dst[0] == node_id]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+    def clone(self) -> Workflow:
+        return Workflow.model_validate(copy.deepcopy(self.to_json_dict()))
+
+    def new_node_id(self, type_id: str) -> str:
+        """A readable id not used yet: ``generator``, ``generator_2``, ..."""
+        taken = {n.id for n in self.nodes}
+        if type_id not in taken:
+            return type_id
+        i = 2
+        while f"{type_id}_{i}" in taken:
+            i += 1
+        return f"{type_id}_{i}"

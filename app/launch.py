@@ -1,0 +1,37 @@
+"""Opening the editor: says so clearly when there is no display instead of crashing."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+DEMO = Path(__file__).resolve().parent.parent / "workflows" / "demo.json"
+
+
+def has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM") in ("offscreen", "minimal", "vnc"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def launch_editor(workflow: str | None = None) -> int:
+    if not has_display():
+        print("reelgraph: no display found (DISPLAY / WAYLAND_DISPLAY are not set), so the editor "
+              "cannot open.\nRender the demo headless with `make demo`, or run a workflow with "
+              "`reelgraph run workflows/demo.json`.", file=sys.stderr)
+        return 1
+    from app.ui.app import run_editor
+
+    path = workflow or (str(DEMO) if DEMO.exists() else None)
+    return run_editor(path)
+
+
+def main() -> int:
+    return launch_editor(sys.argv[1] if len(sys.argv) > 1 else None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
