@@ -122,12 +122,12 @@ def _apply_sets(workflow, sets: list[str], registry) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from app.cli_progress import make_sink
     from app.core.cache import Cache
     from app.core.context import CancelToken
     from app.core.errors import WorkflowError
     from app.core.executor import Executor
     from app.core.registry import default_registry
-    from app.cli_progress import make_sink
 
     registry = default_registry()
     try:

@@ -38,7 +38,7 @@ def _plain_sink():
             counts = ", ".join(f"{v} {k}" for k, v in sorted(ev.data.get("counts", {}).items()))
             print(f"run {ev.data.get('status')} in {ev.data.get('wall_s', 0):.2f} s ({counts})", flush=True)
             return
-        line = f"{ev.event:9} {ev.node} ({ev.type})"
+        line = f"{ev.event:9} node {ev.node} ({ev.type})"
         if ev.error:
             line += f": {ev.error}"
         elif ev.message:

@@ -90,6 +90,10 @@ class Cache:
         self.staging_dir = self.root / "staging"
         self.entries_dir.mkdir(parents=True, exist_ok=True)
         self.staging_dir.mkdir(parents=True, exist_ok=True)
+        self._entries_str = str(self.entries_dir)
+        # Running total of bytes, so eviction scans the folder only when the limit may be hit.
+        self._known_total: int | None = None
+        self._ledger_lock = threading.Lock()
         self.sweep_staging()
 
     # -- entries -------------------------------------------------------------------------------
@@ -97,17 +101,19 @@ class Cache:
         return self.entries_dir / key[:2] / key
 
     def get(self, key: str) -> Entry | None:
-        root = self.entry_dir(key)
-        manifest_path = root / MANIFEST
+        root_str = os.path.join(self._entries_str, key[:2], key)
+        manifest_path = os.path.join(root_str, MANIFEST)
         try:
-            manifest = json.loads(manifest_path.read_bytes())
+            with open(manifest_path, "rb") as fh:
+                manifest = json.loads(fh.read())
+            root = Path(root_str)
             outputs = {port: Value.from_manifest(root, v) for port, v in manifest["outputs"].items()}
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):
-            self._discard(root)  # a damaged entry is a miss, never an error
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self._discard(Path(root_str))  # a damaged entry is a miss, never an error
             return None
-        if not all(v.path.exists() for v in outputs.values()):
+        if not all(os.path.exists(v.path) for v in outputs.values()):
             self._discard(root)
             return None
         try:
@@ -133,16 +139,24 @@ class Cache:
         (staging / MANIFEST).write_text(canonical_json(record), encoding="utf-8")
         final = self.entry_dir(key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():  # a stale or concurrent entry with the same key: replace it
-            self._discard(final)
+        existing = self.get(key)  # also drops a damaged entry in the way
+        if existing is not None:  # the same result was committed meanwhile: keep the first
+            shutil.rmtree(staging, ignore_errors=True)
+            return existing
         try:
             os.rename(staging, final)
+            with self._ledger_lock:
+                if self._known_total is not None:
+                    self._known_total += record["size_bytes"]
         except OSError:
-            if not (final / MANIFEST).exists():
+            shutil.rmtree(staging, ignore_errors=True)
+            existing = self.get(key)  # another process committed it first
+            if existing is None:
                 raise
-            shutil.rmtree(staging, ignore_errors=True)  # another process committed it first
+            return existing
         entry = self.get(key)
-        assert entry is not None
+        if entry is None:
+            raise OSError(f"cache entry {key} vanished right after it was written")
         return entry
 
     def abort(self, staging: Path) -> None:
@@ -191,6 +205,14 @@ class Cache:
             "limit_bytes": self.limit_bytes,
         }
 
+    def evict_if_needed(self, keep: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+        """Evict when the running total says the limit may be exceeded (scans once per process)."""
+        with self._ledger_lock:
+            known = self._known_total
+        if known is not None and known <= self.limit_bytes:
+            return []
+        return self.evict(keep)
+
     def evict(self, keep: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
         """Delete least recently used entries until the cache is under its limit."""
         items = sorted(self._manifests(), key=lambda t: t[1])
@@ -204,10 +226,14 @@ class Cache:
             self._discard(root)
             total -= size
             removed.append(root.name)
+        with self._ledger_lock:
+            self._known_total = total
         return removed
 
     def clear(self) -> int:
         count = len(self._manifests())
+        with self._ledger_lock:
+            self._known_total = None
         for shard in list(self.entries_dir.iterdir()):
             trash = self.staging_dir / f"trash-{uuid.uuid4().hex}"
             try:

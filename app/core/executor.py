@@ -32,7 +32,7 @@ from app.core.events import Event
 from app.core.node import NodeType
 from app.core.publish import publish
 from app.core.registry import Registry
-from app.core.validate import build_graph, needed_for, parsed_params, validate
+from app.core.validate import Index, build_graph, check, needed_for
 from app.core.values import Value
 from app.core.workflow import Workflow
 
@@ -90,22 +90,19 @@ class Executor:
 
     # -- planning ------------------------------------------------------------------------------
     def plan_keys(
-        self, workflow: Workflow, base_dir: Path, only: set[str] | None = None
+        self, workflow: Workflow, base_dir: Path, params: dict[str, Any], order: list[str]
     ) -> tuple[dict[str, str | None], dict[str, str]]:
-        """Cache keys per node (None where a key cannot be made) and planning errors."""
-        graph = build_graph(workflow)
-        if only is not None:
-            graph = graph.subgraph(only)
-        params = parsed_params(workflow, self.registry)
-        nodes = workflow.node_map()
+        """Cache keys per node of ``order`` (a topological order; None where a key cannot be
+        made) and the planning errors. ``params`` are the parsed params per node."""
+        idx = Index(workflow)
         keys: dict[str, str | None] = {}
         errors: dict[str, str] = {}
-        for node_id in nx.topological_sort(graph):
-            nt = self.registry.get(nodes[node_id].type)
+        for node_id in order:
+            nt = self.registry.get(idx.nodes[node_id].type)
             assert nt is not None
             input_keys: dict[str, list[str]] = {}
             missing = False
-            for link in workflow.links_into(node_id):
+            for link in idx.links_into.get(node_id, []):
                 up = keys.get(link.src[0])
                 if up is None:
                     missing = True
@@ -190,13 +187,14 @@ class _Run:
         if unknown:
             raise WorkflowError([Problem(f"no node with id {t!r} to target") for t in unknown])
         needed = needed_for(wf, self.targets)
-        problems = validate(wf, reg, only=needed)
+        problems, self.params = check(wf, reg, only=needed)
         if problems:
             raise WorkflowError(problems)
+        self.index = Index(wf)
 
         graph = build_graph(wf).subgraph(needed)
         order = list(nx.topological_sort(graph))
-        keys, plan_errors = self.ex.plan_keys(wf, self.base_dir, only=needed)
+        keys, plan_errors = self.ex.plan_keys(wf, self.base_dir, self.params, order)
         self.result.keys = {k: v for k, v in keys.items() if v}
         if self.targets:
             wanted = set(self.targets)
@@ -240,9 +238,9 @@ class _Run:
                 self.result.states[node_id] = "queued"
                 self.emit("queued", node_id)
 
-        self._schedule(graph, order, execute, keys)
+        self._schedule(graph, order, execute, keys, self._aliases(order, execute, keys))
         try:
-            self.ex.cache.evict(keep=set(self.result.keys.values()))
+            self.ex.cache.evict_if_needed(keep=set(self.result.keys.values()))
         except OSError:
             log.exception("cache eviction failed")
         states = self.result.states.values()
@@ -254,6 +252,19 @@ class _Run:
         self.emit("run_finished", data={"status": self.result.status, "counts": self.result.counts(),
                                          "wall_s": round(self.result.wall_s, 4)})
         return self.result
+
+    @staticmethod
+    def _aliases(order: list[str], execute: set[str], keys: dict[str, str | None]) -> dict[str, str]:
+        """Nodes whose key equals an earlier node's share its result instead of running again."""
+        first: dict[str, str] = {}
+        aliases: dict[str, str] = {}
+        for n in order:
+            if n in execute and keys[n]:
+                if keys[n] in first:
+                    aliases[n] = first[keys[n]]  # type: ignore[index]
+                else:
+                    first[keys[n]] = n  # type: ignore[index]
+        return aliases
 
     def _finish_cached(self, node_id: str, entry: Entry) -> None:
         self.result.states[node_id] = "cached"
@@ -271,13 +282,18 @@ class _Run:
         return out
 
     # -- scheduling ----------------------------------------------------------------------------
-    def _schedule(self, graph: nx.DiGraph, order: list[str], execute: set[str], keys: dict[str, str | None]) -> None:
+    def _schedule(self, graph: nx.DiGraph, order: list[str], execute: set[str], keys: dict[str, str | None],
+                  aliases: dict[str, str]) -> None:
         if not execute:
             return
         reg = self.ex.registry
         types = {n: reg.get(self.nodes[n].type) for n in execute}
-        params = {n: types[n].params.model_validate(self.nodes[n].params) for n in execute}  # type: ignore[union-attr]
+        params = self.params
         waiting = {n: sum(1 for u in graph.predecessors(n) if u in execute) for n in execute}
+        followers: dict[str, list[str]] = {}
+        for n, primary in aliases.items():
+            waiting[n] = 1  # waits for its primary only: same key means same inputs
+            followers.setdefault(primary, []).append(n)
         ready = [n for n in order if n in execute and waiting[n] == 0]
         limits = {"cpu": self.ex.cpu_workers, "remote": self.ex.remote_workers}
         running = {"cpu": 0, "remote": 0}
@@ -297,6 +313,14 @@ class _Run:
                 i = 0
                 while i < len(ready):
                     n = ready[i]
+                    if n in aliases:  # resolved at once from the primary's fresh result
+                        ready.pop(i)
+                        pending.discard(n)
+                        done_q.put((n, "finished", None))
+                        in_flight += 1
+                        running[types[n].kind] += 1  # type: ignore[union-attr]
+                        self._share(n, aliases[n])
+                        continue
                     kind = types[n].kind  # type: ignore[union-attr]
                     if running[kind] < limits[kind]:
                         ready.pop(i)
@@ -315,9 +339,25 @@ class _Run:
                 in_flight -= 1
                 running[types[node_id].kind] -= 1  # type: ignore[union-attr]
                 pending.discard(node_id)
+                for f in followers.get(node_id, []):
+                    if state == "finished":
+                        waiting[f] = 0
+                        ready.append(f)
+                    elif f in pending:
+                        pending.discard(f)
+                        if state == "failed":
+                            self.result.states[f] = "skipped"
+                            self.emit("skipped", f, message=f"identical node {node_id} failed")
+                        else:
+                            self._set_end(f, "cancelled")
+                        for d in nx.descendants(graph, f):
+                            if d in pending and d not in self._started:
+                                pending.discard(d)
+                                self.result.states[d] = "skipped" if state == "failed" else "cancelled"
+                                self.emit(self.result.states[d], d, message=f"upstream node {f} did not finish")
                 if state == "finished":
                     for d in graph.successors(node_id):
-                        if d in execute:
+                        if d in execute and d not in aliases:
                             waiting[d] -= 1
                             if waiting[d] == 0 and d in pending:
                                 ready.append(d)
@@ -335,13 +375,21 @@ class _Run:
         finally:
             pool.shutdown(wait=True)
 
+    def _share(self, node_id: str, primary: str) -> None:
+        entry = self.ex.cache.get(self.result.keys[primary])
+        if entry is None:  # evicted in between (tiny cache): fall back to the primary's values
+            self.result.outputs[node_id] = self.result.outputs[primary]
+            self._set_end(node_id, "cached", outputs={p: str(v.path) for p, v in self.result.outputs[primary].items()})
+            return
+        self._finish_cached(node_id, entry)
+
     def _set_end(self, node_id: str, state: str, **kw: Any) -> None:
         self.result.states[node_id] = state
         self.emit(state, node_id, **kw)
 
     def _inputs(self, node_id: str, nt: NodeType) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for link in self.workflow.links_into(node_id):
+        for link in self.index.links_into.get(node_id, []):
             v = self.result.outputs[link.src[0]][link.src[1]]
             inp = nt.input(link.dst[1])
             if inp is not None and inp.multi:

@@ -40,7 +40,10 @@ def _validation_problems(err: ValidationError, doc: Any) -> list[Problem]:
                 node_type = raw.get("type") if isinstance(raw.get("type"), str) else None
             except (KeyError, IndexError, TypeError, AttributeError):
                 pass
-        problems.append(Problem(e.get("msg", "invalid"), node=node_id, node_type=node_type, where=_loc(loc)))
+        msg = e.get("msg", "invalid")
+        if len(loc) >= 3 and loc[0] == "links" and loc[2] in ("from", "to"):
+            msg += '; a link end is ["node_id", "port_name"]'
+        problems.append(Problem(msg, node=node_id, node_type=node_type, where=_loc(loc)))
     return problems
 
 
@@ -70,12 +73,20 @@ def migrate(doc: dict[str, Any], *, current: int | None = None) -> dict[str, Any
     return doc
 
 
+class _NonFinite(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> float:
+    raise _NonFinite(name)
+
+
 def parse_workflow(text: str | bytes, *, source: str | None = None) -> Workflow:
     """Parse, migrate and validate a workflow document. Only ever raises WorkflowError."""
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8-sig")
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_reject_constant)
     except UnicodeDecodeError as e:
         raise WorkflowError(Problem(f"not UTF-8 text (byte {e.start})", where="file"), path=source) from None
     except json.JSONDecodeError as e:
@@ -84,6 +95,9 @@ def parse_workflow(text: str | bytes, *, source: str | None = None) -> Workflow:
         ) from None
     except RecursionError:
         raise WorkflowError(Problem("JSON nested too deeply", where="file"), path=source) from None
+    except _NonFinite as e:
+        raise WorkflowError(Problem(f"{e} is not a number JSON allows; use a finite value", where="file"),
+                            path=source) from None
     if not isinstance(doc, dict):
         raise WorkflowError(Problem("a workflow must be a JSON object", where="document"), path=source)
     if doc.get("schema") != wf.SCHEMA:

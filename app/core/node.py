@@ -120,4 +120,4 @@ class NodeType:
 class Params(BaseModel):
     """Base for node params models: unknown keys are an error, so typos do not pass silently."""
 
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "allow_inf_nan": False}

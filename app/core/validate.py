@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 import networkx as nx
 from pydantic import BaseModel, ValidationError
@@ -13,6 +12,17 @@ from app.core.node import NodeType
 from app.core.ports import PortType, can_connect
 from app.core.registry import Registry
 from app.core.workflow import Link, NodeModel, Workflow
+
+
+class Index:
+    """Lookups over one workflow snapshot (the model's own lists are O(n) to search)."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+        self.nodes = workflow.node_map()
+        self.links_into: dict[str, list[Link]] = defaultdict(list)
+        for link in workflow.links:
+            self.links_into[link.dst[0]].append(link)
 
 
 def param_problems(node: NodeModel, node_type: NodeType) -> tuple[BaseModel | None, list[Problem]]:
@@ -36,27 +46,29 @@ def param_problems(node: NodeModel, node_type: NodeType) -> tuple[BaseModel | No
 
 
 def output_types(
-    workflow: Workflow, registry: Registry, node_id: str, port: str, _seen: frozenset[str] = frozenset()
+    workflow: Workflow | Index, registry: Registry, node_id: str, port: str, _seen: frozenset[str] = frozenset()
 ) -> tuple[PortType, ...] | None:
     """Types an output may carry, following ``same_as`` through what feeds that input."""
-    node = workflow.node(node_id)
+    idx = workflow if isinstance(workflow, Index) else Index(workflow)
+    node = idx.nodes.get(node_id)
     nt = registry.get(node.type) if node else None
     out = nt.output(port) if nt else None
     if out is None:
         return None
     if out.same_as and node_id not in _seen:
-        for link in workflow.links:
-            if link.dst == (node_id, out.same_as):
-                upstream = output_types(workflow, registry, link.src[0], link.src[1], _seen | {node_id})
+        for link in idx.links_into.get(node_id, []):
+            if link.dst[1] == out.same_as:
+                upstream = output_types(idx, registry, link.src[0], link.src[1], _seen | {node_id})
                 if upstream:
                     narrowed = tuple(t for t in out.types if t in upstream)
                     return narrowed or out.types
     return out.types
 
 
-def check_link(workflow: Workflow, registry: Registry, link: Link) -> Problem | None:
+def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Problem | None:
     """Problems with one link on its own (ports exist, types fit); used by the editor too."""
-    nodes = workflow.node_map()
+    idx = workflow if isinstance(workflow, Index) else Index(workflow)
+    nodes = idx.nodes
     (src_id, src_port), (dst_id, dst_port) = link.src, link.dst
     src, dst = nodes.get(src_id), nodes.get(dst_id)
     if dst is None:
@@ -79,7 +91,7 @@ def check_link(workflow: Workflow, registry: Registry, link: Link) -> Problem | 
             f"link from {src_id}.{src_port}: {src.type} has no output {src_port!r} (outputs: {names})",
             dst.id, dst.type, f"input '{dst_port}'",
         )
-    out_types = output_types(workflow, registry, src_id, src_port) or ()
+    out_types = output_types(idx, registry, src_id, src_port) or ()
     if not can_connect(out_types, inp.types):
         got = "/".join(out_types)
         want = "/".join(inp.types)
@@ -93,6 +105,15 @@ def check_link(workflow: Workflow, registry: Registry, link: Link) -> Problem | 
 
 def validate(workflow: Workflow, registry: Registry, only: set[str] | None = None) -> list[Problem]:
     """Every problem that would stop ``workflow`` from running (restricted to ``only`` nodes)."""
+    return check(workflow, registry, only)[0]
+
+
+def check(
+    workflow: Workflow, registry: Registry, only: set[str] | None = None
+) -> tuple[list[Problem], dict[str, BaseModel]]:
+    """Problems, plus the parsed params of every node in scope whose params are valid."""
+    idx = Index(workflow)
+    parsed_all: dict[str, BaseModel] = {}
     problems: list[Problem] = []
     seen: dict[str, int] = defaultdict(int)
     for n in workflow.nodes:
@@ -115,7 +136,9 @@ def validate(workflow: Workflow, registry: Registry, only: set[str] | None = Non
             continue
         parsed, pp = param_problems(node, nt)
         problems.extend(pp)
-        connected = frozenset(link.dst[1] for link in workflow.links_into(node.id))
+        if parsed is not None:
+            parsed_all[node.id] = parsed
+        connected = frozenset(link.dst[1] for link in idx.links_into.get(node.id, []))
         for inp in nt.inputs:
             if inp.required and inp.name not in connected:
                 want = "/".join(inp.types)
@@ -136,12 +159,12 @@ def validate(workflow: Workflow, registry: Registry, only: set[str] | None = Non
                                     link.dst[0], _type_of(workflow, link.dst[0]), f"input '{link.dst[1]}'"))
             continue
         seen_links.add(link.key)
-        p = check_link(workflow, registry, link)
+        p = check_link(idx, registry, link)
         if p is not None:
             problems.append(p)
         per_input[link.dst].append(link)
     for (node_id, port), links in per_input.items():
-        node = workflow.node(node_id)
+        node = idx.nodes.get(node_id)
         nt = registry.get(node.type) if node else None
         inp = nt.input(port) if nt else None
         if inp is not None and not inp.multi and len(links) > 1:
@@ -152,15 +175,14 @@ def validate(workflow: Workflow, registry: Registry, only: set[str] | None = Non
     graph = build_graph(workflow)
     if only is not None:
         graph = graph.subgraph(only)
-    try:
+    cycle = None
+    if not nx.is_directed_acyclic_graph(graph):
         cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
     if cycle:
         path = " -> ".join([cycle[0][0], *[edge[1] for edge in cycle]])
         first = cycle[0][0]
         problems.append(Problem(f"links form a cycle ({path}); remove one of those links", first, _type_of(workflow, first)))
-    return problems
+    return problems, parsed_all
 
 
 def _type_of(workflow: Workflow, node_id: str) -> str | None:
@@ -192,14 +214,3 @@ def needed_for(workflow: Workflow, targets: list[str] | None) -> set[str]:
         needed.add(t)
         needed |= nx.ancestors(g, t)
     return needed
-
-
-def parsed_params(workflow: Workflow, registry: Registry) -> dict[str, Any]:
-    out = {}
-    for node in workflow.nodes:
-        nt = registry.get(node.type)
-        if nt is not None:
-            parsed, problems = param_problems(node, nt)
-            if parsed is not None:
-                out[node.id] = parsed
-    return out
