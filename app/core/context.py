@@ -49,6 +49,7 @@ class NodeContext:
         cancel: CancelToken,
         emit_progress: Callable[[float, str | None], None],
         cache_dir: Path | None = None,
+        workflow: dict[str, Any] | None = None,
     ) -> None:
         self.node_id = node_id
         self.node_type = node_type
@@ -57,6 +58,7 @@ class NodeContext:
         self.out_dir = out_dir  # the run's output folder (renders/)
         self.cancel = cancel
         self.cache_dir = cache_dir
+        self.workflow = workflow or {}  # the document being run (export embeds it)
         self.deliveries: list[dict[str, str]] = []
         self._emit = emit_progress
         self._last = 0.0

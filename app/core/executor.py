@@ -191,6 +191,7 @@ class _Run:
         if problems:
             raise WorkflowError(problems)
         self.index = Index(wf)
+        self.workflow_json = wf.to_json_dict()
 
         graph = build_graph(wf).subgraph(needed)
         order = list(nx.topological_sort(graph))
@@ -407,7 +408,7 @@ class _Run:
             inputs = self._inputs(node_id, nt)
             ctx = NodeContext(
                 node_id=node_id, node_type=nt.id, work_dir=staging, base_dir=self.base_dir,
-                out_dir=self.out_dir, cancel=self.cancel, cache_dir=cache.root,
+                out_dir=self.out_dir, cancel=self.cancel, cache_dir=cache.root, workflow=self.workflow_json,
                 emit_progress=lambda f, m: self.emit("progress", node_id, progress=f, message=m),
             )
             self.result.states[node_id] = "running"

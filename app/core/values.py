@@ -29,3 +29,12 @@ class Value:
     @classmethod
     def from_manifest(cls, root: Path, data: dict[str, Any]) -> Value:
         return cls(PortType(data["type"]), root / data["file"], dict(data.get("meta") or {}))
+
+
+def expand_takes(value: Value) -> list[Value]:
+    """A generator's 'takes' output carries every take; any other VIDEO is one clip."""
+    names = value.meta.get("takes_files")
+    if not names:
+        return [value]
+    metas = value.meta.get("takes_meta") or [{} for _ in names]
+    return [Value(value.type, value.path.parent / n, dict(m)) for n, m in zip(names, metas, strict=False)]

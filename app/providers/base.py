@@ -1,0 +1,49 @@
+"""What a generator backend receives and returns; cloud adapters implement the same interface."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from app.core.context import CancelToken
+from app.media.camera import CameraPath
+
+
+@dataclass
+class GenerateRequest:
+    prompt: dict[str, Any]  # {"text", "negative", "fields"}
+    image: Path | None
+    end_image: Path | None
+    motion: dict[str, Any] | None  # the MOTION document
+    camera: CameraPath | None
+    duration: float
+    fps: float
+    width: int
+    height: int
+    seed: int
+    takes: int
+    model: str
+    shot_name: str = ""
+
+
+@dataclass
+class GenerateJob:
+    """Where a backend writes and how it reports: a thin slice of the node context."""
+
+    work_dir: Path
+    cancel: CancelToken
+    progress: Callable[[float, str | None], None]
+    node_id: str = ""
+    info: dict[str, Any] = field(default_factory=dict)  # notes for the user (approximations)
+
+
+class Backend(Protocol):
+    name: str
+
+    def models(self) -> list[str]: ...
+
+    def check(self, req_inputs: frozenset[str], params: Any) -> list[tuple[str | None, str]]: ...
+
+    def generate(self, req: GenerateRequest, job: GenerateJob) -> list[Path]: ...

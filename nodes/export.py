@@ -1,0 +1,66 @@
+"""export: a VIDEO to delivery files in the run's output folder, with the workflow embedded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from app.core.errors import NodeError
+from app.core.node import Input, NodeType, Output, Params
+from app.core.ports import PortType
+from app.core.publish import safe_relative_name
+from app.core.values import Value
+from app.media.encode import SUFFIX, export
+
+
+class ExportParams(Params):
+    format: Literal["mp4", "mov", "png", "webm", "gif"] = Field(
+        "mp4", description="mp4 (H.264 + AAC), mov (ProRes 422 HQ + PCM), png (sequence), webm (VP9 + Opus), gif")
+    filename: str = Field("shot", description="name inside the output folder; the extension is added; "
+                                              "an existing different file is never overwritten (_v002, ...)")
+    crf: int = Field(18, ge=0, le=51, description="quality for mp4/webm: lower is better and bigger (18 is visually lossless)")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"] = Field(
+        "fast", description="x264 speed/size trade-off for mp4")
+    timeline: bool = Field(False, description="also write an OpenTimelineIO timeline (.otio, FCP7 XML, EDL) "
+                                              "of everything exported in the run")
+
+
+def _name(p: ExportParams) -> str:
+    suffix = SUFFIX[p.format]
+    name = p.filename.strip()
+    if suffix and not name.lower().endswith(suffix):
+        name += suffix
+    return name
+
+
+def check(p: ExportParams, connected):
+    if safe_relative_name(_name(p)) is None:
+        return [("param 'filename'", f"{p.filename!r} must be a name inside the output folder (no '..', not absolute)")]
+    return []
+
+
+def run(ctx, p: ExportParams, inputs):
+    src: Value = inputs["video"]
+    name = _name(p)
+    local = ctx.path(Path(name).name if p.format != "png" else Path(name).name)
+    files = export(src.path, local, p.format, crf=p.crf, preset=p.preset, workflow=ctx.workflow, progress=ctx.progress)
+    if not files:
+        raise NodeError("nothing was written", field="input 'video'")
+    if p.format == "png":
+        for f in files:
+            ctx.deliver(f, f"{name}/{f.name}")
+    else:
+        ctx.deliver(files[0], name)
+    meta = dict(src.meta, format=p.format, filename=name, files=len(files))
+    return {"file": Value(PortType.VIDEO if p.format != "png" else PortType.IMAGE, files[0], meta)}
+
+
+NODE = NodeType(
+    id="export", title="Export", category="Output", params=ExportParams, run=run, check=check,
+    description="Writes the video as MP4, MOV (ProRes), PNG sequence, WebM or GIF into the run's output "
+                "folder, with the workflow embedded so the render can be opened back into its graph.",
+    inputs=(Input("video", PortType.VIDEO, description="what to export"),),
+    outputs=(Output("file", (PortType.VIDEO, PortType.IMAGE), "the exported file (first frame for PNG)"),),
+)

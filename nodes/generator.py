@@ -1,0 +1,87 @@
+"""generator: turns prompt, start frame, motion and camera into video takes on a backend."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.core.errors import NodeError
+from app.core.node import Input, NodeType, Output, Params
+from app.core.ports import PortType
+from app.core.values import Value
+from app.media.camera import CameraPath
+from app.media.video import probe
+from app.providers import get_backend
+from app.providers.base import GenerateJob, GenerateRequest
+
+
+class GeneratorParams(Params):
+    backend: Literal["local"] = Field("local", description="where the video is made: 'local' renders offline on the CPU")
+    model: str = Field("", description="the backend's model; empty for its default")
+    duration: float = Field(5.0, ge=0.5, le=60.0, description="seconds")
+    fps: float = Field(24.0, ge=1.0, le=120.0, description="frames per second")
+    width: int = Field(1280, ge=16, le=7680, multiple_of=2, description="output width in pixels (even)")
+    height: int = Field(720, ge=16, le=4320, multiple_of=2, description="output height in pixels (even)")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="varies the result; same seed, same result")
+    takes: int = Field(1, ge=1, le=16, description="how many versions to make")
+    selected_take: int = Field(1, ge=1, le=16, description="which take the 'video' output carries (1-based)")
+
+
+def check(p: GeneratorParams, connected: frozenset[str]):
+    problems = []
+    if p.selected_take > p.takes:
+        problems.append(("param 'selected_take'", f"take {p.selected_take} of {p.takes}; pick 1..{p.takes}"))
+    backend = get_backend(p.backend)
+    if backend is None:
+        problems.append(("param 'backend'", f"unknown backend {p.backend!r}"))
+    else:
+        problems.extend(backend.check(connected, p))
+    return problems
+
+
+def run(ctx, p: GeneratorParams, inputs):
+    backend = get_backend(p.backend)
+    if backend is None:
+        raise NodeError(f"unknown backend {p.backend!r}", field="param 'backend'")
+    prompt = inputs["prompt"].read_json()
+    camera = CameraPath.model_validate(inputs["camera"].read_json()) if "camera" in inputs else None
+    req = GenerateRequest(
+        prompt=prompt, image=inputs["image"].path if "image" in inputs else None,
+        end_image=inputs["end_image"].path if "end_image" in inputs else None,
+        motion=inputs["motion"].read_json() if "motion" in inputs else None, camera=camera,
+        duration=p.duration, fps=p.fps, width=p.width, height=p.height, seed=p.seed, takes=p.takes,
+        model=p.model or backend.models()[0], shot_name=ctx.node_id,
+    )
+    job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id)
+    files = backend.generate(req, job)
+    metas = []
+    for i, f in enumerate(files, start=1):
+        m = probe(f).to_dict()
+        m.update(backend=p.backend, model=req.model, seed=p.seed, take=i, takes=len(files), **job.info)
+        metas.append(m)
+    sel = metas[p.selected_take - 1]
+    takes_meta = dict(metas[0], takes_files=[f.name for f in files], takes_meta=metas)
+    return {
+        "video": Value(PortType.VIDEO, files[p.selected_take - 1], sel),
+        "takes": Value(PortType.VIDEO, files[0], takes_meta),
+    }
+
+
+NODE = NodeType(
+    id="generator", title="Generator", category="Generate", params=GeneratorParams, run=run, check=check,
+    description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
+                "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "
+                "renders an animatic slate so the sequence can be timed before anything is generated.",
+    inputs=(
+        Input("prompt", PortType.PROMPT, description="what to generate"),
+        Input("image", PortType.IMAGE, required=False, description="start frame"),
+        Input("end_image", PortType.IMAGE, required=False, description="end frame (backends that support it)"),
+        Input("motion", PortType.MOTION, required=False, description="motion brush regions and trajectories"),
+        Input("camera", PortType.CAMERA, required=False, description="camera path"),
+    ),
+    outputs=(
+        Output("video", PortType.VIDEO, "the selected take"),
+        Output("takes", PortType.VIDEO, "all takes (compare and the viewer expand them)"),
+    ),
+)

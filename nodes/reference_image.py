@@ -1,0 +1,53 @@
+"""reference_image: a still from disk (character, environment, style or start frame)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from app.core.errors import NodeError
+from app.core.node import NodeType, Output, Params
+from app.core.ports import PortType
+from app.core.values import Value
+from app.media.images import fit_to_aspect, load_image, write_png
+
+ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0, "4:3": 4 / 3, "3:4": 3 / 4, "21:9": 21 / 9, "2.39:1": 2.39}
+
+
+class ReferenceImageParams(Params):
+    path: str = Field("", description="image file, relative to the workflow's folder or absolute",
+                      json_schema_extra={"widget": "file", "filter": "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"})
+    role: Literal["start_frame", "character", "environment", "style"] = Field(
+        "start_frame", description="how generators should use it")
+    aspect: Literal["source", "16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "2.39:1"] = Field(
+        "source", description="centre-crop to this aspect ratio, or keep the source's")
+
+
+def _file(p: ReferenceImageParams, base: Path) -> Path:
+    if not p.path.strip():
+        raise NodeError("no image chosen", field="param 'path'", hint="pick an image file")
+    path = Path(p.path).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def run(ctx, p: ReferenceImageParams, inputs):
+    src = _file(p, ctx.base_dir)
+    img = load_image(src, mode="bgra")
+    if img[:, :, 3].min() == 255:
+        img = img[:, :, :3]
+    if p.aspect != "source":
+        img = fit_to_aspect(img, ASPECTS[p.aspect])
+    out = write_png(ctx.path("image.png"), img)
+    h, w = img.shape[:2]
+    return {"image": Value(PortType.IMAGE, out, {"width": w, "height": h, "role": p.role, "source": src.name})}
+
+
+NODE = NodeType(
+    id="reference_image", title="Reference image", category="Inputs", params=ReferenceImageParams, run=run,
+    description="A still image from disk: a start frame, or a character, environment or style reference. "
+                "Optionally centre-cropped to an aspect ratio.",
+    outputs=(Output("image", PortType.IMAGE, "the image as PNG"),),
+    reads=lambda p, base: [_file(p, base)],
+)
