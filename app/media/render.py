@@ -63,7 +63,9 @@ def render_still(path: Path, src: np.ndarray, *, out_size: tuple[int, int], fps:
     count = frame_count(duration, fps)
     render = camera_renderer(src, camera, out_size, count, animate)
     with VideoWriter(path, W, H, fps) as writer:
-        stream_frames(render, count, writer, progress, workers=min(2, os.cpu_count() or 1))
+        # an animation integrates frame after frame, so it renders in order on one thread
+        workers = 1 if animate is not None else min(2, os.cpu_count() or 1)
+        stream_frames(render, count, writer, progress, workers=workers)
     return count
 
 
