@@ -35,6 +35,10 @@ def _plain_sink():
         if ev.event in ("started", "progress", "queued", "run_started"):
             return
         if ev.event == "run_finished":
+            for path in ev.delivered or []:
+                print(f"wrote {path}", flush=True)
+            for note in ev.data.get("notes", []):
+                print(f"note: {note}", flush=True)
             counts = ", ".join(f"{v} {k}" for k, v in sorted(ev.data.get("counts", {}).items()))
             print(f"run {ev.data.get('status')} in {ev.data.get('wall_s', 0):.2f} s ({counts})", flush=True)
             return
@@ -86,6 +90,8 @@ class _LiveDisplay:
         with self.lock:
             if ev.event == "run_finished":
                 self.summary = ev.data
+                self.delivered += ev.delivered or []
+                self.errors += [f"note: {n}" for n in ev.data.get("notes", [])]
                 return
             if ev.node is None:
                 return

@@ -57,10 +57,35 @@ def run(ctx, p: ExportParams, inputs):
     return {"file": Value(PortType.VIDEO if p.format != "png" else PortType.IMAGE, files[0], meta)}
 
 
+def finalize(items, folder: Path, workflow: dict) -> dict[str, Path]:
+    """When any export asks for it, one timeline of every clip exported in the run."""
+    from app.media import timeline
+
+    if not any(i.params.timeline for i in items):
+        return {}
+    clips = []
+    for item in items:
+        if item.params.format == "png" or not item.delivered:
+            continue  # image sequences are left out of the timeline
+        meta = item.outputs["file"].meta
+        clips.append(timeline.Clip(item.node_id, item.delivered[0], int(meta.get("frames", 0)), float(meta.get("fps", 24))))
+    if not clips:
+        return {}
+    stem = _stem(workflow.get("name") or "timeline")
+    return timeline.write_all(timeline.build(workflow.get("name") or "Reelgraph", clips), folder, stem)
+
+
+def _stem(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.") or "timeline"
+
+
 NODE = NodeType(
     id="export", title="Export", category="Output", params=ExportParams, run=run, check=check,
     description="Writes the video as MP4, MOV (ProRes), PNG sequence, WebM or GIF into the run's output "
                 "folder, with the workflow embedded so the render can be opened back into its graph.",
     inputs=(Input("video", PortType.VIDEO, description="what to export"),),
     outputs=(Output("file", (PortType.VIDEO, PortType.IMAGE), "the exported file (first frame for PNG)"),),
+    finalize=finalize,
 )

@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -29,7 +30,7 @@ from app.core.cache import Cache, Entry, canonical_json, file_hash, hash_text
 from app.core.context import CancelToken, NodeContext
 from app.core.errors import Cancelled, NodeError, Problem, WorkflowError
 from app.core.events import Event
-from app.core.node import NodeType
+from app.core.node import Finished, NodeType
 from app.core.publish import publish
 from app.core.registry import Registry
 from app.core.validate import Index, build_graph, check, needed_for
@@ -51,6 +52,8 @@ class RunResult:
     delivered: dict[str, list[Path]] = field(default_factory=dict)
     executed: list[str] = field(default_factory=list)  # nodes that ran (in start order)
     keys: dict[str, str] = field(default_factory=dict)
+    run_files: list[Path] = field(default_factory=list)  # written once per run (e.g. timelines)
+    notes: list[str] = field(default_factory=list)  # run-level problems that failed no node
     wall_s: float = 0.0
 
     def counts(self) -> dict[str, int]:
@@ -240,6 +243,7 @@ class _Run:
                 self.emit("queued", node_id)
 
         self._schedule(graph, order, execute, keys, self._aliases(order, execute, keys))
+        self._finalize(order)
         try:
             self.ex.cache.evict_if_needed(keep=set(self.result.keys.values()))
         except OSError:
@@ -250,9 +254,35 @@ class _Run:
         elif any(s in ("failed", "skipped") for s in states):
             self.result.status = "failed"
         self.result.wall_s = time.monotonic() - self.t0
-        self.emit("run_finished", data={"status": self.result.status, "counts": self.result.counts(),
-                                         "wall_s": round(self.result.wall_s, 4)})
+        self.emit("run_finished", delivered=[str(p) for p in self.result.run_files] or None,
+                  data={"status": self.result.status, "counts": self.result.counts(),
+                        "wall_s": round(self.result.wall_s, 4), "notes": self.result.notes})
         return self.result
+
+    def _finalize(self, order: list[str]) -> None:
+        """Run-level outputs (e.g. the timeline of everything exported), once per node type."""
+        by_type: dict[str, list[Finished]] = {}
+        for n in order:
+            if self.result.states.get(n) in ("finished", "cached"):
+                nt = self.ex.registry.get(self.nodes[n].type)
+                if nt is not None and nt.finalize is not None:
+                    by_type.setdefault(nt.id, []).append(
+                        Finished(n, self.params[n], self.result.outputs[n], self.result.delivered.get(n, [])))
+        for type_id, items in by_type.items():
+            nt = self.ex.registry.get(type_id)
+            assert nt is not None and nt.finalize is not None
+            with tempfile.TemporaryDirectory(prefix="reelgraph-final-") as tmp:
+                try:
+                    files = nt.finalize(items, Path(tmp), self.workflow_json)
+                    written = [publish(path, self.out_dir, name) for name, path in files.items()]
+                except NodeError as e:
+                    self.result.notes.append(f"{type_id}: {e}")
+                    continue
+                except Exception as e:
+                    log.exception("finalize of %s failed", type_id)
+                    self.result.notes.append(f"{type_id}: internal error: {type(e).__name__}: {e}")
+                    continue
+            self.result.run_files.extend(written)
 
     @staticmethod
     def _aliases(order: list[str], execute: set[str], keys: dict[str, str | None]) -> dict[str, str]:

@@ -62,6 +62,21 @@ ReadsFn = Callable[[Any, Path], list[Path]]
 
 
 @dataclass(frozen=True)
+class Finished:
+    """One node of a type after a run (finished or cached), for run-level finalizers."""
+
+    node_id: str
+    params: Any
+    outputs: dict[str, Value]
+    delivered: list[Path]
+
+
+# Called once after a run with every finished/cached node of the type, in workflow order;
+# returns files to publish into the output folder as {name: file}.
+FinalizeFn = Callable[[list[Finished], Path, dict[str, Any]], dict[str, Path]]
+
+
+@dataclass(frozen=True)
 class NodeType:
     id: str
     title: str
@@ -76,6 +91,7 @@ class NodeType:
     legacy_ids: tuple[str, ...] = ()
     check: CheckFn | None = None
     reads: ReadsFn | None = None
+    finalize: FinalizeFn | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def input(self, name: str) -> Input | None:
