@@ -48,9 +48,9 @@ def preset_keyframes(preset: str, intensity: float = 1.0) -> list[Keyframe]:
         case "static":
             pass
         case "pan_left" | "pan_right":
-            end["pan"] = (-12 if preset == "pan_left" else 12) * i
+            end["pan"] = (-8 if preset == "pan_left" else 8) * i
         case "tilt_up" | "tilt_down":
-            end["tilt"] = (8 if preset == "tilt_up" else -8) * i
+            end["tilt"] = (6 if preset == "tilt_up" else -6) * i
         case "roll_left" | "roll_right":
             end["roll"] = (-8 if preset == "roll_left" else 8) * i
         case "zoom_in":
