@@ -134,12 +134,14 @@ class MotionAnimator:
         self.alpha = field.alpha[by0:by1, bx0:bx1][:, :, None]
         self._ahead: dict[int, np.ndarray] = {}
         self._checkpoints: dict[int, np.ndarray] = {}
+        self.phase = 0
         if self.loop:
             pos = self.grid.copy()
             for k in range(count + 1):
                 if k % CHECKPOINT == 0:
                     self._checkpoints[k] = pos.copy()
                 pos = _step(pos, field.flow, +1.0)
+            self.phase = self._choose_phase()
 
     @classmethod
     def from_document(cls, doc: dict[str, Any], src: np.ndarray, count: int, seed: int = 0) -> MotionAnimator:
@@ -165,16 +167,30 @@ class MotionAnimator:
         m = self.full_grid + disp
         return cv2.remap(self.src, m[:, :, 0], m[:, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
+    def _choose_phase(self) -> int:
+        """The loop passes through the untouched still once. Frames are either t = 0..N-1
+        (the wrap is frame N-1 -> still) or t = 1..N (the wrap is still -> frame 1); take the
+        smaller of those two steps as the wrap, so it is never the largest step of the loop."""
+        still = self.src[self.box[1]:self.box[3], self.box[0]:self.box[2]].astype(np.float32)
+        first = np.abs(self._render(1).astype(np.float32)[self.box[1]:self.box[3], self.box[0]:self.box[2]] - still).mean()
+        last = np.abs(self._render(self.count - 1).astype(np.float32)[self.box[1]:self.box[3], self.box[0]:self.box[2]] - still).mean()
+        self.back, self.t, self._ahead = self.grid.copy(), 0, {}
+        return 1 if last > first else 0
+
     def __call__(self, i: int) -> np.ndarray:
+        """Frame i of the clip (i = 0..count-1); call with i increasing."""
+        return self._render(i + self.phase)
+
+    def _render(self, i: int) -> np.ndarray:
         while self.t < i:
             self.back = _step(self.back, self.field.flow, -1.0)
             self.t += 1
         if i < self.t:  # restart (rare: a re-render from the start)
             self.back, self.t = self.grid.copy(), 0
-            return self(i)
+            return self._render(i)
         out = self.src.copy()
         bx0, by0, bx1, by1 = self.box
-        if bx1 <= bx0 or by1 <= by0 or i == 0:
+        if bx1 <= bx0 or by1 <= by0 or i == 0 or (self.loop and i >= self.count):
             return out
         moved = self._sample(self.back).astype(np.float32)
         if self.loop:
