@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +96,18 @@ def _gif(src: Path, dest: Path, meta: VideoMeta, wf_text: str | None, progress: 
     # PyAV takes the palette as rows of A, R, G, B bytes
     argb = np.concatenate([np.full((256, 1), 255, np.uint8), rgb], axis=1)
     with av.open(str(dest), mode="w") as c:
+        # GIF delays are whole centiseconds: stamp each frame at its true time, so delays
+        # alternate (4, 4, 4, 4, 4, 5 cs at 24 fps) and the clip keeps its duration
         stream = c.add_stream("gif", rate=_gif_rate(meta.fps))
         stream.width, stream.height, stream.pix_fmt = meta.width, meta.height, "pal8"
+        stream.codec_context.time_base = Fraction(1, 100)
+        stream.time_base = Fraction(1, 100)
         for i, frame in enumerate(iter_frames(src)):
             im = Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).quantize(
                 palette=pal_img, dither=Image.Dither.FLOYDSTEINBERG)
             vf = av.VideoFrame.from_ndarray((np.asarray(im, dtype=np.uint8), argb), format="pal8")
+            vf.pts = round(i * 100 / meta.fps)
+            vf.time_base = Fraction(1, 100)
             for packet in stream.encode(vf):
                 c.mux(packet)
             if progress:
@@ -110,11 +117,8 @@ def _gif(src: Path, dest: Path, meta: VideoMeta, wf_text: str | None, progress: 
     return dest
 
 
-def _gif_rate(fps: float):
-    from fractions import Fraction
-
-    # GIF delays are in 1/100 s: keep the rate honest rather than pretend to 23.976
-    return Fraction(round(fps * 100), 100).limit_denominator(100)
+def _gif_rate(fps: float) -> Fraction:
+    return Fraction(fps).limit_denominator(1001)
 
 
 def read_embedded_workflow(path: Path) -> dict | None:

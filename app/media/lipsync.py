@@ -31,7 +31,7 @@ def envelope(samples: np.ndarray, fps: float, frames: int, rate: int = ENV_RATE)
     floor = 0.08 * peak  # gate: breaths and room tone keep the mouth closed
     level = np.clip((rms - floor) / max(peak - floor, 1e-9), 0, 1)
     out = np.zeros_like(level)
-    attack, release = 0.7, 0.35
+    attack, release = 0.9, 0.6
     prev = 0.0
     for i, v in enumerate(level):
         k = attack if v > prev else release

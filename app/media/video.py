@@ -68,8 +68,12 @@ def probe(path: Path) -> VideoMeta:
         frames = vs.frames
         if not frames:
             frames = sum(1 for p in c.demux(vs) if p.size)
-        duration = frames / float(rate)
-        return VideoMeta(vs.codec_context.width, vs.codec_context.height, float(rate), int(frames), duration,
+        fps = float(rate)
+        if vs.codec_context.name == "gif" and c.duration and frames:
+            # GIF delays are whole centiseconds and vary: the true rate is frames over duration
+            fps = frames / (c.duration / 1_000_000)
+        duration = frames / fps
+        return VideoMeta(vs.codec_context.width, vs.codec_context.height, fps, int(frames), duration,
                          audio is not None, vs.codec_context.name, audio.rate if audio else 0)
 
 
