@@ -51,7 +51,10 @@ def export(src: Path, dest: Path, fmt: str, *, crf: int = 18, preset: str = "med
     metadata = {WORKFLOW_KEY: wf_text} if wf_text else {}
     with VideoWriter(dest, meta.width, meta.height, meta.fps, metadata=metadata,
                      audio=src if meta.has_audio else None, audio_seconds=meta.duration, **kw) as w:
-        for i, frame in enumerate(iter_frames(src)):
+        # 4:2:0 targets take decoded frames straight to swscale (no numpy round trip); ProRes
+        # 4:2:2 10-bit goes through RGB, which converts chroma more faithfully here
+        direct = kw["pix_fmt"] == "yuv420p"
+        for i, frame in enumerate(iter_frames(src, fmt=None if direct else "bgr24")):
             w.write(frame)
             if progress:
                 progress((i + 1) / max(1, meta.frames), f"encoding {fmt} frame {i + 1}/{meta.frames}")

@@ -131,7 +131,9 @@ class MotionAnimator:
         bx0, by0, bx1, by1 = self.box
         self.full_grid = np.dstack(np.meshgrid(np.arange(bx0, bx1, dtype=np.float32),
                                                np.arange(by0, by1, dtype=np.float32)))
-        self.alpha = field.alpha[by0:by1, bx0:bx1][:, :, None]
+        self.alpha2d = np.ascontiguousarray(field.alpha[by0:by1, bx0:bx1], dtype=np.float32)
+        self.inv_alpha = 1.0 - self.alpha2d
+        self.frozen = self.alpha2d <= 0
         self._ahead: dict[int, np.ndarray] = {}
         self._checkpoints: dict[int, np.ndarray] = {}
         self.phase = 0
@@ -192,16 +194,16 @@ class MotionAnimator:
         bx0, by0, bx1, by1 = self.box
         if bx1 <= bx0 or by1 <= by0 or i == 0 or (self.loop and i >= self.count):
             return out
-        moved = self._sample(self.back).astype(np.float32)
+        moved = self._sample(self.back)
         if self.loop:
             wt = i / self.count
-            ahead = self._sample(self._forward(self.count - i)).astype(np.float32)
-            moved = (1 - wt) * moved + wt * ahead
+            ahead = self._sample(self._forward(self.count - i))
+            moved = cv2.addWeighted(moved, 1 - wt, ahead, wt, 0)
         region = out[by0:by1, bx0:bx1]
-        blended = region.astype(np.float32) * (1 - self.alpha) + moved * self.alpha
-        frozen = self.alpha[:, :, 0] <= 0
-        result = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
-        result[frozen] = region[frozen]
+        # OpenCV blends uint8 with float weights in one multithreaded pass
+        result = cv2.blendLinear(moved, region, self.alpha2d, self.inv_alpha)
+        frozen = self.frozen
+        result[frozen] = region[frozen]  # exactly the still where nothing may move
         out[by0:by1, bx0:bx1] = result
         return out
 

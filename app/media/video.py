@@ -77,8 +77,9 @@ def probe(path: Path) -> VideoMeta:
                          audio is not None, vs.codec_context.name, audio.rate if audio else 0)
 
 
-def iter_frames(path: Path, *, fmt: str = "bgr24", prefetch: int = 4) -> Iterator[np.ndarray]:
-    """Decoded frames as arrays, decoded ahead on a thread. Damaged data raises NodeError."""
+def iter_frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> Iterator[Any]:
+    """Decoded frames as arrays (or as av.VideoFrame with fmt=None, for re-encoding without a
+    round trip through numpy), decoded ahead on a thread. Damaged data raises NodeError."""
     q: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
     stop = threading.Event()
     done = object()
@@ -89,7 +90,7 @@ def iter_frames(path: Path, *, fmt: str = "bgr24", prefetch: int = 4) -> Iterato
                 vs = c.streams.video[0]
                 vs.thread_type = "AUTO"
                 for frame in c.decode(vs):
-                    arr = frame.to_ndarray(format=fmt)
+                    arr = frame.to_ndarray(format=fmt) if fmt else frame
                     while not stop.is_set():
                         try:
                             q.put(arr, timeout=0.1)
@@ -169,13 +170,20 @@ class VideoWriter:
         self._thread.start()
 
     def _encode(self) -> None:
+        index = -1
         try:
             while True:
+                index += 1
                 arr = self._q.get()
                 if arr is None:
                     break
-                fmt = "bgr24" if arr.ndim == 3 and arr.shape[2] == 3 else ("bgra" if arr.ndim == 3 else "gray")
-                frame = av.VideoFrame.from_ndarray(arr, format=fmt)
+                if isinstance(arr, av.VideoFrame):  # a decoded frame: swscale converts it directly
+                    frame = arr.reformat(format=self.stream.pix_fmt)
+                    frame.pts = index
+                    frame.time_base = 1 / self.stream.codec_context.framerate
+                else:
+                    fmt = "bgr24" if arr.ndim == 3 and arr.shape[2] == 3 else ("bgra" if arr.ndim == 3 else "gray")
+                    frame = av.VideoFrame.from_ndarray(arr, format=fmt)
                 for packet in self.stream.encode(frame):
                     self.container.mux(packet)
             for packet in self.stream.encode():
