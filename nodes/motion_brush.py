@@ -31,27 +31,25 @@ class MotionBrushParams(Params):
     loop: bool = Field(False, description="make the motion loop seamlessly (last frame flows into the first)")
 
 
+def _check_mask(data: str, size: tuple[int, int], field: str, where: str) -> None:
+    w, h = size
+    try:
+        m = decode_mask(data)
+    except MaskError as e:
+        raise NodeError(f"{where}cannot read the mask: {e}", field=field, hint="repaint it") from None
+    if m.shape != (h, w):
+        raise NodeError(f"{where}mask is {m.shape[1]}x{m.shape[0]} but the image is {w}x{h}",
+                        field=field, hint="repaint it on this image")
+
+
 def run(ctx, p: MotionBrushParams, inputs):
     image = inputs["image"]
     w, h = image_size(image.path)
-    static = None
     if p.static_mask:
-        try:
-            static = decode_mask(p.static_mask)
-        except MaskError as e:
-            raise NodeError(f"cannot read the mask: {e}", field="param 'static_mask'", hint="repaint it") from None
-        if static.shape != (h, w):
-            raise NodeError(f"mask is {static.shape[1]}x{static.shape[0]} but the image is {w}x{h}",
-                            field="param 'static_mask'", hint="repaint the mask on this image")
+        _check_mask(p.static_mask, (w, h), "param 'static_mask'", "")
     for i, r in enumerate(p.regions):
         where = f"region {i + 1} '{r.name}'"
-        try:
-            m = decode_mask(r.mask)
-        except MaskError as e:
-            raise NodeError(f"{where}: cannot read its mask: {e}", field="param 'regions'", hint="repaint it") from None
-        if m.shape != (h, w):
-            raise NodeError(f"{where}: mask is {m.shape[1]}x{m.shape[0]} but the image is {w}x{h}",
-                            field="param 'regions'", hint="repaint the region on this image")
+        _check_mask(r.mask, (w, h), "param 'regions'", f"{where}: ")
         for x, y in r.trajectory:
             if not (0 <= x <= w - 1 and 0 <= y <= h - 1):
                 raise NodeError(f"{where}: trajectory point ({x:g}, {y:g}) is outside the {w}x{h} image",

@@ -376,16 +376,8 @@ class _Run:
                         ready.append(f)
                     elif f in pending:
                         pending.discard(f)
-                        if state == "failed":
-                            self.result.states[f] = "skipped"
-                            self.emit("skipped", f, message=f"identical node {node_id} failed")
-                        else:
-                            self._set_end(f, "cancelled")
-                        for d in nx.descendants(graph, f):
-                            if d in pending and d not in self._started:
-                                pending.discard(d)
-                                self.result.states[d] = "skipped" if state == "failed" else "cancelled"
-                                self.emit(self.result.states[d], d, message=f"upstream node {f} did not finish")
+                        self._end_unstarted(f, state, f"identical node {node_id} failed")
+                        self._drop_downstream(graph, f, state, pending, ready)
                 if state == "finished":
                     for d in graph.successors(node_id):
                         if d in execute and d not in aliases:
@@ -393,18 +385,25 @@ class _Run:
                             if waiting[d] == 0 and d in pending:
                                 ready.append(d)
                 elif state in ("failed", "cancelled"):
-                    for d in nx.descendants(graph, node_id):
-                        if d in pending and d not in self._started:
-                            pending.discard(d)
-                            if state == "failed":
-                                self.result.states[d] = "skipped"
-                                self.emit("skipped", d, message=f"upstream node {node_id} failed")
-                            else:
-                                self._set_end(d, "cancelled")
-                            if d in ready:
-                                ready.remove(d)
+                    self._drop_downstream(graph, node_id, state, pending, ready)
         finally:
             pool.shutdown(wait=True)
+
+    def _end_unstarted(self, node_id: str, cause: str, reason: str) -> None:
+        """A node that will not run because of ``cause`` (failed -> skipped, or cancelled)."""
+        if cause == "failed":
+            self.result.states[node_id] = "skipped"
+            self.emit("skipped", node_id, message=reason)
+        else:
+            self._set_end(node_id, "cancelled")
+
+    def _drop_downstream(self, graph: nx.DiGraph, origin: str, cause: str, pending: set[str], ready: list[str]) -> None:
+        for d in nx.descendants(graph, origin):
+            if d in pending and d not in self._started:
+                pending.discard(d)
+                self._end_unstarted(d, cause, f"upstream node {origin} failed")
+                if d in ready:
+                    ready.remove(d)
 
     def _share(self, node_id: str, primary: str) -> None:
         entry = self.ex.cache.get(self.result.keys[primary])
