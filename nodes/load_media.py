@@ -47,7 +47,7 @@ def run_video(ctx, p: LoadVideoParams, inputs):
         raise NodeError(f"{src.name} has no decodable frames", field="param 'path'", hint="the file may be truncated")
     video = ctx.path("video" + src.suffix.lower())
     shutil.copyfile(src, video)  # kept exactly as given: no generation loss
-    vmeta = dict(probe(video).to_dict(), frames=frames, duration=frames / meta.fps, source=src.name)
+    vmeta = dict(meta.to_dict(), frames=frames, duration=frames / meta.fps, source=src.name)
     outputs = {"video": Value(PortType.VIDEO, video, vmeta)}
     audio = ctx.path("audio.wav")
     if meta.has_audio:
@@ -62,13 +62,13 @@ def run_video(ctx, p: LoadVideoParams, inputs):
 def _extract_audio(src: Path, dest: Path, seconds: float) -> None:
     import av
 
-    from app.media.video import _mux_audio
+    from app.media.video import mux_audio
 
     with av.open(str(dest), "w") as c:
         with av.open(str(src)) as i:
             rate = i.streams.audio[0].rate or 48000
         stream = c.add_stream("pcm_s16le", rate=rate)
-        _mux_audio(c, stream, src, audio_duration(src) or seconds)
+        mux_audio(c, stream, src, audio_duration(src) or seconds)
 
 
 def _silence(dest: Path, seconds: float) -> None:

@@ -64,21 +64,8 @@ class Workflow(BaseModel):
     def node_map(self) -> dict[str, NodeModel]:
         return {n.id: n for n in self.nodes}
 
-    def links_into(self, node_id: str) -> list[Link]:
-        return [link for link in self.links if link.dst[0] == node_id]
-
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
 
     def clone(self) -> Workflow:
         return Workflow.model_validate(copy.deepcopy(self.to_json_dict()))
-
-    def new_node_id(self, type_id: str) -> str:
-        """A readable id not used yet: ``generator``, ``generator_2``, ..."""
-        taken = {n.id for n in self.nodes}
-        if type_id not in taken:
-            return type_id
-        i = 2
-        while f"{type_id}_{i}" in taken:
-            i += 1
-        return f"{type_id}_{i}"

@@ -148,6 +148,3 @@ def read_embedded_workflow(path: Path) -> dict | None:
         return None
     return doc if isinstance(doc, dict) else None
 
-
-def to_gray_mask(img: np.ndarray) -> np.ndarray:
-    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)

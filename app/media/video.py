@@ -20,7 +20,6 @@ from app.core.errors import NodeError
 # Lossless intermediate for everything the local engine renders into the cache: x264 in RGB at
 # qp 0 (fast, bit-exact); delivery compression happens only in export.
 LOSSLESS = {"codec": "libx264rgb", "pix_fmt": "bgr24", "options": {"qp": "0", "preset": "ultrafast"}}
-INTERMEDIATE_SUFFIX = ".mkv"
 
 
 @dataclass(frozen=True)
@@ -206,7 +205,7 @@ class VideoWriter:
             if self._error:
                 raise self._error
             if self.audio_stream is not None and self.audio_src is not None:
-                _mux_audio(self.container, self.audio_stream, self.audio_src,
+                mux_audio(self.container, self.audio_stream, self.audio_src,
                            self.audio_seconds if self.audio_seconds is not None else self.frames / float(self.stream.rate))
         finally:
             self.container.close()
@@ -237,7 +236,7 @@ def _audio_rate(path: Path) -> int:
         return c.streams.audio[0].rate or 48000
 
 
-def _mux_audio(container, stream, src: Path, seconds: float) -> None:
+def mux_audio(container, stream, src: Path, seconds: float) -> None:
     """Copy ``seconds`` of audio from src (re-encoded to the stream's codec), padding with
     silence when it is shorter, so audio and video end together."""
     rate = stream.codec_context.sample_rate or stream.rate

@@ -35,23 +35,19 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 24, audio: np.n
         for p in vs.encode():
             c.mux(p)
         if ast is not None:
-            af = av.AudioFrame.from_ndarray(audio.astype(np.float32)[None, :], format="flt", layout="mono")
-            af.sample_rate = rate
-            for p in ast.encode(af):
-                c.mux(p)
-            for p in ast.encode(None):
-                c.mux(p)
+            _mux_mono(c, ast, audio.astype(np.float32), "flt", rate)
     return path
+
+
+def _mux_mono(container, stream, samples: np.ndarray, fmt: str, rate: int) -> None:
+    frame = av.AudioFrame.from_ndarray(samples[None, :], format=fmt, layout="mono")
+    frame.sample_rate = rate
+    for p in [*stream.encode(frame), *stream.encode(None)]:
+        container.mux(p)
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
     with av.open(str(path), "w") as c:
         s = c.add_stream("pcm_s16le", rate=rate)
-        data = (np.clip(samples, -1, 1) * 32767).astype(np.int16)[None, :]
-        f = av.AudioFrame.from_ndarray(data, format="s16", layout="mono")
-        f.sample_rate = rate
-        for p in s.encode(f):
-            c.mux(p)
-        for p in s.encode(None):
-            c.mux(p)
+        _mux_mono(c, s, (np.clip(samples, -1, 1) * 32767).astype(np.int16), "s16", rate)
     return path
