@@ -44,15 +44,12 @@ def check(p: ExportParams, connected):
 def run(ctx, p: ExportParams, inputs):
     src: Value = inputs["video"]
     name = _name(p)
-    local = ctx.path(Path(name).name if p.format != "png" else Path(name).name)
+    local = ctx.path(Path(name).name)
     files = export(src.path, local, p.format, crf=p.crf, preset=p.preset, workflow=ctx.workflow, progress=ctx.progress)
     if not files:
         raise NodeError("nothing was written", field="input 'video'")
-    if p.format == "png":
-        for f in files:
-            ctx.deliver(f, f"{name}/{f.name}")
-    else:
-        ctx.deliver(files[0], name)
+    # a PNG sequence is one folder, published (and versioned) as a whole
+    ctx.deliver(local if p.format == "png" else files[0], name)
     meta = dict(src.meta, format=p.format, filename=name, files=len(files))
     return {"file": Value(PortType.VIDEO if p.format != "png" else PortType.IMAGE, files[0], meta)}
 

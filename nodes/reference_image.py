@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Literal
 
@@ -11,7 +12,7 @@ from app.core.errors import NodeError
 from app.core.node import NodeType, Output, Params
 from app.core.ports import PortType
 from app.core.values import Value
-from app.media.images import fit_to_aspect, load_image, write_png
+from app.media.images import fit_to_aspect, is_png_rgb8, load_image, write_png
 
 ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0, "4:3": 4 / 3, "3:4": 3 / 4, "21:9": 21 / 9, "2.39:1": 2.39}
 
@@ -39,7 +40,10 @@ def run(ctx, p: ReferenceImageParams, inputs):
         img = img[:, :, :3]
     if p.aspect != "source":
         img = fit_to_aspect(img, ASPECTS[p.aspect])
-    out = write_png(ctx.path("image.png"), img)
+    if p.aspect == "source" and img.shape[2] == 3 and is_png_rgb8(src):
+        out = Path(shutil.copyfile(src, ctx.path("image.png")))  # already in IMAGE form: skip re-encoding
+    else:
+        out = write_png(ctx.path("image.png"), img)
     h, w = img.shape[:2]
     return {"image": Value(PortType.IMAGE, out, {"width": w, "height": h, "role": p.role, "source": src.name})}
 

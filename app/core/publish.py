@@ -19,8 +19,17 @@ def safe_relative_name(name: str) -> str | None:
     return p.as_posix()
 
 
-def _versions(target: Path) -> list[Path]:
-    pattern = re.compile(rf"^{re.escape(target.stem)}_v(\d{{3,}}){re.escape(target.suffix)}$")
+def _versioned(target: Path, n: int, folder: bool = False) -> Path:
+    if n == 1:
+        return target
+    if folder:
+        return target.with_name(f"{target.name}_v{n:03d}")
+    return target.with_name(f"{target.stem}_v{n:03d}{target.suffix}")
+
+
+def _versions(target: Path, folder: bool = False) -> list[Path]:
+    stem, suffix = (target.name, "") if folder else (target.stem, target.suffix)
+    pattern = re.compile(rf"^{re.escape(stem)}_v(\d{{3,}}){re.escape(suffix)}$")
     found = [target] if target.exists() else []
     if target.parent.exists():
         found += sorted(p for p in target.parent.iterdir() if pattern.match(p.name))
@@ -29,6 +38,10 @@ def _versions(target: Path) -> list[Path]:
 
 def _same(a: Path, b: Path) -> bool:
     try:
+        if a.is_dir() or b.is_dir():
+            names = sorted(f.name for f in a.iterdir()) if a.is_dir() else None
+            return (a.is_dir() and b.is_dir() and names == sorted(f.name for f in b.iterdir())
+                    and all(_same(a / n, b / n) for n in names))
         return a.stat().st_size == b.stat().st_size and file_hash(a) == file_hash(b)
     except OSError:
         return False
@@ -36,22 +49,25 @@ def _same(a: Path, b: Path) -> bool:
 
 def publish(src: Path, out_dir: Path, name: str) -> Path:
     """Copy ``src`` to ``out_dir/name``; an identical file already there is reused, a different
-    one is kept and the copy gets the next free ``_vNNN`` name."""
+    one is kept and the copy gets the next free ``_vNNN`` name. A folder (an image sequence)
+    is published and versioned as one unit: ``shot/``, then ``shot_v002/``."""
     rel = safe_relative_name(name)
     if rel is None:
         raise ValueError(f"output name {name!r} must be a relative path inside the output folder")
     target = out_dir / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    existing = _versions(target)
-    for candidate in existing:
+    folder = src.is_dir()
+    for candidate in _versions(target, folder):
         if _same(candidate, src):
             return candidate
+    if folder:
+        return _publish_folder(src, target)
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
     shutil.copyfile(src, tmp)
     try:
         n = 1
         while True:
-            dest = target if n == 1 else target.with_name(f"{target.stem}_v{n:03d}{target.suffix}")
+            dest = _versioned(target, n)
             try:
                 os.link(tmp, dest)  # fails if dest exists: no silent overwrite, even in a race
                 return dest
@@ -65,3 +81,22 @@ def publish(src: Path, out_dir: Path, name: str) -> Path:
                 return dest
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _publish_folder(src: Path, target: Path) -> Path:
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
+    shutil.copytree(src, tmp)
+    try:
+        n = 1
+        while True:
+            dest = _versioned(target, n, folder=True)
+            try:
+                dest.mkdir()  # claims the name: an existing folder is never written into
+                break
+            except FileExistsError:
+                n += 1
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, dest / f.name)
+        return dest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from app.core.errors import NodeError
+from app.media import shotfile
 from app.media.images import png_text, write_png
 from app.media.video import VideoMeta, VideoWriter, iter_frames, probe
 
@@ -54,11 +55,17 @@ def export(src: Path, dest: Path, fmt: str, *, crf: int = 18, preset: str = "med
         # 4:2:0 targets take decoded frames straight to swscale (no numpy round trip); ProRes
         # 4:2:2 10-bit goes through RGB, which converts chroma more faithfully here
         direct = kw["pix_fmt"] == "yuv420p"
-        for i, frame in enumerate(iter_frames(src, fmt=None if direct else "bgr24")):
+        for i, frame in enumerate(iter_frames(src, fmt=_decoded(src) if direct else "bgr24")):
             w.write(frame)
             if progress:
                 progress((i + 1) / max(1, meta.frames), f"encoding {fmt} frame {i + 1}/{meta.frames}")
     return [dest]
+
+
+def _decoded(src: Path) -> str | None:
+    """How a 4:2:0 encode takes frames: a still-render recipe renders 4:2:0 planes itself;
+    decoded video goes as av frames straight to swscale."""
+    return "yuv420p" if shotfile.is_shot(src) else None
 
 
 def _png_sequence(src: Path, folder: Path, meta: VideoMeta, wf_text: str | None, progress: Progress | None) -> list[Path]:

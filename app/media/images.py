@@ -51,6 +51,14 @@ def load_image(path: Path, *, mode: str = "bgr") -> np.ndarray:
     return img
 
 
+def is_png_rgb8(path: Path) -> bool:
+    """An 8-bit RGB PNG without alpha: the form every IMAGE value takes, so it can be used as is."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    # signature, IHDR length and tag, width, height, then bit depth 8 and colour type 2
+    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[24:26] == b"\x08\x02"
+
+
 def write_png(path: Path, img: np.ndarray, *, level: int = 1, text: dict[str, str] | None = None) -> Path:
     """PNG with fast compression; ``text`` adds tEXt/iTXt chunks (Pillow)."""
     if text:

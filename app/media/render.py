@@ -39,18 +39,59 @@ def camera_renderer(src: np.ndarray, camera: CameraPath | None, out_size: tuple[
         base = cv2.resize(src, (max(1, round(Ws * pre)), max(1, round(Hs * pre))), interpolation=cv2.INTER_AREA)
     S = np.diag([pre, pre, 1.0])
 
+    def matrix(i: int) -> np.ndarray:
+        """Output pixel -> pixel of ``base`` (the still, pre-shrunk) for frame i."""
+        t = i / (count - 1) if count > 1 else 0.0
+        M = cam.homography(t, out_size, (Ws, Hs), overscan)
+        return M if animate is not None else S @ M
+
     def render(i: int) -> np.ndarray:
         img = animate(i) if animate is not None else base
         if identity:
             return img if animate is not None else img.copy()
-        t = i / (count - 1) if count > 1 else 0.0
-        M = cam.homography(t, out_size, (Ws, Hs), overscan)
-        if animate is None:
-            M = S @ M
-        return cv2.warpPerspective(img, M, (W, H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border)
+        return cv2.warpPerspective(img, matrix(i), (W, H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                   borderMode=border)
 
     render.overscan = overscan  # type: ignore[attr-defined]
+    render.matrix = matrix  # type: ignore[attr-defined]
+    render.base = base  # type: ignore[attr-defined]
+    render.identity = identity  # type: ignore[attr-defined]
     return render
+
+
+def i420_renderer(render: Callable[[int], np.ndarray], out_size: tuple[int, int]) -> Callable[[int], np.ndarray]:
+    """The same frames as ``render`` (a still's camera_renderer) as planar 4:2:0 (BT.601
+    limited range, the layout of av's yuv420p), warped plane by plane from a source converted
+    once: cheaper than warping BGR and converting every frame, for 4:2:0 delivery."""
+    W, H = out_size
+    if getattr(render, "identity", False) or W % 2 or H % 2:
+        return lambda i: cv2.cvtColor(render(i), cv2.COLOR_BGR2YUV_I420)
+    base = render.base  # type: ignore[attr-defined]
+    # 4:2:0 needs even sides: repeat the last row/column, which is what the warp's replicated
+    # border would sample there anyway
+    base = cv2.copyMakeBorder(base, 0, base.shape[0] % 2, 0, base.shape[1] % 2, cv2.BORDER_REPLICATE)
+    h, w = base.shape[:2]
+    yuv = cv2.cvtColor(base, cv2.COLOR_BGR2YUV_I420)
+    flat, q = yuv.reshape(-1), (h // 2) * (w // 2)  # planes follow each other (rows need not align)
+    Y = yuv[:h]
+    UV = cv2.merge([flat[h * w:h * w + q].reshape(h // 2, w // 2), flat[h * w + q:].reshape(h // 2, w // 2)])
+    # chroma sample j sits at luma coordinate 2j + 0.5 (centred, as the 2x2 average made it)
+    D = np.array([[2.0, 0, 0.5], [0, 2.0, 0.5], [0, 0, 1]])
+    Dinv = np.linalg.inv(D)
+    flags, border = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, cv2.BORDER_REPLICATE
+
+    def render_i420(i: int) -> np.ndarray:
+        M = render.matrix(i)  # type: ignore[attr-defined]
+        out = np.empty((H * 3 // 2, W), np.uint8)
+        cv2.warpPerspective(Y, M, (W, H), dst=out[:H], flags=flags, borderMode=border)
+        uv = cv2.warpPerspective(UV, Dinv @ M @ D, (W // 2, H // 2), flags=flags, borderMode=border)
+        u, v = cv2.split(uv)
+        flat_out, n = out.reshape(-1), (H // 2) * (W // 2)
+        flat_out[H * W:H * W + n] = u.reshape(-1)
+        flat_out[H * W + n:] = v.reshape(-1)
+        return out
+
+    return render_i420
 
 
 def render_still(path: Path, src: np.ndarray, *, out_size: tuple[int, int], fps: float, duration: float,

@@ -16,6 +16,7 @@ import av
 import numpy as np
 
 from app.core.errors import NodeError
+from app.media import shotfile
 
 # Lossless intermediate for everything the local engine renders into the cache: x264 in RGB at
 # qp 0 (fast, bit-exact); delivery compression happens only in export.
@@ -58,6 +59,10 @@ def _open(path: Path) -> av.container.InputContainer:
 def probe(path: Path) -> VideoMeta:
     """Size, rate, frame count and audio presence; counts frames by demuxing when the
     container does not say (never trusts a missing count)."""
+    if shotfile.is_shot(path):
+        d = shotfile.read(path)
+        return VideoMeta(d["width"], d["height"], float(d["fps"]), d["frames"], d["frames"] / d["fps"], False,
+                         shotfile.CODEC)
     with _open(path) as c:
         if not c.streams.video:
             raise NodeError(f"{path.name} has no video stream", hint="pick a video file")
@@ -79,6 +84,9 @@ def probe(path: Path) -> VideoMeta:
 def iter_frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> Iterator[Any]:
     """Decoded frames as arrays (or as av.VideoFrame with fmt=None, for re-encoding without a
     round trip through numpy), decoded ahead on a thread. Damaged data raises NodeError."""
+    if shotfile.is_shot(path):
+        yield from shotfile.frames(path, fmt=fmt, prefetch=prefetch)
+        return
     q: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
     stop = threading.Event()
     done = object()
@@ -124,6 +132,8 @@ def read_frame(path: Path, index: int = -1) -> np.ndarray:
     the shots this is used on (last_frame, posters), and exact where seeking is not."""
     from collections import deque
 
+    if shotfile.is_shot(path):
+        return shotfile.frame(path, index)
     keep: deque[np.ndarray] = deque(maxlen=max(1, -index))
     count = 0
     for i, f in enumerate(iter_frames(path)):

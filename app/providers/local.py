@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import NodeError
+from app.media import shotfile
 from app.media.camera import CameraPath, Keyframe
-from app.media.images import load_image
+from app.media.images import image_size, load_image, write_png
 from app.media.render import frame_count, render_still, slate
-from app.media.video import VideoWriter
 from app.providers.base import GenerateJob, GenerateRequest
 
 MODELS = ["still-motion"]
@@ -36,44 +36,47 @@ class LocalBackend:
     def generate(self, req: GenerateRequest, job: GenerateJob) -> list[Path]:
         out = []
         for take in range(1, req.takes + 1):
-            path = job.work_dir / f"take_{take:02d}.mkv"
+            path = job.work_dir / f"take_{take:02d}"
 
             def progress(f: float, msg: str | None, take: int = take) -> None:
                 job.progress(((take - 1) + f) / req.takes, f"take {take}/{req.takes}: {msg or ''}".strip())
 
             if req.image is None:
-                self._slate(req, path, take, progress)
+                out.append(self._slate(req, path, take))
             else:
-                self._still(req, path, take, progress)
-            out.append(path)
+                out.append(self._still(req, path, take, progress))
+            job.progress(take / req.takes, f"take {take}/{req.takes} done")
         return out
 
-    def _slate(self, req: GenerateRequest, path: Path, take: int, progress) -> None:
+    def _slate(self, req: GenerateRequest, path: Path, take: int) -> Path:
         lines = [f"Shot: {req.shot_name}", f"Duration: {req.duration:g} s at {req.fps:g} fps, take {take}",
                  f"Prompt: {req.prompt.get('text') or '(empty)'}"]
         if req.prompt.get("negative"):
             lines.append(f"Avoid: {req.prompt['negative']}")
-        card = slate(lines, (req.width, req.height))
-        count = frame_count(req.duration, req.fps)
-        with VideoWriter(path, req.width, req.height, req.fps) as w:
-            for i in range(count):
-                w.write(card)
-                progress((i + 1) / count, "animatic")
+        card = write_png(path.with_suffix(".png"), slate(lines, (req.width, req.height)))
+        return shotfile.write(path.with_suffix(shotfile.SUFFIX), card, width=req.width, height=req.height,
+                              fps=req.fps, frames=frame_count(req.duration, req.fps), camera=None)
 
-    def _still(self, req: GenerateRequest, path: Path, take: int, progress) -> None:
+    def _still(self, req: GenerateRequest, path: Path, take: int, progress) -> Path:
         assert req.image is not None
-        src = load_image(req.image)
-        camera = _vary(req.camera, req.seed, take)
-        animate = None
-        if req.motion is not None:
-            from app.media.motion import MotionAnimator
-
-            animate = MotionAnimator.from_document(req.motion, src, frame_count(req.duration, req.fps),
-                                                   seed=req.seed * 1000 + take)
         if req.width % 2 or req.height % 2:
             raise NodeError(f"output size {req.width}x{req.height} must be even", field="param 'width'")
+        camera = _vary(req.camera, req.seed, take)
+        count = frame_count(req.duration, req.fps)
+        if req.motion is None:
+            # a camera move over a still is stored as its recipe: exact, small, fast to read
+            image_size(req.image)  # an IMAGE value is a PNG its node decoded; a damaged one fails here
+            return shotfile.write(path.with_suffix(shotfile.SUFFIX), req.image, width=req.width,
+                                  height=req.height, fps=req.fps, frames=count,
+                                  camera=camera.model_dump(mode="json") if camera else None)
+        from app.media.motion import MotionAnimator
+
+        src = load_image(req.image)
+        animate = MotionAnimator.from_document(req.motion, src, count, seed=req.seed * 1000 + take)
+        path = path.with_suffix(".mkv")
         render_still(path, src, out_size=(req.width, req.height), fps=req.fps, duration=req.duration,
                      camera=camera, animate=animate, progress=progress)
+        return path
 
 
 def _vary(camera: CameraPath | None, seed: int, take: int) -> CameraPath | None:

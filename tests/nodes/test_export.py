@@ -66,7 +66,9 @@ def test_png_sequence_and_lossless_chain(runner):
                 ("e", "export", {"format": "png", "filename": "frames"})],
                [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("g", "video", "e", "video")])
     assert r.status == "ok", r.errors
-    files = r.delivered["e"]
+    [folder] = r.delivered["e"]
+    assert folder == runner.tmp / "renders" / "frames"
+    files = sorted(folder.iterdir())
     assert len(files) == 6 and files[0].name == "frame_00001.png"
     from app.media.images import load_image, png_text
 
@@ -76,6 +78,21 @@ def test_png_sequence_and_lossless_chain(runner):
     src = load_image(runner.tmp / "c.png")
     for f in files:
         assert np.array_equal(load_image(f), src)
+
+
+def test_png_sequence_versions_as_one_folder(runner, clip):
+    nodes = [("v", "load_video", {"path": "in.mp4"}), ("e", "export", {"format": "png", "filename": "seq"})]
+    links = [("v", "video", "e", "video")]
+    first = runner(nodes, links).delivered["e"][0]
+    again = runner(nodes, links).delivered["e"][0]
+    assert again == first  # identical frames: the folder is reused, not copied again
+    (runner.tmp / "in.mp4").rename(runner.tmp / "old.mp4")
+    frames = [np.roll(texture(320, 240, seed=5), 2 * i, axis=0) for i in range(FRAMES - 4)]
+    write_video(runner.tmp / "in.mp4", frames, fps=24)
+    second = runner(nodes, links).delivered["e"][0]
+    assert (first.name, second.name) == ("seq", "seq_v002")
+    # the first render is untouched: same frame count, no frame of the second mixed in
+    assert len(list(first.iterdir())) == FRAMES and len(list(second.iterdir())) == FRAMES - 4
 
 
 def test_versions_never_overwrite(runner, clip):

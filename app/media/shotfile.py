@@ -1,0 +1,147 @@
+"""Still-render recipes: how the local engine stores a camera move of a still.
+
+A camera move over a still is fully described by the still (a lossless PNG), the camera path
+and the frame size, rate and count. Storing that recipe instead of its frames is lossless (the
+renderer is deterministic: fixed-point bilinear warps), a few hundred kilobytes instead of
+~100 MB per 5 s of 1080p, and faster to read back than decoding a lossless intermediate: a warp
+costs less than decoding a qp-0 frame. Everything that reads VIDEO goes through
+app.media.video (probe, iter_frames, read_frame), which renders a recipe on the fly, so no
+consumer needs to know. Motion-brush renders (integrated frame after frame) stay real files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.core.errors import NodeError
+
+SUFFIX = ".rgshot"
+SCHEMA = "reelgraph/still-render"
+VERSION = 1
+CODEC = "reelgraph-still"
+
+
+def is_shot(path: Path) -> bool:
+    return path.suffix == SUFFIX
+
+
+def write(path: Path, source: Path, *, width: int, height: int, fps: float, frames: int,
+          camera: dict[str, Any] | None) -> Path:
+    """Write the recipe ``path`` with its own copy of ``source`` beside it (hard-linked when
+    the filesystem allows), so it never depends on another cache entry surviving."""
+    still = path.with_suffix(".png")
+    if still.resolve() != source.resolve():
+        try:
+            os.link(source, still)
+        except OSError:
+            shutil.copyfile(source, still)
+    doc = {"schema": SCHEMA, "version": VERSION, "source": still.name, "width": width, "height": height,
+           "fps": fps, "frames": frames, "camera": camera}
+    path.write_text(json.dumps(doc, indent=1))
+    return path
+
+
+def read(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise NodeError(f"file not found: {path}", hint="check the path")
+    try:
+        doc = json.loads(path.read_text())
+        if doc.get("schema") != SCHEMA or doc.get("version") != VERSION:
+            raise ValueError("not a still-render recipe of this version")
+        return doc
+    except (ValueError, OSError) as e:
+        raise NodeError(f"cannot read {path.name}: {e}", hint="re-run the generator (clear its cache)") from None
+
+
+def renderer(path: Path, doc: dict[str, Any] | None = None):
+    """(render(i) -> BGR frame, doc)."""
+    from app.media.camera import CameraPath
+    from app.media.images import load_image
+    from app.media.render import camera_renderer
+
+    doc = doc or read(path)
+    src = load_image(path.parent / doc["source"])
+    camera = CameraPath.model_validate(doc["camera"]) if doc.get("camera") else None
+    return camera_renderer(src, camera, (doc["width"], doc["height"]), doc["frames"]), doc
+
+
+def frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> Iterator[Any]:
+    """Rendered frames in order, a small pool rendering ahead (OpenCV releases the GIL).
+    ``fmt`` as for video.iter_frames; "yuv420p" yields av.VideoFrame rendered as 4:2:0."""
+    import av
+
+    render, doc = renderer(path)
+    count = doc["frames"]
+    if fmt == "yuv420p":  # 4:2:0 delivery: render the planes directly (no per-frame conversion)
+        from app.media.render import i420_renderer
+
+        render = i420_renderer(render, (doc["width"], doc["height"]))
+    workers = min(2, os.cpu_count() or 1)
+    out: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelgraph-shot") as pool:
+                futures = [pool.submit(render, i) for i in range(min(count, workers * 2))]
+                for i in range(count):
+                    frame = futures[i].result()
+                    futures[i] = None  # type: ignore[call-overload]
+                    if len(futures) < count:
+                        futures.append(pool.submit(render, len(futures)))
+                    if fmt == "yuv420p":
+                        item = av.VideoFrame.from_ndarray(frame, format="yuv420p")
+                    elif fmt is None:
+                        item = av.VideoFrame.from_ndarray(frame, format="bgr24")
+                    elif fmt == "bgr24":
+                        item = frame
+                    else:
+                        item = av.VideoFrame.from_ndarray(frame, format="bgr24").to_ndarray(format=fmt)
+                    while not stop.is_set():
+                        try:
+                            out.put(item, timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        for f in futures[i + 1:]:
+                            if f is not None:
+                                f.cancel()
+                        return
+            out.put(done)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            out.put(e if isinstance(e, NodeError) else NodeError(f"cannot render {path.name}: {e}"))
+
+    t = threading.Thread(target=produce, daemon=True, name="reelgraph-shot")
+    t.start()
+    try:
+        while True:
+            item = out.get()
+            if item is done:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
+def frame(path: Path, index: int) -> np.ndarray:
+    """Any single frame, directly (no decoding from the start)."""
+    render, doc = renderer(path)
+    n = doc["frames"]
+    if not -n <= index < n:
+        raise NodeError(f"{path.name} has {n} frames; frame {index} does not exist")
+    return render(index % n)
