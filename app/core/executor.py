@@ -125,6 +125,22 @@ class Executor:
                 errors[node_id] = str(e)
         return keys, errors
 
+    def peek(self, workflow: Workflow, base_dir: Path) -> dict[str, dict[str, Value]]:
+        """The outputs already in the cache for every node whose result is current, without
+        running anything: the editor shows them as previews when a workflow is opened."""
+        _, params = check(workflow, self.registry)
+        graph = build_graph(workflow)
+        if not nx.is_directed_acyclic_graph(graph):
+            return {}
+        order = [n for n in nx.topological_sort(graph) if n in params]
+        keys, _ = self.plan_keys(workflow, base_dir, params, order)
+        found: dict[str, dict[str, Value]] = {}
+        for node_id, key in keys.items():
+            entry = self.cache.get(key) if key else None
+            if entry is not None:
+                found[node_id] = entry.outputs
+        return found
+
     # -- running -------------------------------------------------------------------------------
     def run(
         self,

@@ -337,3 +337,31 @@ def stream_frames(render: Callable[[int], np.ndarray], count: int, writer: Video
             writer.write(frame)
             if progress:
                 progress((i + 1) / count, f"frame {i + 1}/{count}")
+
+
+def sample_frames(path: Path, count: int, max_size: tuple[int, int]) -> tuple[list[np.ndarray], VideoMeta]:
+    """Up to ``count`` frames spread evenly over the clip (the first one first), each scaled
+    to fit ``max_size``: for previews and thumbnails. A render recipe renders just those
+    frames; a file is decoded once, keeping the ones wanted."""
+    import cv2
+
+    meta = probe(path)
+    n = max(1, meta.frames)
+    k = max(1, min(count, n))
+    wanted = sorted({min(n - 1, (i * n) // k) for i in range(k)})
+    scale = min(max_size[0] / meta.width, max_size[1] / meta.height, 1.0)
+    size = (max(1, round(meta.width * scale)), max(1, round(meta.height * scale)))
+
+    def fit(f: np.ndarray) -> np.ndarray:
+        return f if scale == 1.0 else cv2.resize(f, size, interpolation=cv2.INTER_AREA)
+
+    if shotfile.is_shot(path):
+        return [fit(shotfile.frame(path, i)) for i in wanted], meta
+    out: list[np.ndarray] = []
+    want = set(wanted)
+    for i, f in enumerate(iter_frames(path)):
+        if i in want:
+            out.append(fit(f))
+            if len(out) == len(wanted):
+                break
+    return out, meta

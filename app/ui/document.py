@@ -1,0 +1,250 @@
+"""The open workflow: the Workflow model, its file, and the undo stack of edits to it.
+
+Every change the editor makes goes through here as a list of app.core.edits ops in one undo
+command, after the model's checks; the canvas and panels only listen to the signals.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from app.core import edits
+from app.core.errors import WorkflowError
+from app.core.fileio import load_workflow, save_workflow
+from app.core.registry import Registry
+from app.core.workflow import Link, NodeModel, Workflow
+
+
+class _Edit(QUndoCommand):
+    def __init__(self, doc: Document, ops: list[edits.Op], text: str, merge_key: str | None = None) -> None:
+        super().__init__(text)
+        self.doc, self.ops, self.inverse = doc, ops, []
+        self.merge_key, self.t = merge_key, time.monotonic()
+
+    def redo(self) -> None:
+        self.inverse = self.doc._apply(self.ops)
+
+    def undo(self) -> None:
+        self.doc._apply(self.inverse)
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return 1 if self.merge_key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        # typing into one field makes one undo step, not one per keystroke
+        if not isinstance(other, _Edit) or other.merge_key != self.merge_key or other.t - self.t > 2.0:
+            return False
+        self.ops = self.ops + other.ops
+        self.inverse = other.inverse + self.inverse
+        self.t = other.t
+        return True
+
+
+class Document(QObject):
+    node_added = Signal(str)
+    node_removed = Signal(str)
+    link_added = Signal(object)  # Link
+    link_removed = Signal(object)
+    params_changed = Signal(str)
+    node_ui_changed = Signal(str)
+    doc_ui_changed = Signal()
+    reset = Signal()  # a different workflow was loaded
+    path_changed = Signal()
+    refused = Signal(str)  # an edit the model refused, and why
+
+    def __init__(self, registry: Registry, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.registry = registry
+        self.wf = Workflow(name="untitled")
+        self.path: Path | None = None
+        self.undo = QUndoStack(self)
+
+    # -- whole documents ---------------------------------------------------------------------
+    def load(self, path: Path) -> None:
+        """Open a workflow file (raises WorkflowError, leaving the current one as it is)."""
+        wf = load_workflow(path)
+        self.set_workflow(wf, Path(path).resolve())
+
+    def set_workflow(self, wf: Workflow, path: Path | None, *, dirty: bool = False) -> None:
+        if wf.nodes and not any("pos" in n.ui for n in wf.nodes):
+            for node_id, pos in edits.layout(wf).items():
+                wf.node(node_id).ui["pos"] = pos  # type: ignore[union-attr]
+        self.wf = wf
+        self.path = path
+        self.undo.clear()
+        if dirty:
+            # recovered work is unsaved: one harmless step keeps the title's dirty marker on
+            self.undo.resetClean()
+            self.undo.push(_Edit(self, [edits.set_doc_ui(dict(wf.ui))], "recovered work"))
+        self.reset.emit()
+        self.path_changed.emit()
+
+    def save(self, path: Path | None = None) -> Path:
+        target = Path(path or self.path or "")
+        if not str(target):
+            raise ValueError("no file name to save to")
+        if self.path is None or target.resolve() != self.path:
+            name = target.stem
+            if self.wf.name in ("untitled", "") and name:
+                self.wf.name = name
+        save_workflow(self.wf, target)
+        self.path = target.resolve()
+        self.undo.setClean()
+        self.path_changed.emit()
+        return self.path
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    @property
+    def dirty(self) -> bool:
+        return not self.undo.isClean()
+
+    def title(self) -> str:
+        return self.path.name if self.path else f"{self.wf.name or 'untitled'} (not saved)"
+
+    # -- edits ---------------------------------------------------------------------------------
+    def _apply(self, ops: list[edits.Op]) -> list[edits.Op]:
+        inverse = []
+        for op in ops:
+            inverse.append(edits.apply(self.wf, op))
+            self._announce(op)
+        inverse.reverse()
+        return inverse
+
+    def _announce(self, op: edits.Op) -> None:
+        k, d = op.kind, op.data
+        if k == "add_node":
+            self.node_added.emit(d[0]["id"])
+        elif k == "remove_node":
+            self.node_removed.emit(d[0])
+        elif k == "add_link":
+            self.link_added.emit(edits._link(d[0]))
+        elif k == "remove_link":
+            self.link_removed.emit(edits._link(d[0]))
+        elif k == "set_params":
+            self.params_changed.emit(d[0])
+        elif k == "set_node_ui":
+            self.node_ui_changed.emit(d[0])
+        elif k == "set_doc_ui":
+            self.doc_ui_changed.emit()
+
+    def push(self, ops: list[edits.Op], text: str, merge_key: str | None = None) -> None:
+        if ops:
+            self.undo.push(_Edit(self, ops, text, merge_key))
+
+    def add_node(self, type_id: str, pos: tuple[float, float], params: dict[str, Any] | None = None) -> str:
+        node_id = edits.unique_id(self.wf, type_id)
+        nt = self.registry.get(type_id)
+        title = nt.title if nt else type_id
+        node = NodeModel(id=node_id, type=type_id, params=params or {}, ui={"pos": [float(pos[0]), float(pos[1])]})
+        self.push([edits.add_node(node)], f"add {title}")
+        return node_id
+
+    def remove_nodes(self, ids: set[str]) -> None:
+        ids = {i for i in ids if self.wf.node(i) is not None}
+        if ids:
+            self.push(edits.remove_nodes(self.wf, ids), f"delete {len(ids)} node(s)")
+
+    def move_nodes(self, positions: dict[str, tuple[float, float]]) -> None:
+        ops = []
+        for node_id, (x, y) in positions.items():
+            node = self.wf.node(node_id)
+            if node is not None and node.ui.get("pos") != [x, y]:
+                ops.append(edits.set_node_ui(node_id, dict(node.ui, pos=[float(x), float(y)])))
+        self.push(ops, "move")
+
+    def rename_node(self, node_id: str, title: str) -> None:
+        node = self.wf.node(node_id)
+        if node is not None:
+            ui = dict(node.ui)
+            if title.strip() and title.strip() != node_id:
+                ui["title"] = title.strip()
+            else:
+                ui.pop("title", None)
+            self.push([edits.set_node_ui(node_id, ui)], "rename")
+
+    def change_links(self, removed: list[Link], added: list[Link]) -> str | None:
+        """Connect/disconnect as one step; returns why it was refused (and says so), or None."""
+        removed = [lk for lk in removed if any(x.key == lk.key for x in self.wf.links)]
+        problem = edits.link_change_problem(self.wf, self.registry, removed, added)
+        if problem:
+            self.refused.emit(problem)
+            return problem
+        ops = [edits.remove_link(lk) for lk in removed] + [edits.add_link(lk) for lk in added]
+        self.push(ops, "connect" if added else "disconnect")
+        return None
+
+    def connect(self, src: tuple[str, str], dst: tuple[str, str]) -> str | None:
+        link = Link.model_validate({"from": list(src), "to": list(dst)})
+        # a single input gives up its old link to the new one, as dragging onto it would
+        node = self.wf.node(dst[0])
+        nt = self.registry.get(node.type) if node else None
+        inp = nt.input(dst[1]) if nt else None
+        old = [lk for lk in self.wf.links if lk.dst == link.dst] if inp is not None and not inp.multi else []
+        return self.change_links(old, [link])
+
+    def set_param(self, node_id: str, name: str, value: Any) -> str | None:
+        """Set one param after checking it against the node's params model; returns the
+        refusal message, or None."""
+        node = self.wf.node(node_id)
+        if node is None:
+            return "no such node"
+        params = dict(node.params)
+        params[name] = value
+        nt = self.registry.get(node.type)
+        if nt is not None:
+            from pydantic import ValidationError
+
+            try:
+                nt.params.model_validate(params)
+            except ValidationError as e:
+                err = next((x for x in e.errors() if tuple(x["loc"][:1]) == (name,)), None)
+                if err is not None:
+                    msg = f"{node_id}: param '{name}': {err['msg']}"
+                    self.refused.emit(msg)
+                    return msg
+        if params != node.params:
+            self.push([edits.set_params(node_id, params)], f"edit {name}", merge_key=f"{node_id}.{name}")
+        return None
+
+    def set_doc_ui(self, ui: dict[str, Any], text: str) -> None:
+        if ui != self.wf.ui:
+            self.push([edits.set_doc_ui(ui)], text)
+
+    def paste(self, frag: dict[str, Any], offset: tuple[float, float]) -> list[str]:
+        ops, ids = edits.paste(self.wf, frag, offset)
+        self.push(ops, f"paste {len(ids)} node(s)")
+        return ids
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def node_title(self, node_id: str) -> str:
+        node = self.wf.node(node_id)
+        if node is None:
+            return node_id
+        return node.ui.get("title") or node_id
+
+
+def open_any(path: Path) -> Workflow:
+    """A workflow from a workflow file or from a render with one embedded (MP4/MOV/WebM/PNG)."""
+    if path.suffix.lower() == ".json":
+        return load_workflow(path)
+    from app.core.fileio import parse_workflow
+    from app.media.encode import read_embedded_workflow
+
+    try:
+        doc = read_embedded_workflow(path)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is one message
+        raise WorkflowError(f"{path.name}: cannot read it ({e})", path=str(path)) from None
+    if doc is None:
+        raise WorkflowError(f"{path.name} has no Reelgraph workflow embedded; only renders exported by "
+                            "Reelgraph carry one", path=str(path))
+    import json
+
+    return parse_workflow(json.dumps(doc), source=path.name)

@@ -1,0 +1,673 @@
+"""The editor's main window: palette | canvas | properties, preview and log docks, toolbar,
+menus, status bar; runs, files, autosave and recovery."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QWidget,
+)
+
+from app import __version__
+from app.core import edits
+from app.core.cache import Cache
+from app.core.errors import WorkflowError
+from app.core.events import Event
+from app.core.executor import RunResult
+from app.core.ports import PortType
+from app.core.registry import Registry, default_registry
+from app.core.values import Value
+from app.core.workflow import Workflow
+from app.ui.document import Document, open_any
+from app.ui.graph import GraphBridge
+from app.ui.node_item import THUMB_H, THUMB_W
+from app.ui.palette import Palette, QuickAdd
+from app.ui.preview import PreviewPanel
+from app.ui.properties import PropertiesPanel, _resolve, field_kind
+from app.ui.run_controller import RunController
+from app.ui.session import Autosaver, Recovery, add_recent, leftovers, recent_files
+from app.ui.thumbs import FrameLoader, preview_value
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "workflows"
+AUTOSAVE_MS = 30_000
+FILE_FILTER = "Reelgraph workflows (*.json);;Renders with a workflow (*.mp4 *.mov *.webm *.png);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, registry: Registry | None = None, cache: Cache | None = None) -> None:
+        super().__init__()
+        self.registry = registry or default_registry()
+        self.doc = Document(self.registry, self)
+        self.bridge = GraphBridge(self.doc, self.registry, self)
+        self.runner = RunController(self.registry, cache, self)
+        self.autosaver = Autosaver()
+        self.outputs: dict[str, dict[str, Value]] = {}  # node -> its current outputs (run or cache)
+        self.thumbs = FrameLoader(24, (THUMB_W * 2, THUMB_H * 2), parent=self)
+        self.thumbs.ready.connect(self._thumb_ready)
+        # hooks tests replace to answer dialogs
+        self.ask_save: Callable[[], str] = self._ask_save
+        self.ask_restore: Callable[[Recovery], str] = self._ask_restore
+
+        self.setWindowTitle(f"Reelgraph {__version__}")
+        self.resize(1500, 900)
+        self.setDockNestingEnabled(True)
+        self.setCentralWidget(self.bridge.graph.widget)
+        self.palette = Palette(self.registry)
+        self.props = PropertiesPanel(self.doc, self.registry)
+        self.preview = PreviewPanel()
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(5000)
+        self.quick_add = QuickAdd(self.registry, self)
+        self._dock("Nodes", self.palette, Qt.LeftDockWidgetArea, 230)
+        self._dock("Properties", self.props, Qt.RightDockWidgetArea, 360)
+        preview_dock = self._dock("Preview", self.preview, Qt.RightDockWidgetArea, 360)
+        log_dock = self._dock("Log", self.log, Qt.BottomDockWidgetArea, 0)
+        self.resizeDocks([preview_dock, log_dock], [330, 130], Qt.Vertical)
+        self.status_label = QLabel("Ready")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self._build_actions()
+        self._wire()
+        self._peek_timer = QTimer(self)
+        self._peek_timer.setSingleShot(True)
+        self._peek_timer.setInterval(400)
+        self._peek_timer.timeout.connect(self.refresh_previews)
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+        self.setAcceptDrops(True)
+        self._update_title()
+
+    # -- layout ---------------------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area, width: int) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if width:
+            self.resizeDocks([dock], [width], Qt.Horizontal)
+        return dock
+
+    def _action(self, text: str, slot: Callable[..., Any], shortcut: Any = None, *, canvas: bool = False,
+                tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+        if tip:
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+        a.triggered.connect(lambda *_: slot())
+        if canvas:  # only while the canvas has focus: Delete in a text field edits the text
+            a.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            self.bridge.graph.widget.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        A = self._action
+        self.act_new = A("&New", self.new_workflow, QKeySequence.New)
+        self.act_open = A("&Open...", self.open_dialog, QKeySequence.Open)
+        self.act_save = A("&Save", self.save, QKeySequence.Save, tip="Save the workflow (Ctrl+S)")
+        self.act_save_as = A("Save &As...", self.save_as, QKeySequence.SaveAs)
+        self.act_quit = A("&Quit", self.close, QKeySequence.Quit)
+        self.act_undo = self.doc.undo.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts([QKeySequence.Undo])
+        self.act_redo = self.doc.undo.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.act_copy = A("&Copy", self.copy, QKeySequence.Copy, canvas=True)
+        self.act_paste = A("&Paste", self.paste, QKeySequence.Paste, canvas=True)
+        self.act_cut = A("Cu&t", self.cut, QKeySequence.Cut, canvas=True)
+        self.act_duplicate = A("&Duplicate", self.duplicate, "Ctrl+D", canvas=True)
+        self.act_delete = A("&Delete", self.delete_selected, [QKeySequence.Delete, QKeySequence(Qt.Key_Backspace)],
+                            canvas=True)
+        self.act_select_all = A("Select &all", self.bridge.graph.select_all, QKeySequence.SelectAll, canvas=True)
+        self.act_backdrop = A("Add &backdrop around selection", lambda: self.add_backdrop(), "Ctrl+G", canvas=True)
+        self.act_rename = A("Re&name...", self.rename_selected, "F2", canvas=True)
+        self.act_frame_all = A("Frame &all", self.bridge.frame_all, "F", canvas=True)
+        self.act_frame_sel = A("Frame &selection", self.bridge.frame_selection, "Shift+F", canvas=True)
+        self.act_layout = A("Auto &layout", self.auto_layout, "Ctrl+L", canvas=True)
+        self.act_quick_add = A("Add node...", self.open_quick_add)
+        self.act_run = A("Run", self.run_all, "Ctrl+Return", tip="Run the whole workflow (Ctrl+Enter)")
+        self.act_run_sel = A("Run selected", self.run_selected, "Ctrl+Shift+Return",
+                             tip="Run only what the selected nodes need")
+        self.act_stop = A("Stop", self.stop, "Ctrl+.", tip="Cancel the run, including work in progress")
+        self.act_stop.setEnabled(False)
+
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addActions([self.act_new])
+        self.template_menu = m.addMenu("New from &template")
+        for f in sorted(TEMPLATES.glob("*.json")):
+            self.template_menu.addAction(f.stem.replace("_", " "), lambda f=f: self.new_from_template(f))
+        m.addAction(self.act_open)
+        self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        m.addSeparator()
+        m.addActions([self.act_save, self.act_save_as])
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Edit")
+        m.addActions([self.act_undo, self.act_redo])
+        m.addSeparator()
+        m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
+        m.addSeparator()
+        m.addActions([self.act_select_all, self.act_rename, self.act_backdrop, self.act_quick_add])
+        m = mb.addMenu("&View")
+        m.addActions([self.act_frame_all, self.act_frame_sel, self.act_layout])
+        m.addSeparator()
+        for dock in self.findChildren(QDockWidget):
+            m.addAction(dock.toggleViewAction())
+        m = mb.addMenu("&Run")
+        m.addActions([self.act_run, self.act_run_sel, self.act_stop])
+
+        tb = self.addToolBar("Main")
+        tb.setObjectName("toolbar_main")
+        tb.setMovable(False)
+        tb.addActions([self.act_run, self.act_run_sel, self.act_stop])
+        tb.addSeparator()
+        tb.addActions([self.act_save, self.act_undo, self.act_redo])
+        tb.addSeparator()
+        tb.addAction(self.act_frame_all)
+        for a in (self.act_undo, self.act_redo, self.act_quick_add, self.act_run, self.act_run_sel, self.act_stop):
+            self.addAction(a)
+
+    def _wire(self) -> None:
+        d, b = self.doc, self.bridge
+        d.undo.cleanChanged.connect(lambda *_: self._update_title())
+        d.path_changed.connect(self._update_title)
+        d.refused.connect(lambda msg: self.say(f"Refused: {msg}", error=True))
+        b.status.connect(lambda msg: self.say(msg, error=True))
+        b.selection_changed.connect(self._selection_changed)
+        b.node_activated.connect(self.show_output)
+        b.viewer.quick_add.connect(lambda p: self.open_quick_add((p.x(), p.y())))
+        b.viewer.node_type_dropped.connect(lambda t, p: self._add_and_select(t, (p.x(), p.y())))
+        b.viewer.files_dropped.connect(self.open_dropped)
+        b.viewer.context_requested.connect(self._context_menu)
+        self.palette.add_requested.connect(self._add_from_palette)
+        self.quick_add.chosen.connect(self._add_and_select)
+        for sig in (d.node_added, d.node_removed, d.params_changed, d.link_added, d.link_removed):
+            sig.connect(lambda *_: self._peek_timer.start())
+        d.node_removed.connect(lambda i: self.outputs.pop(i, None))
+        d.reset.connect(self._after_reset)
+        self.runner.event.connect(self._on_event)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.refused.connect(self._on_refused)
+        self.runner.crashed.connect(lambda msg: self._run_ended(f"The run stopped on an internal error: {msg}", True))
+
+    # -- messages ---------------------------------------------------------------------------------------
+    def say(self, text: str, error: bool = False) -> None:
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet("color: #f08080;" if error else "")
+        self.log_line(text, "#f08080" if error else None)
+
+    def log_line(self, text: str, colour: str | None = None) -> None:
+        from html import escape
+
+        self.log.appendHtml(f"<span style='color:{colour}'>{escape(text)}</span>" if colour else escape(text))
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.doc.title()}[*] - Reelgraph {__version__}")
+        self.setWindowModified(self.doc.dirty)
+
+    # -- files ---------------------------------------------------------------------------------------------
+    def _proceed_discarding(self) -> bool:
+        """Before replacing the document: offer to save changes. False if the user cancels."""
+        if not self.doc.dirty:
+            return True
+        answer = self.ask_save()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def _ask_save(self) -> str:
+        box = QMessageBox(QMessageBox.Warning, "Unsaved changes",
+                          f"Save the changes to {self.doc.title()} before closing it?",
+                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self)
+        box.setDefaultButton(QMessageBox.Save)
+        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(box.exec(), "cancel")
+
+    def new_workflow(self) -> None:
+        if self._proceed_discarding():
+            self.autosaver.discard()
+            self.doc.set_workflow(Workflow(name="untitled"), None)
+
+    def new_from_template(self, path: Path) -> None:
+        if not self._proceed_discarding():
+            return
+        try:
+            wf = open_any(path)
+        except WorkflowError as e:
+            self.say(str(e), error=True)
+            return
+        absolutize(wf, self.registry, path.parent)
+        wf.name = f"{wf.name} (from template)"
+        self.autosaver.discard()
+        self.doc.set_workflow(wf, None)
+        self.say(f"New workflow from template {path.name}; Save As to give it a file.")
+
+    def open_dialog(self) -> None:
+        start = str(self.doc.base_dir)
+        path, _ = QFileDialog.getOpenFileName(self, "Open workflow", start, FILE_FILTER)
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        if not self._proceed_discarding():
+            return False
+        path = Path(path)
+        try:
+            wf = open_any(path)
+        except WorkflowError as e:
+            self.say(f"Cannot open {path.name}: {e}", error=True)
+            return False
+        self.autosaver.discard()
+        if path.suffix.lower() == ".json":
+            self.doc.set_workflow(wf, path.resolve())
+            add_recent(path)
+            self.say(f"Opened {path}")
+        else:
+            # the graph of a render: a new, unsaved document beside the render
+            absolutize(wf, self.registry, path.parent)
+            self.doc.set_workflow(wf, None)
+            self.say(f"Opened the workflow embedded in {path.name}; Save As to keep it.")
+        return True
+
+    def open_dropped(self, files: list[str]) -> None:
+        if files:
+            self.open_path(Path(files[0]))
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        self.open_dropped([u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()])
+
+    def save(self) -> bool:
+        if self.doc.path is None:
+            return self.save_as()
+        return self._save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        start = str(self.doc.path or (Path.cwd() / f"{self.doc.wf.name or 'untitled'}.json"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save workflow as", start, "Reelgraph workflows (*.json)")
+        if not path:
+            return False
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            saved = self.doc.save(path)
+        except OSError as e:
+            self.say(f"Could not save {path}: {e}. Your work is still open and autosaved.", error=True)
+            return False
+        add_recent(saved)
+        self.autosaver.discard()
+        self.say(f"Saved {saved}")
+        return True
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = [p for p in recent_files() if p.exists()]
+        for p in files:
+            self.recent_menu.addAction(str(p), lambda p=p: self.open_path(p))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def autosave(self) -> Path | None:
+        if self.doc.dirty:
+            return self.autosaver.write(self.doc.wf, self.doc.path)
+        return None
+
+    def offer_recovery(self) -> bool:
+        """After a crash: offer the newest unsaved work left behind. True if restored."""
+        found = leftovers()
+        if not found:
+            return False
+        rec = found[0]
+        answer = self.ask_restore(rec)
+        if answer == "restore":
+            self.doc.set_workflow(rec.workflow, rec.path, dirty=True)
+            self.autosave()  # our own recovery file holds it now
+            rec.file.unlink(missing_ok=True)
+            self.say(f"Restored unsaved work: {rec.describe()}")
+            return True
+        if answer == "discard":
+            rec.file.unlink(missing_ok=True)
+        return False
+
+    def _ask_restore(self, rec: Recovery) -> str:
+        box = QMessageBox(QMessageBox.Question, "Restore unsaved work?",
+                          f"Reelgraph closed without saving this work:\n\n{rec.describe()}\n\nRestore it?",
+                          QMessageBox.Yes | QMessageBox.Discard | QMessageBox.Ignore, self)
+        box.setDefaultButton(QMessageBox.Yes)
+        return {QMessageBox.Yes: "restore", QMessageBox.Discard: "discard"}.get(box.exec(), "later")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self._proceed_discarding():
+            event.ignore()
+            return
+        self.runner.stop()
+        self.runner.wait(10)
+        self.autosaver.discard()
+        event.accept()
+
+    # -- editing -----------------------------------------------------------------------------------------
+    def _add_and_select(self, type_id: str, pos: tuple[float, float]) -> str:
+        node_id = self.doc.add_node(type_id, pos)
+        self.bridge.select([node_id])
+        self.bridge.graph.widget.setFocus()
+        return node_id
+
+    def _add_from_palette(self, type_id: str) -> None:
+        x, y = self.bridge.view_centre()
+        n = len(self.doc.wf.nodes) % 6
+        self._add_and_select(type_id, (x - 100 + 24 * n, y - 60 + 24 * n))
+
+    def open_quick_add(self, scene_pos: tuple[float, float] | None = None) -> None:
+        pos = scene_pos or self.bridge.cursor_scene_pos()
+        self.quick_add.open_at(QCursor.pos(), pos)
+
+    def delete_selected(self) -> None:
+        ids = set(self.bridge.selected_ids())
+        backdrops = set(self.bridge.selected_backdrops())
+        if not ids and not backdrops:
+            return
+        self.doc.undo.beginMacro("delete")
+        self.doc.remove_nodes(ids)
+        if backdrops:
+            ui = dict(self.doc.wf.ui)
+            ui["backdrops"] = [b for b in ui.get("backdrops", []) if b.get("id") not in backdrops]
+            self.doc.set_doc_ui(ui, "delete backdrop")
+        self.doc.undo.endMacro()
+
+    def copy(self) -> None:
+        ids = set(self.bridge.selected_ids())
+        if ids:
+            QApplication.clipboard().setText(json.dumps(edits.fragment(self.doc.wf, ids)))
+            self.say(f"Copied {len(ids)} node(s)")
+
+    def cut(self) -> None:
+        self.copy()
+        self.delete_selected()
+
+    def paste(self, offset: tuple[float, float] | None = None) -> list[str]:
+        try:
+            frag = json.loads(QApplication.clipboard().text() or "null")
+            if offset is None:
+                xs = [n["ui"].get("pos", [0, 0]) for n in frag.get("nodes", [])] if isinstance(frag, dict) else []
+                cx, cy = self.bridge.cursor_scene_pos()
+                offset = (cx - min(p[0] for p in xs), cy - min(p[1] for p in xs)) if xs else (40, 40)
+            ids = self.doc.paste(frag, offset)
+        except (ValueError, TypeError, AttributeError) as e:
+            self.say(f"Nothing to paste: {e}", error=True)
+            return []
+        self.bridge.select(ids)
+        return ids
+
+    def duplicate(self) -> list[str]:
+        ids = set(self.bridge.selected_ids())
+        if not ids:
+            return []
+        new = self.doc.paste(edits.fragment(self.doc.wf, ids), (40, 40))
+        self.bridge.select(new)
+        return new
+
+    def rename_selected(self) -> None:
+        ids = self.bridge.selected_ids()
+        if len(ids) != 1:
+            return
+        title, ok = QInputDialog.getText(self, "Rename node", "Title:", text=self.doc.node_title(ids[0]))
+        if ok:
+            self.doc.rename_node(ids[0], title)
+
+    def add_backdrop(self, title: str | None = None) -> str | None:
+        if title is None:
+            title, ok = QInputDialog.getText(self, "Backdrop", "Title:", text="Shot")
+            if not ok:
+                return None
+        record = self.bridge.backdrop_around(self.bridge.selected_ids(), title)
+        ui = dict(self.doc.wf.ui)
+        ui["backdrops"] = [*ui.get("backdrops", []), record]
+        self.doc.set_doc_ui(ui, "add backdrop")
+        return record["id"]
+
+    def auto_layout(self) -> None:
+        self.doc.move_nodes({k: (v[0], v[1]) for k, v in edits.layout(self.doc.wf).items()})
+        self.bridge.frame_all()
+
+    def _context_menu(self, ng_id: str | None, global_pos, scene_pos) -> None:
+        node_id = self.bridge.node_at(ng_id)
+        menu = QMenu(self)
+        if node_id is not None:
+            if node_id not in self.bridge.selected_ids():
+                self.bridge.select([node_id])
+            menu.addAction("Run to here", lambda: self.run_to(node_id))
+            menu.addAction("Show output in preview", lambda: self.show_output(node_id))
+            menu.addSeparator()
+            menu.addActions([self.act_rename, self.act_duplicate, self.act_copy, self.act_delete])
+            menu.addSeparator()
+            menu.addAction(self.act_backdrop)
+        else:
+            menu.addAction("Add node...", lambda: self.open_quick_add((scene_pos.x(), scene_pos.y())))
+            menu.addActions([self.act_paste, self.act_backdrop])
+            menu.addSeparator()
+            menu.addActions([self.act_frame_all, self.act_layout])
+        menu.exec(global_pos)
+
+    def _selection_changed(self, ids: list[str]) -> None:
+        self.props.show_node(ids[0] if len(ids) == 1 else None)
+
+    # -- running -------------------------------------------------------------------------------------------
+    def out_dir(self) -> Path:
+        if self.doc.path is not None:
+            return self.doc.base_dir / "renders"
+        return Path(platformdirs.user_videos_dir()) / "Reelgraph"
+
+    def run_all(self) -> bool:
+        return self._start(None)
+
+    def run_selected(self) -> bool:
+        ids = self.bridge.selected_ids()
+        if not ids:
+            self.say("Select the nodes to run first (or use Run for everything).", error=True)
+            return False
+        return self._start(ids)
+
+    def run_to(self, node_id: str) -> bool:
+        return self._start([node_id])
+
+    def _start(self, targets: list[str] | None) -> bool:
+        if self.runner.running():
+            self.say("A run is already going; stop it first.", error=True)
+            return False
+        started = self.runner.start(self.doc.wf, self.doc.base_dir, self.out_dir(), targets)
+        if started:
+            self._run_total = 0
+            self._run_done = 0
+            self.act_run.setEnabled(False)
+            self.act_run_sel.setEnabled(False)
+            self.act_stop.setEnabled(True)
+            self.progress.setValue(0)
+            self.progress.show()
+            what = f"{', '.join(targets)} (and what they need)" if targets else "the whole workflow"
+            self.say(f"Running {what}...")
+        return started
+
+    def stop(self) -> None:
+        if self.runner.running():
+            self.runner.stop()
+            self.say("Stopping: cancelling the nodes that are running...")
+
+    def _on_event(self, ev: Event) -> None:
+        n = ev.node
+        if ev.event == "run_started":
+            nodes = ev.data.get("nodes", [])
+            self._run_total = max(1, len(nodes))
+            for node_id in nodes:
+                self.bridge.set_state(node_id, None)
+            return
+        if n is None:
+            return
+        if ev.event == "queued":
+            self.bridge.set_state(n, "queued")
+        elif ev.event == "started":
+            self.bridge.set_state(n, "running", 0.0, "starting")
+            self.log_line(f"{n}: started")
+        elif ev.event == "progress":
+            self.bridge.set_state(n, "running", ev.progress, ev.message or "")
+        elif ev.event in ("finished", "cached"):
+            self.bridge.set_state(n, ev.event)
+            self._set_outputs(n, ev.outputs or {})
+            self._step()
+            if ev.event == "finished":
+                self.log_line(f"{n}: done" + (f" -> {', '.join(ev.delivered)}" if ev.delivered else ""))
+        elif ev.event == "failed":
+            self.bridge.set_state(n, "failed", None, ev.error or "")
+            self.log_line(f"{n}: FAILED: {ev.error}", "#f08080")
+            self._step()
+        elif ev.event in ("skipped", "cancelled"):
+            self.bridge.set_state(n, ev.event, None, ev.message or "")
+            self.log_line(f"{n}: {ev.event}" + (f" ({ev.message})" if ev.message else ""), "#c8a060")
+            self._step()
+
+    def _step(self) -> None:
+        self._run_done += 1
+        self.progress.setValue(round(100 * self._run_done / max(1, self._run_total)))
+
+    def _set_outputs(self, node_id: str, outputs: dict[str, str]) -> None:
+        node = self.doc.wf.node(node_id)
+        nt = self.registry.get(node.type) if node else None
+        if nt is None:
+            return
+        values: dict[str, Value] = {}
+        for port, path in outputs.items():
+            out = nt.output(port)
+            if out is None:
+                continue
+            p = Path(path)
+            t = out.types[0]
+            if out.same_as or len(out.types) > 1:  # the type follows the input: tell by the file
+                t = PortType.IMAGE if p.suffix.lower() == ".png" else PortType.VIDEO
+            values[port] = Value(t, p)
+        self.outputs[node_id] = values
+        self._request_thumb(node_id)
+
+    def _request_thumb(self, node_id: str) -> None:
+        value = preview_value(self.outputs.get(node_id, {}))
+        if value is not None and self.bridge.item(node_id) is not None and self.bridge.item(node_id).has_preview:
+            self.thumbs.request(node_id, value)
+
+    def _thumb_ready(self, node_id: str, images: list, fps: float, error: str) -> None:
+        if error:
+            self.log_line(f"{node_id}: no preview ({error})", "#c8a060")
+            return
+        self.bridge.set_frames(node_id, [QPixmap.fromImage(im) for im in images])
+
+    def _on_finished(self, result: RunResult) -> None:
+        counts = result.counts()
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        if result.status == "ok":
+            delivered = [str(p) for files in result.delivered.values() for p in files]
+            msg = f"Run finished in {result.wall_s:.1f} s: {summary}"
+            if delivered:
+                msg += f". Wrote {', '.join(delivered)}"
+            self._run_ended(msg, False)
+        elif result.status == "cancelled":
+            self._run_ended(f"Run stopped: {summary}", True)
+        else:
+            first = next(iter(result.errors.items()), None)
+            why = f" First error: {first[0]}: {first[1]}" if first else ""
+            self._run_ended(f"Run failed: {summary}.{why}", True)
+        for note in result.notes:
+            self.log_line(note, "#c8a060")
+
+    def _on_refused(self, err: WorkflowError) -> None:
+        for p in err.problems:
+            if p.node and p.node in self.bridge.nodes:
+                self.bridge.set_state(p.node, "failed", None, f"{p.where + ': ' if p.where else ''}{p.message}")
+        self._run_ended(f"Cannot run yet: {err.problems[0]}" + (f" (and {len(err.problems) - 1} more problems, "
+                                                                  "see the log)" if len(err.problems) > 1 else ""), True)
+        for p in err.problems:
+            self.log_line(str(p), "#f08080")
+
+    def _run_ended(self, message: str, error: bool) -> None:
+        self.act_run.setEnabled(True)
+        self.act_run_sel.setEnabled(True)
+        self.act_stop.setEnabled(False)
+        self.progress.hide()
+        self.say(message, error=error)
+
+    # -- previews ------------------------------------------------------------------------------------------
+    def _after_reset(self) -> None:
+        self.outputs.clear()
+        self.bridge.clear_states()
+        self.refresh_previews()
+
+    def refresh_previews(self) -> None:
+        """Show what the cache holds for the workflow as it is now (after open, edits, undo)."""
+        if self.runner.running():
+            self._peek_timer.start()
+            return
+        try:
+            cached = self.runner.executor.peek(self.doc.wf, self.doc.base_dir)
+        except Exception as e:  # noqa: BLE001 - previews are a comfort, never a crash
+            self.log_line(f"could not look up cached results: {e}", "#c8a060")
+            return
+        for node_id in self.bridge.nodes:
+            if node_id in cached:
+                if self.outputs.get(node_id) != cached[node_id]:
+                    self.outputs[node_id] = cached[node_id]
+                    self._request_thumb(node_id)
+                item = self.bridge.item(node_id)
+                if item is not None and item.state in (None, "outdated"):
+                    self.bridge.set_state(node_id, "cached")
+            elif node_id in self.outputs:
+                self.outputs.pop(node_id)
+                self.bridge.set_state(node_id, "outdated", None, "changed since its last run")
+                self.bridge.set_frames(node_id, [])
+            else:
+                item = self.bridge.item(node_id)
+                if item is not None and item.state in ("cached", "finished"):
+                    self.bridge.set_state(node_id, None)
+
+    def show_output(self, node_id: str) -> None:
+        outputs = self.outputs.get(node_id, {})
+        value = preview_value(outputs) or next(iter(outputs.values()), None)
+        self.preview.show_value(self.bridge.display_name(node_id), value)
+
+
+def absolutize(wf: Workflow, registry: Registry, base: Path) -> None:
+    """Make file params absolute, for a workflow taken out of its folder (templates, renders)."""
+    for node in wf.nodes:
+        nt = registry.get(node.type)
+        if nt is None:
+            continue
+        for name, fs in _resolve(nt.params.model_json_schema()).items():
+            value = node.params.get(name)
+            if field_kind(fs) == "file" and isinstance(value, str) and value.strip() and not Path(value).is_absolute():
+                node.params[name] = str((base / value).resolve())

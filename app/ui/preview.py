@@ -1,0 +1,175 @@
+"""The preview dock: a node's output at a watchable size. Images are shown fitted; videos play
+in a loop with a scrub bar; prompts and other JSON values are shown as text."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.ports import PortType
+from app.core.values import Value
+from app.ui.thumbs import FrameLoader
+
+MAX_FRAMES = 360  # a preview holds at most this many frames (sampled evenly over longer clips)
+
+
+class _Picture(QLabel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignCenter)
+        self.setMinimumSize(160, 90)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+        self.setStyleSheet("background: #121214; color: #777;")
+        self._pm: QPixmap | None = None
+
+    def show_pixmap(self, pm: QPixmap | None) -> None:
+        self._pm = pm
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._pm is None:
+            self.setPixmap(QPixmap())
+            return
+        self.setPixmap(self._pm.scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+
+class PreviewPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loader = FrameLoader(MAX_FRAMES, (960, 540), memory=4, parent=self)
+        self.loader.ready.connect(self._ready)
+        self.title = QLabel("Double-click a finished node to preview its output.")
+        self.title.setStyleSheet("color: #aaa; padding: 2px;")
+        self.picture = _Picture()
+        self.text = QPlainTextEdit(readOnly=True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.picture)
+        self.stack.addWidget(self.text)
+        self.play = QPushButton("Pause")
+        self.play.setFixedWidth(64)
+        self.play.clicked.connect(self.toggle)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.valueChanged.connect(self._seek)
+        self.slider.sliderPressed.connect(self._scrub_start)
+        self.slider.sliderReleased.connect(self._scrub_end)
+        self.counter = QLabel("")
+        self.counter.setMinimumWidth(90)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(self.play)
+        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.counter)
+        self.controls = QWidget()
+        self.controls.setLayout(controls)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.controls)
+        self.controls.hide()
+        self.frames: list[QPixmap] = []
+        self.fps = 24.0
+        self.index = 0
+        self._was_playing = False
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+
+    def show_value(self, label: str, value: Value | None) -> None:
+        self.timer.stop()
+        self.frames = []
+        self.controls.hide()
+        if value is None:
+            self.title.setText(f"{label}: no output to show yet (run it first)")
+            self.picture.show_pixmap(None)
+            self.stack.setCurrentWidget(self.picture)
+            return
+        self.title.setText(f"{label}: {value.path.name}")
+        if value.type in (PortType.IMAGE, PortType.MASK, PortType.VIDEO):
+            self.stack.setCurrentWidget(self.picture)
+            self.picture.show_pixmap(None)
+            self.picture.setText("loading...")
+            self.loader.request("preview", value)
+        elif value.type == PortType.AUDIO:
+            self.stack.setCurrentWidget(self.text)
+            self.text.setPlainText(f"Audio: {value.path}\n{json.dumps(value.meta, indent=2)}")
+        else:
+            self.stack.setCurrentWidget(self.text)
+            try:
+                self.text.setPlainText(json.dumps(value.read_json(), indent=2, ensure_ascii=False))
+            except (OSError, ValueError) as e:
+                self.text.setPlainText(f"cannot read {value.path}: {e}")
+
+    def _ready(self, key: str, images: list, fps: float, error: str) -> None:
+        if error:
+            self.picture.show_pixmap(None)
+            self.picture.setText(f"cannot preview: {error}")
+            return
+        self.picture.setText("")
+        self.frames = [QPixmap.fromImage(im) for im in images]
+        self.fps = fps or 24.0
+        self.index = 0
+        self.picture.show_pixmap(self.frames[0] if self.frames else None)
+        if len(self.frames) > 1:
+            self.controls.show()
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, len(self.frames) - 1)
+            self.slider.setValue(0)
+            self.slider.blockSignals(False)
+            self.timer.start(max(10, round(1000 / self.fps)))
+            self.play.setText("Pause")
+            self._counter()
+
+    def toggle(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+            self.play.setText("Play")
+        elif len(self.frames) > 1:
+            self.timer.start(max(10, round(1000 / self.fps)))
+            self.play.setText("Pause")
+
+    def playing(self) -> bool:
+        return self.timer.isActive()
+
+    def _tick(self) -> None:
+        if self.frames:
+            self._show((self.index + 1) % len(self.frames))
+
+    def _show(self, i: int) -> None:
+        self.index = i
+        self.picture.show_pixmap(self.frames[i])
+        self.slider.blockSignals(True)
+        self.slider.setValue(i)
+        self.slider.blockSignals(False)
+        self._counter()
+
+    def _counter(self) -> None:
+        self.counter.setText(f"{self.index + 1} / {len(self.frames)}")
+
+    def _seek(self, i: int) -> None:
+        if self.frames and 0 <= i < len(self.frames):
+            self._show(i)
+
+    def _scrub_start(self) -> None:
+        self._was_playing = self.timer.isActive()
+        self.timer.stop()
+
+    def _scrub_end(self) -> None:
+        if self._was_playing:
+            self.timer.start(max(10, round(1000 / self.fps)))

@@ -1,0 +1,409 @@
+"""The properties panel, generated from the selected node's params model: numbers with ranges
+as spin box + slider, enums as combos, booleans as check boxes, paths with a file picker,
+prompt fields multiline, structured values (masks, regions, keyframes, lists) behind an
+"Edit..." button. Every change goes to the Document, which checks it against the model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.registry import Registry
+from app.core.validate import validate
+from app.ui.document import Document
+
+# Structured-value editors by the field's "widget" hint; the brush/camera editors register here.
+# An editor is called as editor(parent, panel, node_id, field_name, value) -> new value or None.
+EDITORS: dict[str, Callable[..., Any]] = {}
+SLIDER_STEPS = 1000
+
+
+def field_kind(schema: dict[str, Any]) -> str:
+    if schema.get("widget") == "file":
+        return "file"
+    if "enum" in schema:
+        return "enum"
+    t = schema.get("type")
+    if t == "boolean":
+        return "bool"
+    if t == "integer":
+        return "int"
+    if t == "number":
+        return "float"
+    if t == "string":
+        return "text" if schema.get("multiline") else "line"
+    return "structured"
+
+
+class JsonEditor(QDialog):
+    """The generic editor for structured values: the JSON, checked before it is accepted."""
+
+    def __init__(self, parent: QWidget | None, title: str, value: Any, check: Callable[[Any], str | None]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(560, 420)
+        self.check = check
+        self.edit = QPlainTextEdit(json.dumps(value, indent=2, ensure_ascii=False))
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #f07070;")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.value: Any = value
+
+    def _accept(self) -> None:
+        try:
+            value = json.loads(self.edit.toPlainText())
+        except ValueError as e:
+            self.error.setText(f"not valid JSON: {e}")
+            return
+        problem = self.check(value)
+        if problem:
+            self.error.setText(problem)
+            return
+        self.value = value
+        self.accept()
+
+
+class PropertiesPanel(QWidget):
+    def __init__(self, doc: Document, registry: Registry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc, self.registry = doc, registry
+        self.node_id: str | None = None
+        self.setters: dict[str, Callable[[Any], None]] = {}
+        self.header = QLabel("Select a node to edit its settings.")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.RichText)
+        self.problems = QLabel("")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #f08080;")
+        self.form_host = QWidget()
+        self.form = QFormLayout(self.form_host)
+        self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form_host)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.header)
+        layout.addWidget(self.problems)
+        layout.addWidget(scroll, 1)
+        doc.params_changed.connect(self._params_changed)
+        doc.node_removed.connect(lambda i: self.show_node(None) if i == self.node_id else None)
+        doc.reset.connect(lambda: self.show_node(None))
+        doc.link_added.connect(lambda *_: self._update_problems())
+        doc.link_removed.connect(lambda *_: self._update_problems())
+
+    # -- building ---------------------------------------------------------------------------------
+    def show_node(self, node_id: str | None) -> None:
+        self.node_id = node_id
+        self.setters.clear()
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        node = self.doc.wf.node(node_id) if node_id else None
+        if node is None:
+            self.header.setText("Select a node to edit its settings.")
+            self.problems.setText("")
+            return
+        nt = self.registry.get(node.type)
+        if nt is None:
+            self.header.setText(f"<b>{node_id}</b> &nbsp;<span style='color:#f07070'>unknown type {node.type}</span>"
+                                "<br>Its settings and links are kept as they are.")
+            self.form.addRow(QLabel(f"<pre>{json.dumps(node.params, indent=2)[:4000]}</pre>"))
+            self.problems.setText("")
+            return
+        self.header.setText(f"<b>{node_id}</b> &nbsp;<span style='color:#999'>{nt.title} ({nt.id})</span>"
+                            f"<br><span style='color:#aaa'>{nt.description}</span>")
+        schema = nt.params.model_json_schema()
+        props = _resolve(schema)
+        values = self._values()
+        for name, fs in props.items():
+            widget = self._widget(name, fs, values.get(name))
+            label = QLabel(fs.get("title") or name.replace("_", " "))
+            label.setToolTip(fs.get("description", ""))
+            widget.setToolTip(fs.get("description", ""))
+            self.form.addRow(label, widget)
+        self._update_problems()
+
+    def _values(self) -> dict[str, Any]:
+        node = self.doc.wf.node(self.node_id or "")
+        nt = self.registry.get(node.type) if node else None
+        if node is None or nt is None:
+            return {}
+        values = {name: f.get_default(call_default_factory=True) for name, f in nt.params.model_fields.items()}
+        values.update(node.params)
+        return values
+
+    def _widget(self, name: str, fs: dict[str, Any], value: Any) -> QWidget:
+        kind = field_kind(fs)
+        commit = lambda v, name=name: self._commit(name, v)  # noqa: E731
+        if kind == "enum":
+            w = QComboBox()
+            for option in fs["enum"]:
+                w.addItem(str(option), option)
+            w.currentIndexChanged.connect(lambda i, w=w: commit(w.itemData(i)))
+            self.setters[name] = lambda v, w=w: w.setCurrentIndex(max(0, w.findData(v)))
+        elif kind == "bool":
+            w = QCheckBox()
+            w.toggled.connect(commit)
+            self.setters[name] = w.setChecked
+        elif kind in ("int", "float"):
+            w = self._number(fs, kind, commit)
+            self.setters[name] = w.set_value  # type: ignore[attr-defined]
+        elif kind == "file":
+            w = self._file(fs, commit)
+            self.setters[name] = w.set_value  # type: ignore[attr-defined]
+        elif kind == "text":
+            w = _CommitText(commit)
+            self.setters[name] = w.set_value
+        elif kind == "line":
+            w = QLineEdit()
+            w.editingFinished.connect(lambda w=w: commit(w.text()))
+            self.setters[name] = lambda v, w=w: w.setText("" if v is None else str(v))
+        else:
+            w = self._structured(name, fs, commit)
+            self.setters[name] = w.set_value  # type: ignore[attr-defined]
+        self._set(name, value)
+        w.setObjectName(f"param_{name}")
+        return w
+
+    def _number(self, fs: dict[str, Any], kind: str, commit) -> QWidget:
+        lo = fs.get("minimum", fs.get("exclusiveMinimum"))
+        hi = fs.get("maximum", fs.get("exclusiveMaximum"))
+        host = QWidget()
+        row = QHBoxLayout(host)
+        row.setContentsMargins(0, 0, 0, 0)
+        if kind == "int":
+            spin: QSpinBox | QDoubleSpinBox = QSpinBox()
+            spin.setRange(int(lo) if lo is not None else -2**31, int(hi) if hi is not None else 2**31 - 1)
+            step = fs.get("multipleOf")
+            if step:
+                spin.setSingleStep(int(step))
+        else:
+            spin = QDoubleSpinBox()
+            spin.setDecimals(3)
+            spin.setRange(float(lo) if lo is not None else -1e9, float(hi) if hi is not None else 1e9)
+            spin.setSingleStep(0.1 if (hi is not None and lo is not None and hi - lo <= 20) else 1.0)
+        spin.setKeyboardTracking(False)
+        row.addWidget(spin, 1)
+        slider = None
+        if lo is not None and hi is not None and hi > lo:
+            slider = QSlider(Qt.Horizontal)
+            slider.setRange(0, SLIDER_STEPS)
+            row.addWidget(slider, 2)
+
+            def from_slider(pos: int) -> None:
+                v = lo + (hi - lo) * pos / SLIDER_STEPS
+                spin.setValue(int(round(v)) if kind == "int" else v)
+
+            def to_slider(v: float) -> None:
+                slider.blockSignals(True)
+                slider.setValue(round((v - lo) / (hi - lo) * SLIDER_STEPS))
+                slider.blockSignals(False)
+
+            slider.valueChanged.connect(from_slider)
+            spin.valueChanged.connect(to_slider)
+        spin.valueChanged.connect(lambda v: commit(int(v) if kind == "int" else float(v)))
+
+        def set_value(v: Any) -> None:
+            if v is None:
+                return
+            spin.blockSignals(True)
+            spin.setValue(v)
+            spin.blockSignals(False)
+            if slider is not None:
+                slider.blockSignals(True)
+                slider.setValue(round((float(v) - lo) / (hi - lo) * SLIDER_STEPS))
+                slider.blockSignals(False)
+
+        host.set_value = set_value  # type: ignore[attr-defined]
+        host.spin = spin  # type: ignore[attr-defined]
+        host.slider = slider  # type: ignore[attr-defined]
+        return host
+
+    def _file(self, fs: dict[str, Any], commit) -> QWidget:
+        host = QWidget()
+        row = QHBoxLayout(host)
+        row.setContentsMargins(0, 0, 0, 0)
+        line = QLineEdit()
+        line.setPlaceholderText("no file chosen")
+        button = QPushButton("Browse...")
+        row.addWidget(line, 1)
+        row.addWidget(button)
+        line.editingFinished.connect(lambda: commit(line.text()))
+
+        def browse() -> None:
+            start = str(self.doc.base_dir)
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a file", start, fs.get("filter", "All files (*)"))
+            if path:
+                commit(self._relative(path))
+
+        button.clicked.connect(browse)
+        host.set_value = lambda v: line.setText("" if v is None else str(v))  # type: ignore[attr-defined]
+        host.line = line  # type: ignore[attr-defined]
+        return host
+
+    def _relative(self, path: str) -> str:
+        """Paths inside the workflow's folder are stored relative, so the folder can move."""
+        from pathlib import Path
+
+        p = Path(path).resolve()
+        if self.doc.path is not None:
+            try:
+                return p.relative_to(self.doc.base_dir).as_posix()
+            except ValueError:
+                pass
+        return str(p)
+
+    def _structured(self, name: str, fs: dict[str, Any], commit) -> QWidget:
+        host = QWidget()
+        row = QHBoxLayout(host)
+        row.setContentsMargins(0, 0, 0, 0)
+        summary = QLabel()
+        summary.setStyleSheet("color: #aaa;")
+        button = QPushButton("Edit...")
+        row.addWidget(summary, 1)
+        row.addWidget(button)
+        state: dict[str, Any] = {}
+
+        def edit() -> None:
+            node_id = self.node_id
+            if node_id is None:
+                return
+            editor = EDITORS.get(fs.get("widget", ""))
+            if editor is not None:
+                value = editor(self, self, node_id, name, state.get("v"))
+            else:
+                dlg = JsonEditor(self, f"{node_id}: {name}", state.get("v"), lambda v: self._check(name, v))
+                value = dlg.value if dlg.exec() == QDialog.Accepted else None
+            if value is not None:
+                commit(value)
+
+        def set_value(v: Any) -> None:
+            state["v"] = v
+            summary.setText(_summary(v))
+
+        button.clicked.connect(edit)
+        host.set_value = set_value  # type: ignore[attr-defined]
+        host.button = button  # type: ignore[attr-defined]
+        return host
+
+    # -- model <-> widgets ----------------------------------------------------------------------------
+    def _check(self, name: str, value: Any) -> str | None:
+        node = self.doc.wf.node(self.node_id or "")
+        nt = self.registry.get(node.type) if node else None
+        if node is None or nt is None:
+            return None
+        from pydantic import ValidationError
+
+        try:
+            nt.params.model_validate(dict(node.params, **{name: value}))
+        except ValidationError as e:
+            errs = [x for x in e.errors() if tuple(x["loc"][:1]) == (name,)]
+            if errs:
+                return "; ".join(f"{'.'.join(str(p) for p in x['loc'])}: {x['msg']}" for x in errs)
+        return None
+
+    def _commit(self, name: str, value: Any) -> None:
+        if self.node_id is None:
+            return
+        problem = self.doc.set_param(self.node_id, name, value)
+        if problem:
+            self._set(name, self._values().get(name))  # show what the model kept
+
+    def _set(self, name: str, value: Any) -> None:
+        setter = self.setters.get(name)
+        if setter is not None:
+            setter(value)
+
+    def _params_changed(self, node_id: str) -> None:
+        if node_id != self.node_id:
+            return
+        for name, value in self._values().items():
+            self._set(name, value)
+        self._update_problems()
+
+    def _update_problems(self) -> None:
+        if self.node_id is None or self.doc.wf.node(self.node_id) is None:
+            self.problems.setText("")
+            return
+        problems = [p for p in validate(self.doc.wf, self.registry, only={self.node_id}) if p.node == self.node_id]
+        self.problems.setText("\n".join(f"{p.where + ': ' if p.where else ''}{p.message}" for p in problems))
+
+
+class _CommitText(QPlainTextEdit):
+    """Multiline text that commits a moment after typing stops, and on leaving the field."""
+
+    def __init__(self, commit: Callable[[str], None]) -> None:
+        super().__init__()
+        self.commit = commit
+        self.setFixedHeight(64)
+        self.setTabChangesFocus(True)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(600)
+        self._timer.timeout.connect(lambda: self.commit(self.toPlainText()))
+        self.textChanged.connect(self._timer.start)
+
+    def set_value(self, v: Any) -> None:
+        text = "" if v is None else str(v)
+        if text != self.toPlainText():
+            self.blockSignals(True)
+            self.setPlainText(text)
+            self.blockSignals(False)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        if self._timer.isActive():
+            self._timer.stop()
+            self.commit(self.toPlainText())
+        super().focusOutEvent(event)
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Properties with $refs to enums inlined (pydantic puts Literal enums inline already)."""
+    defs = schema.get("$defs", {})
+    out = {}
+    for name, fs in schema.get("properties", {}).items():
+        if "$ref" in fs:
+            fs = dict(defs.get(fs["$ref"].split("/")[-1], {}), **{k: v for k, v in fs.items() if k != "$ref"})
+        out[name] = fs
+    return out
+
+
+def _summary(v: Any) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, list):
+        return f"{len(v)} item(s)"
+    if isinstance(v, dict):
+        return f"{len(v)} field(s)"
+    if isinstance(v, str) and len(v) > 40:
+        return f"{len(v):,} characters"
+    return str(v)

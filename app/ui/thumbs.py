@@ -1,0 +1,117 @@
+"""Frames for node thumbnails and the preview dock, decoded off the GUI thread.
+
+Workers produce QImages (safe to build on any thread); the GUI thread turns them into pixmaps.
+Results are remembered per file, so undo/redo and reopening a workflow show previews at once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtGui import QImage
+
+from app.core.ports import PortType
+from app.core.values import Value
+
+
+def to_qimage(bgr: np.ndarray) -> QImage:
+    if bgr.ndim == 2:
+        h, w = bgr.shape
+        return QImage(np.ascontiguousarray(bgr).data, w, h, w, QImage.Format_Grayscale8).copy()
+    h, w = bgr.shape[:2]
+    if bgr.shape[2] == 4:
+        return QImage(np.ascontiguousarray(bgr).data, w, h, 4 * w, QImage.Format_ARGB32).copy()
+    return QImage(np.ascontiguousarray(bgr).data, w, h, 3 * w, QImage.Format_BGR888).copy()
+
+
+def load_frames(value: Value, count: int, max_size: tuple[int, int]) -> tuple[list[QImage], float]:
+    """(frames, fps) for an IMAGE/MASK (one frame) or a VIDEO (``count`` spread over it)."""
+    if value.type in (PortType.IMAGE, PortType.MASK):
+        import cv2
+
+        from app.media.images import load_image
+
+        img = load_image(value.path)
+        scale = min(max_size[0] / img.shape[1], max_size[1] / img.shape[0], 1.0)
+        if scale < 1.0:
+            img = cv2.resize(img, (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale))),
+                             interpolation=cv2.INTER_AREA)
+        return [to_qimage(img)], 0.0
+    from app.media.video import sample_frames
+
+    frames, meta = sample_frames(value.path, count, max_size)
+    fps = meta.fps * len(frames) / max(1, meta.frames)  # the sampled frames span the clip's duration
+    return [to_qimage(f) for f in frames], fps
+
+
+class _Job(QRunnable):
+    def __init__(self, loader: FrameLoader, key: str, value: Value, count: int, size: tuple[int, int]) -> None:
+        super().__init__()
+        self.loader, self.key, self.value, self.count, self.size = loader, key, value, count, size
+
+    def run(self) -> None:
+        try:
+            frames, fps = load_frames(self.value, self.count, self.size)
+            self.loader.done.emit(self.key, _memo_key(self.value), frames, fps, "")
+        except Exception as e:  # noqa: BLE001 - a preview that cannot be made is a message, not a crash
+            self.loader.done.emit(self.key, _memo_key(self.value), [], 0.0, str(e))
+
+
+def _memo_key(value: Value) -> str:
+    return f"{value.type.value}:{value.path}"
+
+
+class FrameLoader(QObject):
+    """ready(key, frames, fps, error) for each request; a file already loaded answers from
+    memory. ``done`` is the workers' internal hand-over to the GUI thread."""
+
+    done = Signal(str, str, list, float, str)
+    ready = Signal(str, list, float, str)
+
+    def __init__(self, count: int, size: tuple[int, int], memory: int = 256, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.count, self.size = count, size
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._memo: OrderedDict[str, tuple[list[QImage], float]] = OrderedDict()
+        self._memory = memory
+        self._wanted: dict[str, str] = {}  # key -> path of the latest request
+        self.done.connect(self._done)
+
+    def request(self, key: str, value: Value) -> None:
+        memo_key = _memo_key(value)
+        self._wanted[key] = memo_key
+        memo = self._memo.get(memo_key)
+        if memo is not None:
+            self.ready.emit(key, memo[0], memo[1], "")
+            return
+        self.pool.start(_Job(self, key, value, self.count, self.size))
+
+    def forget(self, key: str) -> None:
+        self._wanted.pop(key, None)
+
+    def _done(self, key: str, memo_key: str, frames: list, fps: float, error: str) -> None:
+        if not error:
+            self._memo[memo_key] = (frames, fps)
+            while len(self._memo) > self._memory:
+                self._memo.popitem(last=False)
+        if self._wanted.get(key) == memo_key:  # a newer request for the same key wins
+            self.ready.emit(key, frames, fps, error)
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        return self.pool.waitForDone(msecs)
+
+
+def preview_value(outputs: dict[str, Value]) -> Value | None:
+    """The output a node shows as its preview: its first picture-carrying output."""
+    for value in outputs.values():
+        if value.type in (PortType.VIDEO, PortType.IMAGE):
+            return value
+    return None
+
+
+def is_picture(path: Path) -> bool:
+    return path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
