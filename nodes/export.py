@@ -81,7 +81,8 @@ def _stem(name: str) -> str:
 NODE = NodeType(
     id="export", title="Export", category="Output", params=ExportParams, run=run, check=check,
     description="Writes the video as MP4, MOV (ProRes), PNG sequence, WebM or GIF into the run's output "
-                "folder, with the workflow embedded so the render can be opened back into its graph.",
+                "folder, with the workflow embedded so the render can be opened back into its graph; "
+                "optionally an OpenTimelineIO timeline (FCP7 XML, EDL) of the run's exports for your editor.",
     inputs=(Input("video", PortType.VIDEO, description="what to export"),),
     outputs=(Output("file", (PortType.VIDEO, PortType.IMAGE), "the exported file (first frame for PNG)"),),
     finalize=finalize,

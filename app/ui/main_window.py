@@ -195,10 +195,10 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         d, b = self.doc, self.bridge
-        d.undo.cleanChanged.connect(lambda *_: self._update_title())
+        d.undo.cleanChanged.connect(self._update_title)
         d.path_changed.connect(self._update_title)
-        d.refused.connect(lambda msg: self.say(f"Refused: {msg}", error=True))
-        b.status.connect(lambda msg: self.say(msg, error=True))
+        d.refused.connect(self._refused)
+        b.status.connect(self._refused)
         b.selection_changed.connect(self._selection_changed)
         b.node_activated.connect(self.show_output)
         b.viewer.quick_add.connect(lambda p: self.open_quick_add((p.x(), p.y())))
@@ -208,8 +208,8 @@ class MainWindow(QMainWindow):
         self.palette.add_requested.connect(self._add_from_palette)
         self.quick_add.chosen.connect(self._add_and_select)
         for sig in (d.node_added, d.node_removed, d.params_changed, d.link_added, d.link_removed):
-            sig.connect(lambda *_: self._peek_timer.start())
-        d.node_removed.connect(lambda i: self.outputs.pop(i, None))
+            sig.connect(self._changed)
+        d.node_removed.connect(self._node_removed)
         d.reset.connect(self._after_reset)
         self.runner.event.connect(self._on_event)
         self.runner.finished.connect(self._on_finished)
@@ -227,7 +227,16 @@ class MainWindow(QMainWindow):
 
         self.log.appendHtml(f"<span style='color:{colour}'>{escape(text)}</span>" if colour else escape(text))
 
-    def _update_title(self) -> None:
+    def _refused(self, message: str) -> None:
+        self.say(message if message.startswith("Connection refused") else f"Refused: {message}", error=True)
+
+    def _changed(self, *_: object) -> None:
+        self._peek_timer.start()
+
+    def _node_removed(self, node_id: str) -> None:
+        self.outputs.pop(node_id, None)
+
+    def _update_title(self, *_: object) -> None:
         self.setWindowTitle(f"{self.doc.title()}[*] - Reelgraph {__version__}")
         self.setWindowModified(self.doc.dirty)
 

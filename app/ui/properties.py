@@ -116,10 +116,17 @@ class PropertiesPanel(QWidget):
         layout.addWidget(self.problems)
         layout.addWidget(scroll, 1)
         doc.params_changed.connect(self._params_changed)
-        doc.node_removed.connect(lambda i: self.show_node(None) if i == self.node_id else None)
-        doc.reset.connect(lambda: self.show_node(None))
-        doc.link_added.connect(lambda *_: self._update_problems())
-        doc.link_removed.connect(lambda *_: self._update_problems())
+        doc.node_removed.connect(self._node_removed)
+        doc.reset.connect(self._reset)
+        doc.link_added.connect(self._update_problems)
+        doc.link_removed.connect(self._update_problems)
+
+    def _node_removed(self, node_id: str) -> None:
+        if node_id == self.node_id:
+            self.show_node(None)
+
+    def _reset(self) -> None:
+        self.show_node(None)
 
     # -- building ---------------------------------------------------------------------------------
     def show_node(self, node_id: str | None) -> None:
@@ -350,7 +357,7 @@ class PropertiesPanel(QWidget):
             self._set(name, value)
         self._update_problems()
 
-    def _update_problems(self) -> None:
+    def _update_problems(self, *_: object) -> None:
         if self.node_id is None or self.doc.wf.node(self.node_id) is None:
             self.problems.setText("")
             return
