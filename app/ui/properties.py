@@ -43,7 +43,7 @@ SLIDER_STEPS = 1000
 def field_kind(schema: dict[str, Any]) -> str:
     if schema.get("widget") == "file":
         return "file"
-    if "enum" in schema:
+    if "enum" in schema or "const" in schema:
         return "enum"
     t = schema.get("type")
     if t == "boolean":
@@ -173,8 +173,10 @@ class PropertiesPanel(QWidget):
         commit = lambda v, name=name: self._commit(name, v)  # noqa: E731
         if kind == "enum":
             w = QComboBox()
-            for option in fs["enum"]:
+            options = fs["enum"] if "enum" in fs else [fs["const"]]
+            for option in options:
                 w.addItem(str(option), option)
+            w.setEnabled(len(options) > 1)
             w.currentIndexChanged.connect(lambda i, w=w: commit(w.itemData(i)))
             self.setters[name] = lambda v, w=w: w.setCurrentIndex(max(0, w.findData(v)))
         elif kind == "bool":

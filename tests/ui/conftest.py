@@ -19,8 +19,12 @@ def state_dir(tmp_path, monkeypatch):
 def win(qtbot, registry, cache, state_dir, tmp_path, monkeypatch):
     """The real main window, offscreen, with the node catalog plus the engine's test nodes."""
     monkeypatch.setattr("platformdirs.user_videos_dir", lambda: str(tmp_path / "videos"))
-    from app.ui.main_window import MainWindow
+    from PySide6.QtWidgets import QApplication
 
+    from app.ui.main_window import MainWindow
+    from app.ui.theme import apply_dark
+
+    apply_dark(QApplication.instance())  # as `make run` shows it, for the screenshots
     w = MainWindow(registry=registry, cache=cache)
     w.ask_save = lambda: "discard"
     w.ask_restore = lambda rec: "later"
