@@ -79,8 +79,9 @@ class MainWindow(QMainWindow):
         self._dock("Nodes", self.palette, Qt.LeftDockWidgetArea, 230)
         self._dock("Properties", self.props, Qt.RightDockWidgetArea, 360)
         preview_dock = self._dock("Preview", self.preview, Qt.RightDockWidgetArea, 360)
-        log_dock = self._dock("Log", self.log, Qt.BottomDockWidgetArea, 0)
-        self.resizeDocks([preview_dock, log_dock], [330, 130], Qt.Vertical)
+        self._log_dock = self._dock("Log", self.log, Qt.BottomDockWidgetArea, 0)
+        self._preview_dock = preview_dock
+        self._sized = False
         self.status_label = QLabel("Ready")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -102,6 +103,13 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     # -- layout ---------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._sized:  # dock sizes only take once the window has its size
+            self._sized = True
+            self.resizeDocks([self._preview_dock, self._log_dock], [max(300, self.height() // 2 - 60), 110],
+                             Qt.Vertical)
+
     def _dock(self, title: str, widget: QWidget, area, width: int) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower()}")
