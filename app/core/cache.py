@@ -175,7 +175,7 @@ class Cache:
         """Remove staging folders left by processes that are gone."""
         for child in self.staging_dir.iterdir() if self.staging_dir.exists() else ():
             pid_text = child.name.split("-", 1)[0]
-            if pid_text.isdigit() and _pid_alive(int(pid_text)):
+            if pid_text.isdigit() and pid_alive(int(pid_text)):
                 continue
             shutil.rmtree(child, ignore_errors=True)
 
@@ -244,7 +244,8 @@ class Cache:
         return count
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True if process ``pid`` is running (this process counts)."""
     if pid == os.getpid():
         return True
     try:

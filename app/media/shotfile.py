@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from app.core.errors import NodeError
+from app.media.streams import ahead
 
 SUFFIX = ".rgshot"
 SCHEMA = "reelgraph/still-render"
@@ -87,55 +86,31 @@ def frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> Itera
 
         render = i420_renderer(render, (doc["width"], doc["height"]))
     workers = min(2, os.cpu_count() or 1)
-    out: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
-    stop = threading.Event()
-    done = object()
 
-    def produce() -> None:
-        try:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelgraph-shot") as pool:
-                futures = [pool.submit(render, i) for i in range(min(count, workers * 2))]
-                for i in range(count):
-                    frame = futures[i].result()
-                    futures[i] = None  # type: ignore[call-overload]
-                    if len(futures) < count:
-                        futures.append(pool.submit(render, len(futures)))
-                    if fmt == "yuv420p":
-                        item = av.VideoFrame.from_ndarray(frame, format="yuv420p")
-                    elif fmt is None:
-                        item = av.VideoFrame.from_ndarray(frame, format="bgr24")
-                    elif fmt == "bgr24":
-                        item = frame
-                    else:
-                        item = av.VideoFrame.from_ndarray(frame, format="bgr24").to_ndarray(format=fmt)
-                    while not stop.is_set():
-                        try:
-                            out.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
-                        for f in futures[i + 1:]:
-                            if f is not None:
-                                f.cancel()
-                        return
-            out.put(done)
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer
-            out.put(e if isinstance(e, NodeError) else NodeError(f"cannot render {path.name}: {e}"))
+    def produce(put) -> None:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelgraph-shot") as pool:
+            futures = [pool.submit(render, i) for i in range(min(count, workers * 2))]
+            for i in range(count):
+                frame = futures[i].result()
+                futures[i] = None  # type: ignore[call-overload]
+                if len(futures) < count:
+                    futures.append(pool.submit(render, len(futures)))
+                if fmt == "yuv420p":
+                    item = av.VideoFrame.from_ndarray(frame, format="yuv420p")
+                elif fmt is None:
+                    item = av.VideoFrame.from_ndarray(frame, format="bgr24")
+                elif fmt == "bgr24":
+                    item = frame
+                else:
+                    item = av.VideoFrame.from_ndarray(frame, format="bgr24").to_ndarray(format=fmt)
+                if not put(item):
+                    for f in futures[i + 1:]:
+                        if f is not None:
+                            f.cancel()
+                    return
 
-    t = threading.Thread(target=produce, daemon=True, name="reelgraph-shot")
-    t.start()
-    try:
-        while True:
-            item = out.get()
-            if item is done:
-                return
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        t.join(timeout=5)
+    yield from ahead(produce, prefetch=prefetch, name="reelgraph-shot",
+                     error=lambda e: NodeError(f"cannot render {path.name}: {e}"))
 
 
 def frame(path: Path, index: int) -> np.ndarray:

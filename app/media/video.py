@@ -17,6 +17,7 @@ import numpy as np
 
 from app.core.errors import NodeError
 from app.media import shotfile
+from app.media.streams import ahead
 
 # Lossless intermediate for everything the local engine renders into the cache: x264 in RGB at
 # qp 0 (fast, bit-exact); delivery compression happens only in export.
@@ -87,44 +88,20 @@ def iter_frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> 
     if shotfile.is_shot(path):
         yield from shotfile.frames(path, fmt=fmt, prefetch=prefetch)
         return
-    q: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
-    stop = threading.Event()
-    done = object()
+    def decode(put) -> None:
+        with _open(path) as c:
+            vs = c.streams.video[0]
+            vs.thread_type = "AUTO"
+            for frame in c.decode(vs):
+                if not put(frame.to_ndarray(format=fmt) if fmt else frame):
+                    return
 
-    def decode() -> None:
-        try:
-            with _open(path) as c:
-                vs = c.streams.video[0]
-                vs.thread_type = "AUTO"
-                for frame in c.decode(vs):
-                    arr = frame.to_ndarray(format=fmt) if fmt else frame
-                    while not stop.is_set():
-                        try:
-                            q.put(arr, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
-                        return
-            q.put(done)
-        except NodeError as e:
-            q.put(e)
-        except (av.error.FFmpegError, IndexError) as e:
-            q.put(NodeError(f"cannot decode {path.name}: {e}", hint="the file may be truncated or damaged"))
+    def error(e: BaseException) -> NodeError:
+        if isinstance(e, (av.error.FFmpegError, IndexError)):
+            return NodeError(f"cannot decode {path.name}: {e}", hint="the file may be truncated or damaged")
+        return NodeError(f"cannot decode {path.name}: {type(e).__name__}: {e}")
 
-    t = threading.Thread(target=decode, daemon=True, name="reelgraph-decode")
-    t.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        t.join(timeout=5)
+    yield from ahead(decode, prefetch=prefetch, name="reelgraph-decode", error=error)
 
 
 def read_frame(path: Path, index: int = -1) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 
 import platformdirs
 
+from app.core.cache import pid_alive
 from app.core.fileio import atomic_write_bytes
 from app.core.workflow import Workflow
 
@@ -27,16 +28,6 @@ def state_dir() -> Path:
     d = Path(env) if env else Path(platformdirs.user_state_dir("reelgraph", appauthor=False))
     d.mkdir(parents=True, exist_ok=True)
     return d
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -77,7 +68,7 @@ def leftovers() -> list[Recovery]:
     for f in folder.glob("*.json"):
         try:
             doc = json.loads(f.read_text())
-            if _alive(int(doc.get("pid", 0))) and int(doc.get("pid", 0)) != 0:
+            if int(doc.get("pid", 0)) > 0 and pid_alive(int(doc["pid"])):
                 continue  # another editor that is still open
             wf = Workflow.model_validate(doc["workflow"])
         except (OSError, ValueError, KeyError, TypeError):
