@@ -341,8 +341,8 @@ class PropertiesPanel(QWidget):
         return None
 
     def _commit(self, name: str, value: Any) -> None:
-        if self.node_id is None:
-            return
+        if self.node_id is None or self._values().get(name) == value:
+            return  # showing a value (or a default) is not an edit
         problem = self.doc.set_param(self.node_id, name, value)
         if problem:
             self._set(name, self._values().get(name))  # show what the model kept

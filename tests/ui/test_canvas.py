@@ -195,3 +195,16 @@ def test_model_refuses_even_without_the_canvas(registry):
 
     back = Link.model_validate({"from": ["b", "image"], "to": ["a", "image"]})
     assert "cycle" in edits.link_change_problem(wf, registry, [], [back])
+
+
+def test_dragging_a_node_moves_it_in_the_model_and_undo_moves_it_back(win, qtbot):
+    win.doc.add_node("camera_path", (0, 0))
+    win.doc.undo.clear()
+    view = win.bridge.nodes["camera_path"].view
+    title = win.bridge.viewer.mapFromScene(view.sceneBoundingRect().topLeft()) + QPoint(40, 8)
+    drag(win, title, title + QPoint(150, 90))
+    x, y = win.doc.wf.node("camera_path").ui["pos"]
+    assert x > 50 and y > 30  # in scene units: the view may be zoomed
+    assert list(view.xy_pos) == [x, y]
+    win.doc.undo.undo()
+    assert win.doc.wf.node("camera_path").ui["pos"] == [0.0, 0.0] and list(view.xy_pos) == [0.0, 0.0]

@@ -110,3 +110,11 @@ def test_structured_value_editor_checks_before_accepting(win, qtbot):
     win.props._commit("mouth_box", dlg.value)
     assert win.doc.wf.node("lip_sync").params["mouth_box"] == [10, 20, 30, 40]
     assert Qt  # keep the import used
+
+
+def test_selecting_a_node_does_not_edit_it(win):
+    for t in ("camera_path", "export", "generator", "prompt", "reference_image"):
+        win._add_and_select(t, (0, 0))
+    assert all(n.params == {} for n in win.doc.wf.nodes)
+    assert [win.doc.undo.text(i) for i in range(win.doc.undo.count())] == [
+        "add Camera path", "add Export", "add Generator", "add Prompt", "add Reference image"]
