@@ -18,7 +18,8 @@ from app.media.video import VideoWriter, iter_frames, probe, read_audio, read_fr
 class LipSyncParams(Params):
     backend: Literal["local"] = Field("local", description="'local' moves the mouth with the audio's loudness, offline")
     mouth_box: tuple[int, int, int, int] | None = Field(
-        None, description="[x, y, w, h] of the mouth in video pixels; empty to find the face automatically")
+        None, description="[x, y, w, h] of the mouth in video pixels; empty to find the face automatically",
+        json_schema_extra={"widget": "mouth_box"})
     fit: Literal["hold", "loop"] = Field("hold", description="when the audio is longer than the video: hold the "
                                                              "last frame, or loop the video")
     strength: float = Field(1.0, ge=0.1, le=2.0, description="how wide the mouth opens")

@@ -72,6 +72,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.bridge.graph.widget)
         self.palette = Palette(self.registry)
         self.props = PropertiesPanel(self.doc, self.registry)
+        from app.ui.editors import register
+        from app.ui.editors.context import EditorContext
+
+        register()
+        self.open_editor: QWidget | None = None  # the brush/camera/lip-sync editor last opened
+        self.editor_context = EditorContext(self, self.doc, self.registry, self.runner.executor, self.out_dir)
+        self.props.editor_context = self.editor_context
         self.preview = PreviewPanel()
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)

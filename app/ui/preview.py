@@ -116,6 +116,13 @@ class PreviewPanel(QWidget):
             except (OSError, ValueError) as e:
                 self.text.setPlainText(f"cannot read {value.path}: {e}")
 
+    def show_frames(self, label: str, images: list, fps: float) -> None:
+        """Play frames made elsewhere (an editor's local preview)."""
+        self.timer.stop()
+        self.title.setText(label)
+        self.stack.setCurrentWidget(self.picture)
+        self._ready("frames", images, fps, "")
+
     def _ready(self, key: str, images: list, fps: float, error: str) -> None:
         if error:
             self.picture.show_pixmap(None)

@@ -34,8 +34,8 @@ from app.core.registry import Registry
 from app.core.validate import validate
 from app.ui.document import Document
 
-# Structured-value editors by the field's "widget" hint; the brush/camera editors register here.
-# An editor is called as editor(parent, panel, node_id, field_name, value) -> new value or None.
+# Structured-value editors by the field's "widget" hint (app.ui.editors registers them). Called as
+# editor(context, node_id, field_name, value); an editor writes its own edit to the document.
 EDITORS: dict[str, Callable[..., Any]] = {}
 SLIDER_STEPS = 1000
 
@@ -97,6 +97,7 @@ class PropertiesPanel(QWidget):
         super().__init__(parent)
         self.doc, self.registry = doc, registry
         self.node_id: str | None = None
+        self.editor_context: Any = None  # app.ui.editors.context.EditorContext, set by the window
         self.setters: dict[str, Callable[[Any], None]] = {}
         self.header = QLabel("Select a node to edit its settings.")
         self.header.setWordWrap(True)
@@ -151,6 +152,12 @@ class PropertiesPanel(QWidget):
         schema = nt.params.model_json_schema()
         props = _resolve(schema)
         values = self._values()
+        editable = next(((n, fs) for n, fs in props.items() if fs.get("widget") in EDITORS), None)
+        if editable is not None and self.editor_context is not None:
+            open_btn = QPushButton(f"Open the {nt.title.lower()} editor...")
+            open_btn.setObjectName("open_editor")
+            open_btn.clicked.connect(lambda *_, e=editable: self.open_editor(*e))
+            self.form.addRow(open_btn)
         for name, fs in props.items():
             widget = self._widget(name, fs, values.get(name))
             label = QLabel(fs.get("title") or name.replace("_", " "))
@@ -307,8 +314,9 @@ class PropertiesPanel(QWidget):
             if node_id is None:
                 return
             editor = EDITORS.get(fs.get("widget", ""))
-            if editor is not None:
-                value = editor(self, self, node_id, name, state.get("v"))
+            if editor is not None and self.editor_context is not None:
+                editor(self.editor_context, node_id, name, state.get("v"))
+                return
             else:
                 dlg = JsonEditor(self, f"{node_id}: {name}", state.get("v"), lambda v: self._check(name, v))
                 value = dlg.value if dlg.exec() == QDialog.Accepted else None
@@ -323,6 +331,11 @@ class PropertiesPanel(QWidget):
         host.set_value = set_value  # type: ignore[attr-defined]
         host.button = button  # type: ignore[attr-defined]
         return host
+
+    def open_editor(self, name: str, fs: dict[str, Any]) -> None:
+        editor = EDITORS.get(fs.get("widget", ""))
+        if editor is not None and self.node_id is not None and self.editor_context is not None:
+            editor(self.editor_context, self.node_id, name, self._values().get(name))
 
     # -- model <-> widgets ----------------------------------------------------------------------------
     def _check(self, name: str, value: Any) -> str | None:

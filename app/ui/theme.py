@@ -12,6 +12,7 @@ QDockWidget::title { background: #2a2a2e; padding: 4px 6px; }
 QToolBar { background: #26262a; border: none; spacing: 4px; padding: 2px; }
 QToolButton { color: #ddd; padding: 4px 10px; border-radius: 3px; }
 QToolButton:hover { background: #3a3a40; }
+QToolButton:checked { background: #3d5a80; color: #fff; }
 QToolButton:disabled { color: #666; }
 QStatusBar { background: #202023; color: #bbb; }
 QLineEdit, QPlainTextEdit, QSpinBox, QDoubleSpinBox, QComboBox {
