@@ -804,7 +804,5 @@ def open_brush_editor(ctx: EditorContext, node_id: str, field_name: str, value: 
         duration, fps = float(getattr(p, "duration", duration)), float(getattr(p, "fps", fps))
         break
     ed = BrushEditor(ctx, node_id, frame, dict(node.params), duration, fps)
-    ed.setAttribute(Qt.WA_DeleteOnClose)
-    ctx.parent.open_editor = ed  # the window keeps the open editor (tests and screenshots reach it)
-    ed.open()  # window-modal, and the event loop keeps running
+    ctx.show(ed)
     return None

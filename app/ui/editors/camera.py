@@ -490,7 +490,5 @@ def open_camera_editor(ctx: EditorContext, node_id: str, field_name: str, value:
                                     "a grid stands in for it.")
         break
     ed = CameraEditor(ctx, node_id, params, frame, size, duration, fps)
-    ed.setAttribute(Qt.WA_DeleteOnClose)
-    ctx.parent.open_editor = ed
-    ed.open()
+    ctx.show(ed)
     return None

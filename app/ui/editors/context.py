@@ -95,6 +95,13 @@ class EditorContext:
             raise InputUnavailable(f"{node_id} has no output {port!r}")
         return value
 
+    def show(self, editor: QWidget) -> None:
+        """Open an editor window-modal without blocking the event loop; the window keeps it
+        as ``open_editor`` (tests and screenshots reach it there)."""
+        editor.setAttribute(Qt.WA_DeleteOnClose)
+        self.parent.open_editor = editor  # type: ignore[attr-defined]
+        editor.open()  # type: ignore[attr-defined]
+
     def input_value(self, node_id: str, port: str) -> Value | None:
         """The value arriving on ``node_id``'s input ``port`` (None when nothing is connected)."""
         src = self.upstream(node_id, port)

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -144,7 +143,5 @@ def open_lipsync_editor(ctx: EditorContext, node_id: str, field_name: str, value
     samples = read_audio(audio.path, RATE) if audio is not None else None
     box = tuple(value) if value else None
     ed = LipSyncEditor(ctx, node_id, frame, fps, samples, box)  # type: ignore[arg-type]
-    ed.setAttribute(Qt.WA_DeleteOnClose)
-    ctx.parent.open_editor = ed
-    ed.open()
+    ctx.show(ed)
     return None
