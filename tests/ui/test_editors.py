@@ -235,3 +235,31 @@ def shot(widget, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     widget.repaint()
     widget.grab().save(str(SHOTS / name))
+
+
+def test_fill_invert_clear_and_brush_size_keys(win, brush_doc, qtbot):
+    ed = open_from_panel(win, qtbot, "motion_brush")
+    ed.hard_slider.setValue(100)
+    ed.set_size(4)
+    stroke(ed.view, [(100, 100), (200, 100), (200, 200), (100, 200), (100, 100)])  # a closed ring
+    m = ed.layers[0].mask
+    assert m[150, 150] == 0
+    ed.set_tool("fill")
+    click(ed.view, 150, 150)
+    assert m[150, 150] == 255 and m[300, 400] == 0  # inside the ring only
+    ed.invert()
+    assert m[150, 150] == 0 and m[300, 400] == 255
+    ed.clear()
+    assert not m.any()
+    ed.undo.undo()
+    ed.undo.undo()
+    assert m[150, 150] == 255 and m[300, 400] == 0
+    ed.view.setFocus()
+    size = ed.size
+    QTest.keyClick(ed.view, Qt.Key_BracketRight)
+    assert ed.size > size
+    QTest.keyClick(ed.view, Qt.Key_BracketLeft)
+    QTest.keyClick(ed.view, Qt.Key_BracketLeft)
+    assert ed.size < size
+    r = ed.cursor_item.rect()
+    assert abs(r.width() / 2 - ed.size) < 1e-6  # the round cursor shows the brush size
