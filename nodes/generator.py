@@ -68,8 +68,21 @@ def run(ctx, p: GeneratorParams, inputs):
     }
 
 
+def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
+    """The 'video' output is the selected take of the takes made: picking another take is a
+    choice among results already paid for, never a new generation."""
+    takes = outputs["takes"]
+    names = takes.meta.get("takes_files") or []
+    metas = takes.meta.get("takes_meta") or []
+    i = p.selected_take - 1
+    if not 0 <= i < len(names):
+        return outputs
+    return {"video": Value(PortType.VIDEO, takes.path.parent / names[i], dict(metas[i])), "takes": takes}
+
+
 NODE = NodeType(
     id="generator", title="Generator", category="Generate", params=GeneratorParams, run=run, check=check,
+    choices=("selected_take",), present=present,
     description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
                 "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "
                 "renders an animatic slate so the sequence can be timed before anything is generated.",

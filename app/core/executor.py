@@ -64,17 +64,32 @@ class RunResult:
 
 
 def node_key(nt: NodeType, params: Any, inputs: dict[str, list[str]], files: dict[str, str]) -> str:
+    dumped = params.model_dump(mode="json")
+    for name in nt.choices:
+        dumped.pop(name, None)
     return hash_text(
         canonical_json(
             {
                 "type": nt.id,
                 "version": nt.version,
-                "params": params.model_dump(mode="json"),
+                "params": dumped,
                 "inputs": inputs,
                 "files": files,
             }
         )
     )
+
+
+def output_key(nt: NodeType, params: Any, key: str) -> str:
+    """What downstream keys are made from: the cache key plus the node's choices."""
+    if not nt.choices:
+        return key
+    chosen = {name: getattr(params, name) for name in nt.choices}
+    return hash_text(canonical_json({"key": key, "choices": chosen}))
+
+
+def present(nt: NodeType, params: Any, outputs: dict[str, Value]) -> dict[str, Value]:
+    return nt.present(params, outputs) if nt.present is not None else outputs
 
 
 class Executor:
@@ -99,6 +114,7 @@ class Executor:
         made) and the planning errors. ``params`` are the parsed params per node."""
         idx = Index(workflow)
         keys: dict[str, str | None] = {}
+        out_keys: dict[str, str] = {}
         errors: dict[str, str] = {}
         for node_id in order:
             nt = self.registry.get(idx.nodes[node_id].type)
@@ -106,7 +122,7 @@ class Executor:
             input_keys: dict[str, list[str]] = {}
             missing = False
             for link in idx.links_into.get(node_id, []):
-                up = keys.get(link.src[0])
+                up = out_keys.get(link.src[0]) if keys.get(link.src[0]) else None
                 if up is None:
                     missing = True
                     break
@@ -120,6 +136,7 @@ class Executor:
                     for path in nt.reads(params[node_id], base_dir):
                         files[str(path)] = _hash_for_key(path)
                 keys[node_id] = node_key(nt, params[node_id], input_keys, files)
+                out_keys[node_id] = output_key(nt, params[node_id], keys[node_id])  # type: ignore[arg-type]
             except NodeError as e:
                 keys[node_id] = None
                 errors[node_id] = str(e)
@@ -138,7 +155,8 @@ class Executor:
         for node_id, key in keys.items():
             entry = self.cache.get(key) if key else None
             if entry is not None:
-                found[node_id] = entry.outputs
+                nt = self.registry.get(workflow.node(node_id).type)  # type: ignore[union-attr]
+                found[node_id] = present(nt, params[node_id], entry.outputs) if nt else entry.outputs
         return found
 
     # -- running -------------------------------------------------------------------------------
@@ -313,11 +331,17 @@ class _Run:
                     first[keys[n]] = n  # type: ignore[index]
         return aliases
 
+    def _present(self, node_id: str, entry: Entry) -> dict[str, Value]:
+        nt = self.ex.registry.get(self.nodes[node_id].type)
+        outputs = present(nt, self.params[node_id], entry.outputs) if nt else entry.outputs
+        self.result.outputs[node_id] = outputs
+        return outputs
+
     def _finish_cached(self, node_id: str, entry: Entry) -> None:
         self.result.states[node_id] = "cached"
-        self.result.outputs[node_id] = entry.outputs
+        outputs = self._present(node_id, entry)
         delivered = self._deliver(node_id, entry)
-        self.emit("cached", node_id, outputs={p: str(v.path) for p, v in entry.outputs.items()},
+        self.emit("cached", node_id, outputs={p: str(v.path) for p, v in outputs.items()},
                   delivered=[str(p) for p in delivered] or None)
 
     def _deliver(self, node_id: str, entry: Entry) -> list[Path]:
@@ -470,9 +494,9 @@ class _Run:
                 "deliveries": ctx.deliveries,
             })
             staging = None
-            self.result.outputs[node_id] = entry.outputs
+            presented = self._present(node_id, entry)
             delivered = self._deliver(node_id, entry)
-            self._set_end(node_id, "finished", outputs={p: str(v.path) for p, v in entry.outputs.items()},
+            self._set_end(node_id, "finished", outputs={p: str(v.path) for p, v in presented.items()},
                           delivered=[str(p) for p in delivered] or None)
             done_q.put((node_id, "finished", None))
         except Cancelled:

@@ -76,6 +76,9 @@ class Finished:
 FinalizeFn = Callable[[list[Finished], Path, dict[str, Any]], dict[str, Path]]
 
 
+PresentFn = Callable[[Any, dict[str, Value]], dict[str, Value]]
+
+
 @dataclass(frozen=True)
 class NodeType:
     id: str
@@ -92,6 +95,12 @@ class NodeType:
     check: CheckFn | None = None
     reads: ReadsFn | None = None
     finalize: FinalizeFn | None = None
+    # Params that only choose among results already made (the generator's selected_take): they
+    # stay out of the node's cache key, so changing them never re-runs (or re-pays for) the node;
+    # present(params, outputs) derives the outputs for the choice from the cached result, and
+    # the choice still enters the keys of the nodes downstream.
+    choices: tuple[str, ...] = ()
+    present: PresentFn | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def input(self, name: str) -> Input | None:
