@@ -4,10 +4,12 @@ menus, status bar; runs, files, autosave and recovery."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import platformdirs
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QPixmap
@@ -33,7 +35,8 @@ from app.core.events import Event
 from app.core.executor import RunResult
 from app.core.ports import PortType
 from app.core.registry import Registry, default_registry
-from app.core.values import Value
+from app.core.validate import build_graph
+from app.core.values import Value, expand_takes
 from app.core.workflow import Workflow
 from app.ui.document import Document, open_any
 from app.ui.graph import GraphBridge
@@ -42,8 +45,17 @@ from app.ui.palette import Palette, QuickAdd
 from app.ui.preview import PreviewPanel
 from app.ui.properties import PropertiesPanel, _resolve, field_kind
 from app.ui.run_controller import RunController
-from app.ui.session import Autosaver, Recovery, add_recent, leftovers, recent_files
+from app.ui.session import (
+    Autosaver,
+    Recovery,
+    add_recent,
+    leftovers,
+    recent_files,
+    record_runs,
+    run_history,
+)
 from app.ui.thumbs import FrameLoader, preview_value
+from app.ui.viewer import Source, ViewerPanel, describe
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "workflows"
@@ -87,6 +99,11 @@ class MainWindow(QMainWindow):
         self._dock("Properties", self.props, Qt.RightDockWidgetArea, 360)
         preview_dock = self._dock("Preview", self.preview, Qt.RightDockWidgetArea, 360)
         self._log_dock = self._dock("Log", self.log, Qt.BottomDockWidgetArea, 0)
+        self.viewer = ViewerPanel(selected_take=self._selected_take)
+        self.viewer.use_take.connect(self.use_take)
+        self._viewer_dock = self._dock("Viewer", self.viewer, Qt.BottomDockWidgetArea, 0)
+        self.tabifyDockWidget(self._log_dock, self._viewer_dock)
+        self._log_dock.raise_()
         self._preview_dock = preview_dock
         self._sized = False
         self.status_label = QLabel("Ready")
@@ -397,6 +414,7 @@ class MainWindow(QMainWindow):
             return
         self.runner.stop()
         self.runner.wait(10)
+        self.viewer.clear()
         self.autosaver.discard()
         event.accept()
 
@@ -492,6 +510,17 @@ class MainWindow(QMainWindow):
                 self.bridge.select([node_id])
             menu.addAction("Run to here", lambda: self.run_to(node_id))
             menu.addAction("Show output in preview", lambda: self.show_output(node_id))
+            view = menu.addAction("View in viewer", lambda: self.view_outputs([node_id]))
+            view.setEnabled(preview_value(self.outputs.get(node_id, {})) is not None)
+            node = self.doc.wf.node(node_id)
+            if node is not None and node.type == "generator":
+                takes = menu.addAction("Compare all takes", lambda: self.compare_takes(node_id))
+                takes.setEnabled("takes" in self.outputs.get(node_id, {}))
+            earlier = self.history_sources(node_id)
+            if earlier:
+                sub = menu.addMenu("Compare with an earlier run")
+                for label, src in earlier:
+                    sub.addAction(label, lambda src=src, nid=node_id: self.view_outputs([nid], extra=[src]))
             menu.addSeparator()
             menu.addActions([self.act_rename, self.act_duplicate, self.act_copy, self.act_delete])
             menu.addSeparator()
@@ -613,6 +642,15 @@ class MainWindow(QMainWindow):
         self.bridge.set_frames(node_id, [QPixmap.fromImage(im) for im in images])
 
     def _on_finished(self, result: RunResult) -> None:
+        for node_id, outputs in result.outputs.items():
+            if node_id in self.bridge.nodes:
+                self.outputs[node_id] = outputs  # with their metadata (takes, backend, seed...)
+        done = {n: result.keys[n] for n, st in result.states.items() if st in ("finished", "cached") and n in result.keys}
+        if done:
+            try:
+                record_runs(self._history_key(), done)
+            except OSError as e:
+                self.log_line(f"could not record the run history: {e}", "#c8a060")
         counts = result.counts()
         summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
         if result.status == "ok":
@@ -683,6 +721,70 @@ class MainWindow(QMainWindow):
         outputs = self.outputs.get(node_id, {})
         value = preview_value(outputs) or next(iter(outputs.values()), None)
         self.preview.show_value(self.bridge.display_name(node_id), value)
+
+
+    # -- viewer --------------------------------------------------------------------------------------------
+    def _selected_take(self, node_id: str) -> int | None:
+        node = self.doc.wf.node(node_id)
+        return int(node.params.get("selected_take", 1)) if node is not None and node.type == "generator" else None
+
+    def _source(self, node_id: str, value: Value, suffix: str = "") -> Source:
+        node = self.doc.wf.node(node_id)
+        title = self.bridge.display_name(node_id) + suffix
+        take = value.meta.get("take")
+        return Source(value, node_id, describe(title, value), take=int(take) if take else None,
+                      generator=node is not None and node.type == "generator")
+
+    def view_outputs(self, node_ids: list[str], extra: list[Source] | None = None) -> None:
+        """Put the picture outputs of nodes (and any extra sources) in the viewer, and show it."""
+        sources = [self._source(n, v) for n in node_ids
+                   if (v := preview_value(self.outputs.get(n, {}))) is not None] + list(extra or [])
+        if not sources:
+            self.say("Nothing to view yet: run the node first.", error=True)
+            return
+        self.viewer.set_sources(sources)
+        self._show_viewer()
+
+    def compare_takes(self, node_id: str) -> None:
+        takes = self.outputs.get(node_id, {}).get("takes")
+        if takes is None:
+            self.say("Run the generator first to compare its takes.", error=True)
+            return
+        self.viewer.set_sources([self._source(node_id, v) for v in expand_takes(takes)])
+        self._show_viewer()
+
+    def _show_viewer(self) -> None:
+        self._viewer_dock.show()
+        self._viewer_dock.raise_()
+        self.resizeDocks([self._viewer_dock], [max(320, self.height() // 2)], Qt.Vertical)
+
+    def _history_key(self) -> str:
+        return str(self.doc.path) if self.doc.path else f"unsaved:{self.doc.wf.name}"
+
+    def history_sources(self, node_id: str) -> list[tuple[str, Source]]:
+        """Earlier results of the node still in the cache (not the current one)."""
+        current = {str(v.path) for v in self.outputs.get(node_id, {}).values()}
+        found = []
+        for item in run_history(self._history_key(), node_id):
+            entry = self.runner.cache.get(item["key"])
+            value = preview_value(entry.outputs) if entry else None
+            if value is None or str(value.path) in current:
+                continue
+            when = time.strftime("%H:%M:%S", time.localtime(item.get("t", 0)))
+            found.append((f"run at {when}", self._source(node_id, value, f" (run at {when})")))
+        return found
+
+    def use_take(self, node_id: str, take: int) -> None:
+        """Make ``take`` the generator's selected take (one undo step) and re-run what depends on it:
+        the takes themselves come from the cache."""
+        if self.doc.set_param(node_id, "selected_take", int(take)) is not None:
+            return
+        g = build_graph(self.doc.wf)
+        sinks = [n for n in nx.descendants(g, node_id) if g.out_degree(n) == 0]
+        self.say(f"{node_id}: take {take} selected" + (f"; re-running {', '.join(sorted(sinks))}" if sinks else ""))
+        self.viewer.canvas.update()
+        if sinks and not self.runner.running():
+            self._start(sorted(sinks))
 
 
 def absolutize(wf: Workflow, registry: Registry, base: Path) -> None:

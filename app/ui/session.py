@@ -97,3 +97,35 @@ def add_recent(path: Path) -> list[Path]:
     items = items[:MAX_RECENT]
     atomic_write_bytes(_recent_file(), json.dumps([str(q) for q in items]).encode())
     return items
+
+
+# -- run history: earlier results of a node, still in the cache, to compare with -------------------------
+
+MAX_HISTORY = 20
+
+
+def _history_file() -> Path:
+    return state_dir() / "history.json"
+
+
+def _load_history() -> dict[str, Any]:
+    try:
+        data = json.loads(_history_file().read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def record_runs(document: str, entries: dict[str, str], when: float | None = None) -> None:
+    """Remember the cache key each node ran (or was found) with, newest first, per document."""
+    data = _load_history()
+    doc = data.setdefault(document, {})
+    stamp = when or time.time()
+    for node_id, key in entries.items():
+        items = [e for e in doc.get(node_id, []) if e.get("key") != key]
+        doc[node_id] = [{"key": key, "t": stamp}, *items][:MAX_HISTORY]
+    atomic_write_bytes(_history_file(), json.dumps(data).encode())
+
+
+def run_history(document: str, node_id: str) -> list[dict[str, Any]]:
+    return list(_load_history().get(document, {}).get(node_id, []))
