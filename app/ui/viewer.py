@@ -383,6 +383,8 @@ class ViewerPanel(QWidget):
         self.dir_box.addItems(["Wipe left/right", "Wipe top/bottom"])
         self.dir_box.currentIndexChanged.connect(lambda i: self.set_wipe_dir("horizontal" if i == 0 else "vertical"))
         self.a_box, self.b_box = QComboBox(), QComboBox()
+        for box in (self.a_box, self.b_box):
+            box.setMinimumWidth(200)
         self.a_box.currentIndexChanged.connect(lambda i: self._set_pair(i, None))
         self.b_box.currentIndexChanged.connect(lambda i: self._set_pair(None, i))
         self.fit_btn = QPushButton("Fit")
@@ -502,6 +504,11 @@ class ViewerPanel(QWidget):
             self.a_index = a
         if b is not None and b >= 0:
             self.b_index = b
+        for box, idx in ((self.a_box, self.a_index), (self.b_box, self.b_index)):
+            if box.currentIndex() != idx:
+                box.blockSignals(True)
+                box.setCurrentIndex(idx)
+                box.blockSignals(False)
         self.canvas.update()
 
     def selected_take(self, node_id: str) -> int | None:
