@@ -15,9 +15,12 @@ from app.media.video import probe
 from app.providers import get_backend
 from app.providers.base import GenerateJob, GenerateRequest
 
+Backend = Literal["local", "kling", "runway", "luma", "veo", "fal", "replicate", "comfyui"]
+
 
 class GeneratorParams(Params):
-    backend: Literal["local"] = Field("local", description="where the video is made: 'local' renders offline on the CPU")
+    backend: Backend = Field("local", description="where the video is made: 'local' renders offline on the CPU; "
+                                                   "the others are cloud models or your ComfyUI server")
     model: str = Field("", description="the backend's model; empty for its default")
     duration: float = Field(5.0, ge=0.5, le=60.0, description="seconds")
     fps: float = Field(24.0, ge=1.0, le=120.0, description="frames per second")
@@ -53,12 +56,15 @@ def run(ctx, p: GeneratorParams, inputs):
         duration=p.duration, fps=p.fps, width=p.width, height=p.height, seed=p.seed, takes=p.takes,
         model=p.model or backend.models()[0], shot_name=ctx.node_id,
     )
-    job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id)
+    job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id,
+                      key=ctx.key, cache_dir=ctx.cache_dir)
     files = backend.generate(req, job)
     metas = []
     for i, f in enumerate(files, start=1):
         m = probe(f).to_dict()
         m.update(backend=p.backend, model=req.model, seed=p.seed, take=i, takes=len(files), **job.info)
+        if p.backend != "local":
+            m["cost"] = round(backend.cost(req) / max(1, req.takes), 4)
         metas.append(m)
     sel = metas[p.selected_take - 1]
     takes_meta = dict(metas[0], takes_files=[f.name for f in files], takes_meta=metas)
@@ -82,7 +88,7 @@ def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
 
 NODE = NodeType(
     id="generator", title="Generator", category="Generate", params=GeneratorParams, run=run, check=check,
-    choices=("selected_take",), present=present,
+    choices=("selected_take",), present=present, kind_for=lambda p: "cpu" if p.backend == "local" else "remote",
     description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
                 "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "
                 "renders an animatic slate so the sequence can be timed before anything is generated.",

@@ -50,6 +50,7 @@ class NodeContext:
         emit_progress: Callable[[float, str | None], None],
         cache_dir: Path | None = None,
         workflow: dict[str, Any] | None = None,
+        key: str = "",
     ) -> None:
         self.node_id = node_id
         self.node_type = node_type
@@ -59,6 +60,7 @@ class NodeContext:
         self.cancel = cancel
         self.cache_dir = cache_dir
         self.workflow = workflow or {}  # the document being run (export embeds it)
+        self.key = key  # this node's cache key: a remote job is journaled under it
         self.deliveries: list[dict[str, str]] = []
         self._emit = emit_progress
         self._last = 0.0

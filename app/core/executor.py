@@ -360,6 +360,7 @@ class _Run:
         reg = self.ex.registry
         types = {n: reg.get(self.nodes[n].type) for n in execute}
         params = self.params
+        kinds = {n: types[n].kind_of(params[n]) for n in execute}  # type: ignore[union-attr]
         waiting = {n: sum(1 for u in graph.predecessors(n) if u in execute) for n in execute}
         followers: dict[str, list[str]] = {}
         for n, primary in aliases.items():
@@ -389,10 +390,10 @@ class _Run:
                         pending.discard(n)
                         done_q.put((n, "finished", None))
                         in_flight += 1
-                        running[types[n].kind] += 1  # type: ignore[union-attr]
+                        running[kinds[n]] += 1
                         self._share(n, aliases[n])
                         continue
-                    kind = types[n].kind  # type: ignore[union-attr]
+                    kind = kinds[n]
                     if running[kind] < limits[kind]:
                         ready.pop(i)
                         running[kind] += 1
@@ -408,7 +409,7 @@ class _Run:
                 except queue.Empty:
                     continue
                 in_flight -= 1
-                running[types[node_id].kind] -= 1  # type: ignore[union-attr]
+                running[kinds[node_id]] -= 1
                 pending.discard(node_id)
                 for f in followers.get(node_id, []):
                     if state == "finished":
@@ -477,7 +478,7 @@ class _Run:
             inputs = self._inputs(node_id, nt)
             ctx = NodeContext(
                 node_id=node_id, node_type=nt.id, work_dir=staging, base_dir=self.base_dir,
-                out_dir=self.out_dir, cancel=self.cancel, cache_dir=cache.root, workflow=self.workflow_json,
+                out_dir=self.out_dir, cancel=self.cancel, cache_dir=cache.root, workflow=self.workflow_json, key=key,
                 emit_progress=lambda f, m: self.emit("progress", node_id, progress=f, message=m),
             )
             self.result.states[node_id] = "running"

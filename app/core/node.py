@@ -101,7 +101,13 @@ class NodeType:
     # the choice still enters the keys of the nodes downstream.
     choices: tuple[str, ...] = ()
     present: PresentFn | None = None
+    # The concurrency pool a node runs in can depend on its params (a generator on a cloud
+    # backend waits on the network; on the local engine it uses the CPU).
+    kind_for: Callable[[Any], Kind] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def kind_of(self, params: Any) -> Kind:
+        return self.kind_for(params) if self.kind_for is not None else self.kind
 
     def input(self, name: str) -> Input | None:
         return next((p for p in self.inputs if p.name == name), None)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from app.providers.kling import KlingBackend
 from app.providers.local import LocalBackend
 
-_BACKENDS = {"local": LocalBackend()}
+_BACKENDS = {"local": LocalBackend(), "kling": KlingBackend()}
 
 
 def backend_names() -> list[str]:

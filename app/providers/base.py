@@ -37,6 +37,8 @@ class GenerateJob:
     progress: Callable[[float, str | None], None]
     node_id: str = ""
     info: dict[str, Any] = field(default_factory=dict)  # notes for the user (approximations)
+    key: str = ""  # the node's cache key: remote jobs are journaled under it
+    cache_dir: Path | None = None  # where the job journal lives
 
 
 class Backend(Protocol):

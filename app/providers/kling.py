@@ -1,0 +1,221 @@
+"""Kling: image-to-video with motion brush and camera control (JWT auth).
+
+Protocol facts: ../shared/guide/providers.md. Trajectories are sent with the origin at the
+image's bottom-left (y flipped); camera_control "simple" carries exactly one non-zero axis in
+-10..10, so our camera path is reduced to its dominant axis and the approximation reported.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import math
+import time
+from typing import Any
+
+import httpx
+
+from app.core.errors import NodeError
+from app.media.camera import CameraPath
+from app.media.images import image_size
+from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.http import Http, ProviderError
+from app.providers.journal import Job
+from app.providers.remote import Caps, RemoteBackend, Status
+
+V1 = Caps(end_image=True, motion=True, camera="numeric", durations=(5.0, 10.0), image_required=True)
+NEWER = Caps(end_image=True, motion=False, camera="numeric", durations=(5.0, 10.0), image_required=True)
+# per the providers' docs mirrors motion brush is on the v1 generation only (partly unverified)
+MODELS = {"kling-v1": V1, "kling-v1-5": V1, "kling-v1-6": NEWER, "kling-v2-master": NEWER, "kling-v2-1": NEWER,
+          "kling-v2-1-master": NEWER, "kling-v2-5-turbo": NEWER, "kling-v2-6": NEWER}
+
+# our axis -> Kling's simple-config axis, and how many of our units make Kling's full 10
+AXES = {"pan": ("pan", 20.0), "tilt": ("tilt", 20.0), "roll": ("roll", 30.0), "zoom": ("zoom", 0.5),
+        "truck": ("horizontal", 0.5), "pedestal": ("vertical", 0.5)}
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_jwt(access_key: str, secret_key: str, now: float | None = None, ttl: int = 1800) -> str:
+    """HS256 JWT: {iss: access key, exp: now + ttl, nbf: now - 5}."""
+    now = int(now if now is not None else time.time())
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    payload = _b64url(json.dumps({"iss": access_key, "exp": now + ttl, "nbf": now - 5}, separators=(",", ":")).encode())
+    sig = hmac.new(secret_key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64url(sig)}"
+
+
+def camera_control(camera: CameraPath) -> tuple[dict[str, Any] | None, str]:
+    """Kling's one-axis simple config for our path: its dominant move at the end of the shot.
+    Returns (camera_control or None for a static path, a note on what was approximated)."""
+    start, end = camera.sample(0.0), camera.sample(1.0)
+    deltas = {a: end[a] - start[a] for a in AXES}
+    deltas["zoom"] = math.log(end["zoom"] / start["zoom"]) + (end["dolly"] - start["dolly"])
+    scored = {a: abs(d) / AXES[a][1] * 10 for a, d in deltas.items()}
+    axis = max(scored, key=lambda a: scored[a])
+    if scored[axis] < 0.05:
+        return None, ""
+    value = max(-10.0, min(10.0, math.copysign(scored[axis], deltas[axis])))
+    value = round(value, 1) or math.copysign(0.1, deltas[axis])
+    kling_axis = AXES[axis][0]
+    config = {k: 0 for k in ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")}
+    config[kling_axis] = value
+    dropped = [a for a, s in scored.items() if a != axis and s >= 0.5]
+    note = f"Kling moves one camera axis: sent {kling_axis} {value:g}"
+    if dropped:
+        note += f" (dropped {', '.join(dropped)}; easing is Kling's own)"
+    return {"type": "simple", "config": config}, note
+
+
+def flip_trajectory(points: list[list[float]], height: int) -> list[dict[str, int]]:
+    """Top-left image pixels -> Kling's bottom-left origin."""
+    return [{"x": int(round(x)), "y": int(round(height - 1 - y))} for x, y in points]
+
+
+def _b64_file(path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+class KlingBackend(RemoteBackend):
+    name = "kling"
+    title = "Kling"
+    default_base = "https://api.klingai.com"
+    poll_interval = 3.0
+    supports_lookup = True
+    supports_cancel = False  # Kling has no cancel endpoint
+    MODELS = MODELS
+
+    def __init__(self) -> None:
+        self._token: tuple[str, float] | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}", "Content-Type": "application/json"}
+
+    def token(self, refresh: bool = False) -> str:
+        key = self.key()
+        if key is None:
+            raise ProviderError("no Kling key: set REELGRAPH_KLING_ACCESS_KEY and REELGRAPH_KLING_SECRET_KEY or "
+                                "run `reelgraph keys set kling`")
+        now = time.time()
+        if refresh or self._token is None or self._token[1] - now < 300:  # refresh well before expiry
+            self._token = (make_jwt(key["access_key"], key["secret_key"], now), now + 1800)
+        return self._token[0]
+
+    def classify(self, resp: httpx.Response) -> ProviderError | None:
+        try:
+            data = resp.json()
+            code, msg = int(data.get("code", 0)), data.get("message") or ""
+        except (ValueError, AttributeError, TypeError):
+            return None
+        if code == 1004:
+            return ProviderError("Kling: the login token expired", final=False, retry=False, status=resp.status_code,
+                                 code=code)
+        if 1000 <= code <= 1003:
+            return ProviderError(f"Kling rejected the key ({code}: {msg}); check it with `reelgraph keys set kling`",
+                                 status=resp.status_code, code=code)
+        if 1100 <= code <= 1102:
+            return ProviderError(f"Kling account problem ({code}: {msg}): out of credit or the resource pack is "
+                                 "used up; top up and run again", status=resp.status_code, code=code)
+        if code in (1200, 1201):
+            return ProviderError(f"Kling refused the request parameters ({code}: {msg})", status=resp.status_code,
+                                 code=code)
+        if code == 1301:
+            return ProviderError(f"Kling's content safety check refused this request ({msg}); change the prompt or "
+                                 "image", status=resp.status_code, code=code)
+        if code in (1302, 1303) or code >= 5000:
+            return ProviderError(f"Kling is busy ({code}: {msg})", final=False, status=resp.status_code, code=code)
+        return None
+
+    def _call(self, http: Http, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        """A Kling call; an expired token (1004) is refreshed and the call repeated once."""
+        for attempt in (0, 1):
+            try:
+                data = http.json(method, path, classify=self.classify, **kw)
+            except ProviderError as e:
+                if e.code == 1004 and attempt == 0:
+                    self.token(refresh=True)
+                    continue
+                raise
+            if not isinstance(data, dict) or data.get("code", 0) != 0:
+                problem = self.classify(httpx.Response(200, json=data if isinstance(data, dict) else {}))
+                raise problem or ProviderError(f"Kling: unexpected answer {str(data)[:200]}")
+            return data.get("data") or {}
+        raise AssertionError("unreachable")
+
+    # -- request --------------------------------------------------------------------------------------
+    def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
+        caps = self.caps(req.model)
+        if req.image is None:
+            raise NodeError("Kling animates a start frame: connect an image", field="input 'image'")
+        if req.duration not in (5.0, 10.0):
+            raise NodeError(f"Kling makes 5 s or 10 s clips, not {req.duration:g} s", field="param 'duration'",
+                            hint="set duration to 5 or 10")
+        body: dict[str, Any] = {"model_name": req.model, "image": _b64_file(req.image),
+                                "prompt": (req.prompt.get("text") or "")[:2500], "cfg_scale": 0.5, "mode": "std",
+                                "duration": str(int(req.duration))}
+        negative = req.prompt.get("negative") or ""
+        if negative:
+            body["negative_prompt"] = negative[:2500]
+        if len(req.prompt.get("text") or "") > 2500:
+            job.info.setdefault("notes", []).append("Kling takes 2500 characters of prompt: the rest was cut")
+        used = []
+        if req.end_image is not None:
+            body["image_tail"] = _b64_file(req.end_image)
+            used.append("an end frame")
+        if req.motion is not None and (req.motion.get("regions") or req.motion.get("static_mask")):
+            if not caps.motion:
+                raise NodeError(f"Kling {req.model} has no motion brush", field="input 'motion'",
+                                hint="pick kling-v1 or kling-v1-5, or disconnect the motion brush")
+            w, h = image_size(req.image)
+            if req.motion.get("static_mask"):
+                body["static_mask"] = req.motion["static_mask"]
+            dyn = []
+            for r in req.motion.get("regions", []):
+                if len(r["trajectory"]) > 77:
+                    raise NodeError(f"region '{r['name']}': Kling takes at most 77 trajectory points",
+                                    field="input 'motion'")
+                dyn.append({"mask": r["mask"], "trajectories": flip_trajectory(r["trajectory"], h)})
+            if dyn:
+                body["dynamic_masks"] = dyn[:6]
+            used.append("a motion brush")
+        if req.camera is not None:
+            control, note = camera_control(req.camera)
+            if control is not None:
+                body["camera_control"] = control
+                used.append("a camera move")
+                job.info.setdefault("notes", []).append(note)
+        if len(used) > 1:
+            raise NodeError(f"Kling takes one of an end frame, a motion brush or a camera move per request, not "
+                            f"{' and '.join(used)}", field="input 'camera'", hint="disconnect all but one")
+        if ("static_mask" in body or "dynamic_masks" in body or "image_tail" in body) and req.duration != 5.0:
+            raise NodeError("Kling's motion brush and end frame work on 5 s clips only", field="param 'duration'")
+        return body
+
+    def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
+        data = self._call(http, "POST", "/v1/videos/image2video", json=dict(body, external_task_id=job.client_id),
+                          submit=True)
+        return str(data["task_id"]), {}
+
+    def lookup(self, http: Http, job: Job) -> str | None:
+        """The task submitted under our external_task_id, if Kling has it."""
+        try:
+            data = self._call(http, "GET", f"/v1/videos/image2video/{job.client_id}")
+        except ProviderError as e:
+            if e.status == 404 or e.code in (1200, 1201):
+                return None
+            raise
+        return str(data.get("task_id")) if data.get("task_id") else None
+
+    def status(self, http: Http, job: Job) -> Status:
+        data = self._call(http, "GET", f"/v1/videos/image2video/{job.provider_id}")
+        st = data.get("task_status")
+        if st == "succeed":
+            videos = (data.get("task_result") or {}).get("videos") or []
+            return Status("done", 1.0, "", [v["url"] for v in videos if v.get("url")])
+        if st == "failed":
+            return Status("failed", None, data.get("task_status_msg") or "failed")
+        return Status("running", None, st or "")

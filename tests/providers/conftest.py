@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from tests.media.helpers import texture, write_video
+from tests.nodes.conftest import Runner
+from tests.providers.fakes import ACCESS, SECRET, FakeKling
+
+
+@pytest.fixture
+def result_video(tmp_path_factory):
+    """What the fake providers hand back: a real small MP4."""
+    d = tmp_path_factory.mktemp("provider")
+    frames = [np.roll(texture(320, 180, seed=8), 3 * i, axis=1) for i in range(12)]
+    return write_video(d / "result.mp4", frames, fps=24)
+
+
+@pytest.fixture
+def fast_net(monkeypatch, tmp_path):
+    monkeypatch.setenv("REELGRAPH_POLL_INTERVAL", "0.05")
+    monkeypatch.setenv("REELGRAPH_RETRY_BACKOFF", "0.02")
+    monkeypatch.setenv("REELGRAPH_HTTP_READ_TIMEOUT", "1.0")
+    monkeypatch.setenv("REELGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def kling(fast_net, result_video, monkeypatch):
+    with FakeKling(result_video) as server:
+        monkeypatch.setenv("REELGRAPH_KLING_BASE_URL", server.url)
+        monkeypatch.setenv("REELGRAPH_KLING_ACCESS_KEY", ACCESS)
+        monkeypatch.setenv("REELGRAPH_KLING_SECRET_KEY", SECRET)
+        yield server
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return Runner(tmp_path)

@@ -1,0 +1,212 @@
+"""Fake provider servers: real HTTP on 127.0.0.1 (a ThreadingHTTPServer in a thread), each with
+a scripted job state machine and injectable faults, recording every request it gets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON; bytes -> raw
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (a hung response when longer than the client waits)
+    truncate: bool = False  # announce the full length, send half, close
+
+
+class FakeServer:
+    """Routes: (method, regex) -> handler(request, match) -> Reply. ``faults`` maps a route name
+    to a list of Replies served (and consumed) before the real handler runs."""
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, re.Pattern, str, Any]] = []
+        self.faults: dict[str, list[Reply]] = {}
+        self.requests: list[Request] = []
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                n = int(self.headers.get("content-length") or 0)
+                req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
+                              self.rfile.read(n) if n else b"")
+                reply = fake.dispatch(req)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                body = reply.body
+                data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
+                try:
+                    self.send_response(reply.status)
+                    if not isinstance(body, bytes):
+                        self.send_header("Content-Type", "application/json")
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    if reply.truncate:
+                        self.wfile.write(data[: len(data) // 2])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def route(self, method: str, pattern: str, name: str):
+        def deco(fn):
+            self.routes.append((method, re.compile(f"^{pattern}$"), name, fn))
+            return fn
+        return deco
+
+    def fault(self, name: str, *replies: Reply) -> None:
+        with self.lock:
+            self.faults.setdefault(name, []).extend(replies)
+
+    def dispatch(self, req: Request) -> Reply:
+        with self.lock:
+            self.requests.append(req)
+        path = req.path.split("?", 1)[0]
+        for method, rx, name, fn in self.routes:
+            m = rx.match(path)
+            if m and method == req.method:
+                with self.lock:
+                    queued = self.faults.get(name)
+                    fault = queued.pop(0) if queued else None
+                if fault is not None:
+                    return fault
+                return fn(req, m)
+        return Reply(404, {"error": f"no route {req.method} {path}"})
+
+    def count(self, method: str, pattern: str) -> int:
+        rx = re.compile(pattern)
+        return sum(1 for r in self.requests if r.method == method and rx.search(r.path))
+
+    def __enter__(self) -> FakeServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# -- Kling -----------------------------------------------------------------------------------------------
+
+ACCESS, SECRET = "ak-test-7f3e", "sk-test-secret-91b2c4d6"
+
+
+def _unb64(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+class FakeKling(FakeServer):
+    """Kling's image2video: JWT checked (HS256, iss, exp, nbf), tasks that succeed after
+    ``polls_to_finish`` polls, results served from /files/."""
+
+    def __init__(self, video: Path, polls_to_finish: int = 2, latency: float = 0.0) -> None:
+        super().__init__()
+        self.video = video
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.by_external: dict[str, str] = {}
+        self.polls_to_finish = polls_to_finish
+        self.latency = latency  # seconds a task takes, when set (instead of counting polls)
+        self.bodies: list[dict[str, Any]] = []
+        self.fail_next_task: str | None = None
+        self.tokens: list[dict[str, Any]] = []
+
+        @self.route("POST", "/v1/videos/image2video", "submit")
+        def submit(req: Request, m) -> Reply:
+            bad = self.auth(req)
+            if bad:
+                return bad
+            body = req.json()
+            self.bodies.append(body)
+            tid = str(800000 + len(self.tasks))
+            self.tasks[tid] = {"polls": 0, "t0": time.monotonic(), "failed": self.fail_next_task}
+            self.fail_next_task = None
+            if body.get("external_task_id"):
+                self.by_external[body["external_task_id"]] = tid
+            return Reply(200, {"code": 0, "message": "SUCCEED", "request_id": "r1",
+                               "data": {"task_id": tid, "task_status": "submitted"}})
+
+        @self.route("GET", r"/v1/videos/image2video/([\w-]+)", "poll")
+        def poll(req: Request, m) -> Reply:
+            bad = self.auth(req)
+            if bad:
+                return bad
+            tid = m.group(1)
+            tid = self.by_external.get(tid, tid)
+            task = self.tasks.get(tid)
+            if task is None:
+                return Reply(404, {"code": 1201, "message": "task not found"})
+            task["polls"] += 1
+            done = (time.monotonic() - task["t0"] >= self.latency) if self.latency else \
+                task["polls"] >= self.polls_to_finish
+            data: dict[str, Any] = {"task_id": tid, "task_status": "processing" if not done else "succeed"}
+            if done and task["failed"]:
+                data.update(task_status="failed", task_status_msg=task["failed"])
+            elif done:
+                data["task_result"] = {"videos": [{"id": f"v{tid}", "url": f"{self.url}/files/{tid}.mp4",
+                                                   "duration": "5"}]}
+            return Reply(200, {"code": 0, "message": "SUCCEED", "data": data})
+
+        @self.route("GET", r"/files/(\w+)\.mp4", "download")
+        def download(req: Request, m) -> Reply:
+            return Reply(200, self.video.read_bytes(), {"Content-Type": "video/mp4"})
+
+    def auth(self, req: Request) -> Reply | None:
+        h = req.headers.get("authorization", "")
+        if not h.startswith("Bearer "):
+            return Reply(401, {"code": 1000, "message": "no token"})
+        try:
+            head, payload, sig = h[7:].split(".")
+            want = hmac.new(SECRET.encode(), f"{head}.{payload}".encode(), hashlib.sha256).digest()
+            if not hmac.compare_digest(_unb64(sig), want):
+                return Reply(401, {"code": 1002, "message": "bad signature"})
+            claims = json.loads(_unb64(payload))
+        except (ValueError, KeyError):
+            return Reply(401, {"code": 1001, "message": "malformed token"})
+        self.tokens.append(claims)
+        now = time.time()
+        if claims.get("iss") != ACCESS:
+            return Reply(401, {"code": 1003, "message": "unknown access key"})
+        if claims.get("exp", 0) < now or claims.get("nbf", 0) > now + 1:
+            return Reply(401, {"code": 1004, "message": "token expired"})
+        return None

@@ -1,0 +1,206 @@
+"""Kling against a real HTTP fake on 127.0.0.1: request bodies as documented (y flip, one-axis
+camera), JWT, faults (429, 500s, hangs, garbage, expired token, policy, credit, truncated and
+expired downloads), no duplicate submits, a process killed mid-job and restarted."""
+
+import base64
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from app.media.masks import encode_mask
+from tests.providers.fakes import ACCESS, Reply
+from tests.ui.conftest import ROOT
+
+MEDIA = ROOT / "resources" / "media"
+
+
+def shot(runner, *, motion=None, camera=None, end=False, model="kling-v1", duration=5, takes=1, extra_nodes=()):
+    shutil.copy(MEDIA / "coffee.png", runner.tmp / "coffee.png")
+    nodes = [("p", "prompt", {"subject": "a cup of coffee", "negative": "text"}),
+             ("i", "reference_image", {"path": "coffee.png"}),
+             ("g", "generator", {"backend": "kling", "model": model, "duration": duration, "takes": takes})]
+    links = [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image")]
+    if motion is not None:
+        nodes.append(("m", "motion_brush", motion))
+        links += [("i", "image", "m", "image"), ("m", "motion", "g", "motion")]
+    if camera is not None:
+        nodes.append(("c", "camera_path", camera))
+        links.append(("c", "camera", "g", "camera"))
+    if end:
+        links.append(("i", "image", "g", "end_image"))
+    nodes += list(extra_nodes)
+    return nodes, links
+
+
+def brush():
+    h, w = 400, 600
+    static = np.zeros((h, w), np.uint8)
+    static[300:, :] = 255
+    region = np.zeros((h, w), np.uint8)
+    region[50:150, 100:300] = 255
+    return {"static_mask": encode_mask(static),
+            "regions": [{"name": "steam", "mask": encode_mask(region), "trajectory": [[150, 100], [250, 60], [350, 40]]}]}
+
+
+def test_image2video_with_motion_brush_body_and_result(kling, runner):
+    r = runner(*shot(runner, motion=brush()))
+    assert r.status == "ok", r.errors
+    [body] = kling.bodies
+    assert body["model_name"] == "kling-v1" and body["duration"] == "5" and body["mode"] == "std"
+    assert base64.b64decode(body["image"]) == (runner.tmp / "coffee.png").read_bytes()
+    assert "a cup of coffee" in body["prompt"].lower() and body["negative_prompt"] == "text"
+    assert body["external_task_id"].startswith("rg-")
+    assert "camera_control" not in body and "image_tail" not in body
+    static = cv2.imdecode(np.frombuffer(base64.b64decode(body["static_mask"]), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert static.shape == (400, 600) and static[350, 10] == 255 and static[10, 10] == 0
+    [dyn] = body["dynamic_masks"]
+    # top-left (150, 100) on a 400-high image is (150, 299) from the bottom-left
+    assert dyn["trajectories"] == [{"x": 150, "y": 299}, {"x": 250, "y": 339}, {"x": 350, "y": 359}]
+    claims = kling.tokens[0]
+    assert claims["iss"] == ACCESS and claims["exp"] - claims["nbf"] == 1805
+    video = r.outputs["g"]["video"]
+    assert video.path.read_bytes() == kling.video.read_bytes()  # exactly as downloaded
+    assert video.meta["backend"] == "kling" and video.meta["cost"] == pytest.approx(0.14)
+    assert kling.count("POST", "/image2video") == 1
+
+
+def test_camera_path_becomes_one_axis_simple_control(kling, runner):
+    r = runner(*shot(runner, camera={"preset": "pan_right", "intensity": 1.0}, model="kling-v1-6"))
+    assert r.status == "ok", r.errors
+    cc = kling.bodies[0]["camera_control"]
+    assert cc["type"] == "simple"
+    nonzero = {k: v for k, v in cc["config"].items() if v}
+    assert list(nonzero) == ["pan"] and 0 < nonzero["pan"] <= 10
+    assert any("one camera axis" in n for n in r.outputs["g"]["video"].meta["notes"])
+
+
+def test_inputs_kling_cannot_honour_are_refused_before_submitting(kling, runner):
+    from app.core.errors import WorkflowError
+
+    with pytest.raises(WorkflowError, match="makes 5, 10 s clips"):
+        runner(*shot(runner, duration=4))
+    with pytest.raises(WorkflowError, match="no motion brush"):
+        runner(*shot(runner, motion=brush(), model="kling-v2-1"))
+    r = runner(*shot(runner, motion=brush(), camera={"preset": "zoom_in"}))
+    assert r.status == "failed" and "one of an end frame, a motion brush or a camera move" in r.errors["g"]
+    r = runner(*shot(runner, end=True, duration=10))
+    assert r.status == "failed" and "5 s clips only" in r.errors["g"]
+    assert kling.count("POST", "/image2video") == 0  # nothing was paid for
+
+
+def test_retries_on_429_and_500_and_garbage_without_duplicate_submits(kling, runner):
+    kling.fault("submit", Reply(429, {"code": 1302, "message": "rate limit"}, {"Retry-After": "0"}),
+                Reply(503, {"code": 5001, "message": "busy"}))
+    kling.fault("poll", Reply(500, {"code": 5000, "message": "oops"}), Reply(200, b"<html>gateway</html>"),
+                Reply(200, b"{not json"))
+    kling.fault("download", Reply(502, b"bad gateway"))
+    r = runner(*shot(runner))
+    assert r.status == "ok", r.errors
+    assert len(kling.bodies) == 1  # the 429 and 503 were answered before any task existed
+    assert r.outputs["g"]["video"].path.read_bytes() == kling.video.read_bytes()
+
+
+def test_a_hung_submit_is_looked_up_not_repeated(kling, runner):
+    kling.fault("submit", Reply(200, {"code": 0, "data": {"task_id": "lost"}}, delay=2.5))
+    # the hung reply is a fault; the task still gets created by the real handler afterwards
+    original = kling.dispatch
+
+    def dispatch(req):
+        reply = original(req)
+        if req.method == "POST" and reply.delay:
+            body = req.json()
+            kling.bodies.append(body)
+            tid = "900001"
+            kling.tasks[tid] = {"polls": 0, "t0": time.monotonic(), "failed": None}
+            kling.by_external[body["external_task_id"]] = tid
+        return reply
+
+    kling.dispatch = dispatch
+    r = runner(*shot(runner))
+    assert r.status == "ok", r.errors
+    assert kling.count("POST", "/image2video") == 1  # looked up by external_task_id, not sent again
+    assert len(kling.tasks) == 1
+
+
+def test_expired_token_is_refreshed(kling, runner):
+    kling.fault("poll", Reply(401, {"code": 1004, "message": "token expired"}))
+    r = runner(*shot(runner))
+    assert r.status == "ok", r.errors
+
+
+@pytest.mark.parametrize("code,message,expect", [
+    (1301, "risk control", "content safety"),
+    (1102, "balance not enough", "out of credit"),
+])
+def test_final_failures_are_clear_and_not_retried(kling, runner, code, message, expect):
+    kling.fault("submit", Reply(400 if code == 1301 else 429, {"code": code, "message": message}))
+    r = runner(*shot(runner))
+    assert r.status == "failed" and expect in r.errors["g"]
+    assert kling.count("POST", "/image2video") == 1
+
+
+def test_failed_task_expired_link_and_truncated_download(kling, runner):
+    kling.fault("download", Reply(200, kling.video.read_bytes(), truncate=True))
+    r = runner(*shot(runner))
+    assert r.status == "ok" and r.outputs["g"]["video"].path.read_bytes() == kling.video.read_bytes()
+    kling.fault("download", Reply(404, {"error": "expired"}))
+    r = runner(*shot(runner, takes=1, model="kling-v1-6"))
+    assert r.status == "failed" and "link may have expired" in r.errors["g"]
+    kling.fail_next_task = "the image contains a prohibited subject"
+    r = runner(*shot(runner, model="kling-v2-1"))
+    assert r.status == "failed" and "prohibited subject" in r.errors["g"]
+
+
+def test_takes_submit_concurrently_and_each_is_downloaded(kling, runner):
+    r = runner(*shot(runner, takes=3))
+    assert r.status == "ok"
+    takes = r.outputs["g"]["takes"].meta["takes_files"]
+    assert takes == ["take_01.mp4", "take_02.mp4", "take_03.mp4"] and len(kling.bodies) == 3
+    assert len({b["external_task_id"] for b in kling.bodies}) == 3
+
+
+def test_killed_mid_job_resumes_without_paying_again(kling, tmp_path):
+    shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
+    doc = {"schema": "reelgraph/workflow", "version": 1, "name": "remote",
+           "nodes": [{"id": "p", "type": "prompt", "params": {"subject": "x"}},
+                     {"id": "i", "type": "reference_image", "params": {"path": "coffee.png"}},
+                     {"id": "g", "type": "generator", "params": {"backend": "kling", "model": "kling-v1", "duration": 5}},
+                     {"id": "e", "type": "export", "params": {"filename": "out"}}],
+           "links": [{"from": ["p", "prompt"], "to": ["g", "prompt"]}, {"from": ["i", "image"], "to": ["g", "image"]},
+                     {"from": ["g", "video"], "to": ["e", "video"]}]}
+    wf = tmp_path / "remote.json"
+    wf.write_text(json.dumps(doc))
+    kling.latency = 4.0
+    env = dict(os.environ, REELGRAPH_CACHE_DIR=str(tmp_path / "cache"))
+    cmd = [sys.executable, "-m", "app.cli", "run", str(wf), "--events", "jsonl"]
+    p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journal = tmp_path / "cache" / "jobs.sqlite"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if journal.exists():
+            try:
+                with sqlite3.connect(journal) as db:
+                    rows = db.execute("SELECT state FROM jobs").fetchall()
+            except sqlite3.OperationalError:
+                rows = []  # being created
+            if rows and rows[0][0] in ("submitted", "running"):
+                break
+        time.sleep(0.05)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(10)
+    assert kling.count("POST", "/image2video") == 1
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert kling.count("POST", "/image2video") == 1  # resumed: polled and downloaded the same task
+    assert (tmp_path / "renders" / "out.mp4").exists()
+    with sqlite3.connect(journal) as db:
+        assert db.execute("SELECT state FROM jobs").fetchall() == [("downloaded",)]
