@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-cache", action="store_true", help="ignore cached results (new results are still stored)")
     r.add_argument("--cache-dir", help="cache folder (default: the user cache dir)")
     r.add_argument("--events", choices=["jsonl"], help="print one JSON object per event on stdout, nothing else")
+    r.add_argument("--dry-run", action="store_true",
+                   help="print what each node would cost (cached nodes cost nothing) and the total; run nothing")
 
     v = sub.add_parser("validate", help="check a workflow without running it")
     v.add_argument("workflow")
@@ -42,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cache", help="inspect or clear the result cache")
     c.add_argument("action", choices=["info", "clear"])
     c.add_argument("--cache-dir", help="cache folder (default: the user cache dir)")
+
+    k = sub.add_parser("keys", help="API keys for cloud backends (kept in the system keyring)")
+    k.add_argument("action", choices=["set", "list", "remove"])
+    k.add_argument("backend", nargs="?", help="kling, runway, luma, veo, fal, replicate, comfyui, sync")
+
+    pr = sub.add_parser("providers", help="backends, their models and capabilities, and whether a key is set")
+    pr.add_argument("--json", action="store_true")
 
     e = sub.add_parser("edit", help="open the editor")
     e.add_argument("workflow", nargs="?")
@@ -63,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_nodes(args)
     if args.command == "cache":
         return cmd_cache(args)
+    if args.command == "keys":
+        return cmd_keys(args)
+    if args.command == "providers":
+        return cmd_providers(args)
     return EXIT_INVALID
 
 
@@ -145,6 +158,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err(f"cache folder unusable: {e}; pass --cache-dir to choose another")
         return EXIT_INVALID
     executor = Executor(registry, cache)
+    if args.dry_run:
+        return _dry_run(executor, workflow, base_dir, args)
     token = CancelToken()
 
     def on_sigint(signum, frame):  # first Ctrl-C cancels cleanly, a second one quits at once
@@ -167,6 +182,96 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.status == "cancelled":
         return EXIT_CANCELLED
     return EXIT_OK if result.status == "ok" else EXIT_FAILED
+
+
+def _dry_run(executor, workflow, base_dir: Path, args: argparse.Namespace) -> int:
+    from app.core.errors import WorkflowError
+
+    try:
+        costs = executor.estimate(workflow, base_dir=base_dir, targets=args.target or None,
+                                  use_cache=not args.no_cache)
+    except WorkflowError as e:
+        _print_problems(e)
+        return EXIT_INVALID
+    cached = [n.id for n in workflow.nodes if n.id not in costs]
+    for node_id, cost in costs.items():
+        node = workflow.node(node_id)
+        print(f"{node_id:<24} {node.type:<16} would run   ${cost:,.2f}")
+    for node_id in cached:
+        print(f"{node_id:<24} {workflow.node(node_id).type:<16} cached      $0.00")
+    print(f"total estimate: ${sum(costs.values()):,.2f} ({len(costs)} node(s) would run; nothing was run)")
+    return EXIT_OK
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    import getpass
+
+    from app.providers import backend_names
+    from app.providers.settings import (
+        FALLBACK_WARNING,
+        KEY_PARTS,
+        _fallback_file,
+        key_source,
+        keyring_available,
+        remove_key,
+        set_key,
+    )
+
+    remote = [b for b in backend_names() if b != "local"]
+    if args.action == "list":
+        for b in remote:
+            src = key_source(b)
+            print(f"{b:<10} {'set (' + src + ')' if src else 'not set'}")
+        if not keyring_available():
+            print("note: " + FALLBACK_WARNING.format(path=_fallback_file()))
+        return EXIT_OK
+    if not args.backend or args.backend not in remote:
+        _err(f"name a backend: {', '.join(remote)}")
+        return EXIT_INVALID
+    if args.action == "remove":
+        print(f"{args.backend}: {'removed' if remove_key(args.backend) else 'no key was stored'}")
+        return EXIT_OK
+    parts = {}
+    for part in KEY_PARTS.get(args.backend, ("api_key",)):
+        value = getpass.getpass(f"{args.backend} {part.replace('_', ' ')}: ") if sys.stdin.isatty() \
+            else sys.stdin.readline().strip()
+        parts[part] = value
+    try:
+        where = set_key(args.backend, parts)
+    except ValueError as e:
+        _err(str(e))
+        return EXIT_INVALID
+    print(f"{args.backend}: key stored in {where}")
+    if not keyring_available():
+        _err("warning: " + FALLBACK_WARNING.format(path=_fallback_file()))
+    return EXIT_OK
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from app.providers import backend_names, get_backend
+    from app.providers.settings import key_source
+
+    rows = []
+    for name in backend_names():
+        b = get_backend(name)
+        caps = {m: asdict(b.caps(m)) if hasattr(b, "caps") else {} for m in b.models()}
+        rows.append({"backend": name, "models": b.models(), "capabilities": caps,
+                     "key": "not needed" if name == "local" else (key_source(name) or "not set")})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for r in rows:
+        print(f"{r['backend']:<10} key: {r['key']:<12} models: {', '.join(r['models'])}")
+        for m, c in r["capabilities"].items():
+            flags = [k for k, v in c.items() if v is True] + ([f"camera {c['camera']}"] if c.get("camera") not in
+                                                                (None, "none") else [])
+            if c.get("durations"):
+                flags.append("durations " + "/".join(f"{d:g}" for d in c["durations"]))
+            print(f"    {m:<22} {', '.join(flags)}")
+    print("OpenAI's Sora video API shut down on 24 September 2026: there is no Sora backend.")
+    return EXIT_OK
 
 
 def _print_problems(e) -> None:

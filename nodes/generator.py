@@ -74,6 +74,15 @@ def run(ctx, p: GeneratorParams, inputs):
     }
 
 
+def cost(p: GeneratorParams) -> float:
+    backend = get_backend(p.backend)
+    if backend is None or p.backend == "local":
+        return 0.0
+    from app.providers.costs import estimate
+
+    return estimate(p.backend, p.model or backend.models()[0], p.duration, p.takes)
+
+
 def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
     """The 'video' output is the selected take of the takes made: picking another take is a
     choice among results already paid for, never a new generation."""
@@ -88,7 +97,7 @@ def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
 
 NODE = NodeType(
     id="generator", title="Generator", category="Generate", params=GeneratorParams, run=run, check=check,
-    choices=("selected_take",), present=present, kind_for=lambda p: "cpu" if p.backend == "local" else "remote",
+    choices=("selected_take",), present=present, kind_for=lambda p: "cpu" if p.backend == "local" else "remote", cost=cost,
     description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
                 "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "
                 "renders an animatic slate so the sequence can be timed before anything is generated.",

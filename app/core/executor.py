@@ -159,6 +159,19 @@ class Executor:
                 found[node_id] = present(nt, params[node_id], entry.outputs) if nt else entry.outputs
         return found
 
+    def estimate(self, workflow: Workflow, *, base_dir: Path, targets: list[str] | None = None,
+                 use_cache: bool = True) -> dict[str, float]:
+        """What a run would cost, per node that would execute (cached nodes cost nothing and
+        are absent). Raises WorkflowError like run() for a workflow that cannot run."""
+        run = _Run(self, workflow, base_dir, base_dir, targets, use_cache, None, CancelToken())
+        _, order, _, _, execute, _, _ = run.plan()
+        out: dict[str, float] = {}
+        for node_id in order:
+            if node_id in execute:
+                nt = self.registry.get(workflow.node(node_id).type)  # type: ignore[union-attr]
+                out[node_id] = float(nt.cost(run.params[node_id])) if nt and nt.cost else 0.0
+        return out
+
     # -- running -------------------------------------------------------------------------------
     def run(
         self,
@@ -217,7 +230,9 @@ class _Run:
             except Exception:  # a broken display must not break the run
                 log.exception("event sink failed")
 
-    def execute(self) -> RunResult:
+    def plan(self) -> tuple[nx.DiGraph, list[str], dict[str, str | None], dict[str, Entry], set[str],
+                            dict[str, str], dict[str, str]]:
+        """(graph, order, keys, cached entries, nodes to execute, plan failures, skipped)."""
         wf, reg = self.workflow, self.ex.registry
         self.nodes = wf.node_map()
         unknown = [t for t in self.targets or [] if t not in self.nodes]
@@ -259,6 +274,10 @@ class _Run:
                 cached[node_id] = entry
             elif required:
                 execute.add(node_id)
+        return graph, order, keys, cached, execute, failed_plan, skipped
+
+    def execute(self) -> RunResult:
+        graph, order, keys, cached, execute, failed_plan, skipped = self.plan()
         # nodes to run whose inputs cannot be made are skipped (failed key upstream)
         self.emit("run_started", data={"nodes": [n for n in order if n in execute or n in cached or n in failed_plan or n in skipped],
                                         "to_run": len(execute), "cached": len(cached)})

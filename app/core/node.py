@@ -104,6 +104,8 @@ class NodeType:
     # The concurrency pool a node runs in can depend on its params (a generator on a cloud
     # backend waits on the network; on the local engine it uses the CPU).
     kind_for: Callable[[Any], Kind] | None = None
+    # Estimated price of running the node with these params (cloud backends); None: free.
+    cost: Callable[[Any], float] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def kind_of(self, params: Any) -> Kind:
