@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         # hooks tests replace to answer dialogs
         self.ask_save: Callable[[], str] = self._ask_save
         self.ask_restore: Callable[[Recovery], str] = self._ask_restore
+        self.confirm_cost: Callable[[float, dict[str, float]], bool] = self._confirm_cost
 
         self.setWindowTitle(f"Reelgraph {__version__}")
         self.resize(1500, 900)
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
         self.act_frame_sel = A("Frame &selection", self.bridge.frame_selection, "Shift+F", canvas=True)
         self.act_layout = A("Auto &layout", self.auto_layout, "Ctrl+L", canvas=True)
         self.act_quick_add = A("Add node...", self.open_quick_add)
+        self.act_settings = A("&Settings...", self.open_settings, QKeySequence.Preferences)
         self.act_run = A("Run", self.run_all, "Ctrl+Return", tip="Run the whole workflow (Ctrl+Enter)")
         self.act_run_sel = A("Run selected", self.run_selected, "Ctrl+Shift+Return",
                              tip="Run only what the selected nodes need")
@@ -206,6 +208,8 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
         m.addSeparator()
         m.addActions([self.act_select_all, self.act_rename, self.act_backdrop, self.act_quick_add])
+        m.addSeparator()
+        m.addAction(self.act_settings)
         m = mb.addMenu("&View")
         m.addActions([self.act_frame_all, self.act_frame_sel, self.act_layout])
         m.addSeparator()
@@ -420,7 +424,13 @@ class MainWindow(QMainWindow):
 
     # -- editing -----------------------------------------------------------------------------------------
     def _add_and_select(self, type_id: str, pos: tuple[float, float]) -> str:
-        node_id = self.doc.add_node(type_id, pos)
+        params = None
+        if type_id == "generator":
+            from app.providers.settings import load_settings
+
+            default = load_settings().get("default_backend", "local")
+            params = {"backend": default} if default != "local" else None
+        node_id = self.doc.add_node(type_id, pos, params)
         self.bridge.select([node_id])
         self.bridge.graph.widget.setFocus()
         return node_id
@@ -558,6 +568,19 @@ class MainWindow(QMainWindow):
         if self.runner.running():
             self.say("A run is already going; stop it first.", error=True)
             return False
+        from app.providers.settings import load_settings
+
+        try:
+            costs = self.runner.executor.estimate(self.doc.wf, base_dir=self.doc.base_dir, targets=targets)
+        except WorkflowError:
+            costs = {}  # the run reports the problems itself
+        except Exception as e:  # noqa: BLE001 - an estimate must never block a run
+            self.log_line(f"could not estimate the cost: {e}", "#c8a060")
+            costs = {}
+        total = sum(costs.values())
+        if total > float(load_settings().get("confirm_above", 5.0)) and not self.confirm_cost(total, costs):
+            self.say(f"Run cancelled before anything was submitted (estimated ${total:,.2f}).")
+            return False
         started = self.runner.start(self.doc.wf, self.doc.base_dir, self.out_dir(), targets)
         if started:
             self._run_total = 0
@@ -568,8 +591,21 @@ class MainWindow(QMainWindow):
             self.progress.setValue(0)
             self.progress.show()
             what = f"{', '.join(targets)} (and what they need)" if targets else "the whole workflow"
-            self.say(f"Running {what}...")
+            self.say(f"Running {what}..." + (f" Estimated cost ${total:,.2f}." if total else ""))
         return started
+
+    def _confirm_cost(self, total: float, costs: dict[str, float]) -> bool:
+        lines = "\n".join(f"  {n}: ${c:,.2f}" for n, c in costs.items() if c)
+        box = QMessageBox(QMessageBox.Question, "Confirm paid run",
+                          f"This run is estimated at ${total:,.2f}:\n{lines}\n\nCached nodes cost nothing. Run it?",
+                          QMessageBox.Yes | QMessageBox.Cancel, self)
+        box.setDefaultButton(QMessageBox.Cancel)
+        return box.exec() == QMessageBox.Yes
+
+    def open_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
+        SettingsDialog(self).exec()
 
     def stop(self) -> None:
         if self.runner.running():

@@ -67,7 +67,7 @@ def describe(node_title: str, value: Value) -> list[str]:
         third.append(f"{m['width']}x{m['height']}")
     cost = m.get("cost")
     if cost is not None:
-        third.append(f"cost {cost}")
+        third.append(f"cost ${float(cost):,.2f}" if isinstance(cost, (int, float)) else f"cost {cost}")
     elif m.get("backend") == "local":
         third.append("free (local)")
     took = _took(value.path)
