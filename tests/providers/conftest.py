@@ -4,6 +4,7 @@ import pytest
 from tests.media.helpers import texture, write_video
 from tests.nodes.conftest import Runner
 from tests.providers.fakes import ACCESS, SECRET, FakeKling
+from tests.ui.conftest import state_dir, win  # noqa: F401 - the editor fixtures, for editor-path tests
 
 
 @pytest.fixture

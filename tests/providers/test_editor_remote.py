@@ -4,7 +4,7 @@ pool, and its result shows like any other."""
 
 import shutil
 
-from tests.ui.conftest import ROOT, state_dir, win  # noqa: F401 - fixtures
+from tests.ui.conftest import ROOT
 from tests.ui.test_run import wait_run
 
 
