@@ -1,11 +1,16 @@
-"""Generator backends by name: the local engine, and cloud/GPU-server adapters."""
+"""Generator backends by name: the local engine, cloud adapters and the user's ComfyUI server.
+
+OpenAI's Sora video API shut down on 24 September 2026; there is no adapter for it."""
 
 from __future__ import annotations
 
+from app.providers.generic import ComfyUIBackend, FalBackend, ReplicateBackend
+from app.providers.hosted import LumaBackend, RunwayBackend, VeoBackend
 from app.providers.kling import KlingBackend
 from app.providers.local import LocalBackend
 
-_BACKENDS = {"local": LocalBackend(), "kling": KlingBackend()}
+_BACKENDS = {"local": LocalBackend(), "kling": KlingBackend(), "runway": RunwayBackend(), "luma": LumaBackend(),
+             "veo": VeoBackend(), "fal": FalBackend(), "replicate": ReplicateBackend(), "comfyui": ComfyUIBackend()}
 
 
 def backend_names() -> list[str]:

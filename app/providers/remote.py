@@ -135,6 +135,10 @@ class RemoteBackend:
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         raise NotImplementedError
 
+    def prepare(self, http: Http, body: dict[str, Any], job: GenerateJob) -> dict[str, Any]:
+        """Last touches that need the provider (uploads, live option lists), once per node."""
+        return body
+
     def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
         return body
 
@@ -176,6 +180,7 @@ class RemoteBackend:
         journal = self.journal(job)
         http = self.http(job)
         try:
+            body = self.prepare(http, body, job)
             jobs = [self._ensure_submitted(http, journal, job, self.body_for_take(body, req, t), t)
                     for t in range(1, req.takes + 1)]
             return self._follow(http, journal, job, jobs, req)
@@ -258,13 +263,17 @@ class RemoteBackend:
                     return [p for p in paths if p is not None]
                 job.cancel.wait(self.interval)
         except Cancelled:
+            # the run's token is cancelled, so the cancel calls go out on a connection of their own
+            quiet = Http(http.base_url, self.headers, name=self.title, max_retries=2, backoff=0.2,
+                         timeout=httpx.Timeout(10.0))
             for j in jobs:
                 if j.state in ("submitted", "running") and self.supports_cancel:
                     try:
-                        self.cancel(http, j)
+                        self.cancel(quiet, j)
                         journal.update(j, state="cancelled", detail="cancelled by the user")
                     except (ProviderError, httpx.HTTPError) as e:
                         log.warning("%s: could not cancel %s: %s", self.title, j.provider_id, e)
+            quiet.close()
             raise
 
     def _download(self, http: Http, journal: Journal, j: Job, job: GenerateJob, take: int) -> Path:

@@ -210,3 +210,205 @@ class FakeKling(FakeServer):
         if claims.get("exp", 0) < now or claims.get("nbf", 0) > now + 1:
             return Reply(401, {"code": 1004, "message": "token expired"})
         return None
+
+
+class FakeTasks(FakeServer):
+    """Shared bits: task ids, a poll counter per task, and the result file."""
+
+    def __init__(self, video: Path, polls_to_finish: int = 2) -> None:
+        super().__init__()
+        self.video = video
+        self.polls_to_finish = polls_to_finish
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.bodies: list[Any] = []
+        self.outcome: dict[str, Any] = {}  # overrides for the next task's final state
+
+        @self.route("GET", r"/files/(\w+)\.mp4", "download")
+        def download(req: Request, m) -> Reply:
+            return Reply(200, self.video.read_bytes(), {"Content-Type": "video/mp4"})
+
+    def new_task(self, body: Any) -> str:
+        self.bodies.append(body)
+        tid = f"t{len(self.tasks) + 1:04d}"
+        self.tasks[tid] = {"polls": 0, "outcome": dict(self.outcome)}
+        self.outcome = {}
+        return tid
+
+    def tick(self, tid: str) -> tuple[dict[str, Any], bool]:
+        task = self.tasks[tid]
+        task["polls"] += 1
+        return task, task["polls"] >= self.polls_to_finish
+
+    def file_url(self, tid: str) -> str:
+        return f"{self.url}/files/{tid}.mp4"
+
+
+class FakeRunway(FakeTasks):
+    def __init__(self, video: Path) -> None:
+        super().__init__(video, polls_to_finish=3)
+
+        @self.route("POST", "/v1/image_to_video", "submit")
+        def submit(req, m):
+            if req.headers.get("x-runway-version") != "2024-11-06":
+                return Reply(400, {"error": "missing X-Runway-Version"})
+            return Reply(200, {"id": self.new_task(req.json())})
+
+        @self.route("GET", r"/v1/tasks/(\w+)", "poll")
+        def poll(req, m):
+            task, done = self.tick(m.group(1))
+            if task.get("cancelled"):
+                return Reply(200, {"id": m.group(1), "status": "CANCELLED"})
+            if not done:
+                return Reply(200, {"id": m.group(1), "status": "THROTTLED" if task["polls"] == 1 else "RUNNING",
+                                   "progress": 0.5})
+            if task["outcome"].get("fail"):
+                return Reply(200, {"id": m.group(1), "status": "FAILED", "failure": task["outcome"]["fail"],
+                                   "failureCode": "SAFETY.INPUT.IMAGE"})
+            return Reply(200, {"id": m.group(1), "status": "SUCCEEDED", "output": [self.file_url(m.group(1))]})
+
+        @self.route("DELETE", r"/v1/tasks/(\w+)", "cancel")
+        def cancel(req, m):
+            self.tasks[m.group(1)]["cancelled"] = True
+            return Reply(204, b"")
+
+
+class FakeLuma(FakeTasks):
+    CONCEPTS = ["static", "handheld", "pan_left", "pan_right", "truck_left", "truck_right", "pedestal_up",
+                "pedestal_down", "zoom_in", "zoom_out", "orbit_left", "orbit_right", "dolly_zoom", "aerial"]
+
+    def __init__(self, video: Path) -> None:
+        super().__init__(video)
+
+        @self.route("GET", "/generations/concepts/list", "concepts")
+        def concepts(req, m):
+            return Reply(200, [{"key": k} for k in self.CONCEPTS])
+
+        @self.route("POST", "/generations/video", "submit")
+        def submit(req, m):
+            return Reply(201, {"id": self.new_task(req.json()), "state": "queued"})
+
+        @self.route("GET", r"/generations/(\w+)", "poll")
+        def poll(req, m):
+            task, done = self.tick(m.group(1))
+            if not done:
+                return Reply(200, {"id": m.group(1), "state": "dreaming"})
+            return Reply(200, {"id": m.group(1), "state": "completed", "assets": {"video": self.file_url(m.group(1))}})
+
+
+class FakeVeo(FakeTasks):
+    KEY = "veo-key-123"
+
+    def __init__(self, video: Path) -> None:
+        super().__init__(video)
+
+        @self.route("POST", r"/v1beta/models/([\w.-]+):predictLongRunning", "submit")
+        def submit(req, m):
+            if req.headers.get("x-goog-api-key") != self.KEY:
+                return Reply(403, {"error": {"code": 403, "message": "API key not valid"}})
+            tid = self.new_task({"model": m.group(1), **req.json()})
+            return Reply(200, {"name": f"models/{m.group(1)}/operations/{tid}"})
+
+        @self.route("GET", r"/v1beta/models/([\w.-]+)/operations/(\w+)", "poll")
+        def poll(req, m):
+            task, done = self.tick(m.group(2))
+            if not done:
+                return Reply(200, {"name": req.path, "done": False})
+            if task["outcome"].get("filtered"):
+                return Reply(200, {"done": True, "response": {"generateVideoResponse": {
+                    "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [task["outcome"]["filtered"]]}}})
+            return Reply(200, {"done": True, "response": {"generateVideoResponse": {"generatedSamples": [
+                {"video": {"uri": f"{self.url}/v1beta/files/{m.group(2)}:download?alt=media"}}]}}})
+
+        @self.route("GET", r"/v1beta/files/(\w+):download", "download_veo")
+        def download(req, m):
+            if req.headers.get("x-goog-api-key") != self.KEY:
+                return Reply(403, {"error": {"message": "key required"}})
+            return Reply(200, self.video.read_bytes())
+
+
+class FakeFal(FakeTasks):
+    def __init__(self, video: Path) -> None:
+        super().__init__(video)
+
+        @self.route("POST", r"/(fal-ai/[\w/-]+)", "submit")
+        def submit(req, m):
+            tid = self.new_task({"endpoint": m.group(1), "input": req.json()})
+            # deliberately not the path a client would guess: it must use these URLs
+            base = f"{self.url}/requests-elsewhere/{tid}"
+            return Reply(200, {"request_id": tid, "status_url": f"{base}/state", "response_url": f"{base}/result",
+                               "cancel_url": f"{base}/stop"})
+
+        @self.route("GET", r"/requests-elsewhere/(\w+)/state", "poll")
+        def poll(req, m):
+            task, done = self.tick(m.group(1))
+            return Reply(200, {"status": "COMPLETED" if done else "IN_QUEUE", "queue_position": 0 if done else 3})
+
+        @self.route("GET", r"/requests-elsewhere/(\w+)/result", "result")
+        def result(req, m):
+            return Reply(200, {"video": {"url": self.file_url(m.group(1)), "content_type": "video/mp4"}, "seed": 7})
+
+        @self.route("PUT", r"/requests-elsewhere/(\w+)/stop", "cancel")
+        def cancel(req, m):
+            return Reply(200, {"status": "CANCELLATION_REQUESTED"})
+
+
+class FakeReplicate(FakeTasks):
+    def __init__(self, video: Path) -> None:
+        super().__init__(video)
+
+        @self.route("POST", r"/v1/models/([\w.-]+)/([\w.-]+)/predictions", "submit")
+        def submit(req, m):
+            tid = self.new_task({"model": f"{m.group(1)}/{m.group(2)}", **req.json()})
+            return Reply(201, {"id": tid, "status": "starting"})
+
+        @self.route("POST", "/v1/predictions", "submit_version")
+        def submit_version(req, m):
+            return Reply(201, {"id": self.new_task(req.json()), "status": "starting"})
+
+        @self.route("GET", r"/v1/predictions/(\w+)", "poll")
+        def poll(req, m):
+            task, done = self.tick(m.group(1))
+            if not done:
+                return Reply(200, {"id": m.group(1), "status": "processing"})
+            return Reply(200, {"id": m.group(1), "status": "succeeded", "output": self.file_url(m.group(1))})
+
+
+class FakeComfy(FakeTasks):
+    def __init__(self, video: Path) -> None:
+        super().__init__(video)
+        self.uploads: list[bytes] = []
+        self.interrupted = 0
+
+        @self.route("POST", "/upload/image", "upload")
+        def upload(req, m):
+            self.uploads.append(req.body)
+            return Reply(200, {"name": f"upload_{len(self.uploads)}.png", "subfolder": "", "type": "input"})
+
+        @self.route("POST", "/prompt", "submit")
+        def submit(req, m):
+            body = req.json()
+            return Reply(200, {"prompt_id": self.new_task(body), "number": 1, "node_errors": {}})
+
+        @self.route("GET", r"/history/(\w+)", "poll")
+        def poll(req, m):
+            task, done = self.tick(m.group(1))
+            if not done:
+                return Reply(200, {})
+            return Reply(200, {m.group(1): {"status": {"status_str": "success", "completed": True}, "outputs": {
+                "9": {"images": [{"filename": "preview.png", "subfolder": "", "type": "temp"}]},
+                "12": {"gifs": [{"filename": f"{m.group(1)}.mp4", "subfolder": "video", "type": "output"}]}}}})
+
+        @self.route("GET", "/view", "view")
+        def view(req, m):
+            if "subfolder=video" not in req.path or "type=output" not in req.path:
+                return Reply(404, {"error": "wrong file"})
+            return Reply(200, self.video.read_bytes())
+
+        @self.route("POST", "/interrupt", "interrupt")
+        def interrupt(req, m):
+            self.interrupted += 1
+            return Reply(200, {})
+
+        @self.route("POST", "/queue", "queue")
+        def queue(req, m):
+            return Reply(200, {})

@@ -1,0 +1,367 @@
+"""fal and Replicate (any hosted model) and the user's ComfyUI server: backends whose request is
+a small user-editable JSON template.
+
+A template is JSON with placeholders: a string that is exactly "{{name}}" becomes the value
+(with its type), "{{name}}" inside a longer string is replaced as text. Names: prompt, negative,
+image, end_image (data URIs; ComfyUI: uploaded file names), duration, fps, frames, width, height,
+ratio, seed. Templates live in settings.json under "templates": {backend: {model: template}};
+ComfyUI's is {"workflow": <API-format graph exported from ComfyUI>, "inputs": {name: [node id,
+input name]}}.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from typing import Any
+
+import httpx
+
+from app.core.errors import NodeError
+from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.hosted import classify_common, data_uri
+from app.providers.http import Http, ProviderError
+from app.providers.journal import Job
+from app.providers.remote import Caps, RemoteBackend, Status, nearest_ratio
+from app.providers.settings import load_settings
+
+GENERIC = Caps(end_image=True, camera="none", seed=True)
+PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+VIDEO_EXT = (".mp4", ".mov", ".webm", ".mkv", ".gif")
+
+
+def fill(template: Any, values: dict[str, Any]) -> Any:
+    """The template with placeholders replaced; an unknown placeholder is an error."""
+    if isinstance(template, dict):
+        return {k: fill(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill(v, values) for v in template]
+    if isinstance(template, str):
+        whole = PLACEHOLDER.fullmatch(template)
+        if whole:
+            if whole.group(1) not in values:
+                raise NodeError(f"the template uses {{{{{whole.group(1)}}}}}, which Reelgraph does not fill; "
+                                f"use one of {', '.join(sorted(values))}", field="param 'model'")
+            return values[whole.group(1)]
+
+        def sub(m: re.Match) -> str:
+            if m.group(1) not in values:
+                raise NodeError(f"the template uses {{{{{m.group(1)}}}}}, which Reelgraph does not fill",
+                                field="param 'model'")
+            return str(values[m.group(1)])
+
+        return PLACEHOLDER.sub(sub, template)
+    return template
+
+
+def uses(template: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(template, dict):
+        for v in template.values():
+            found |= uses(v)
+    elif isinstance(template, list):
+        for v in template:
+            found |= uses(v)
+    elif isinstance(template, str):
+        found |= set(PLACEHOLDER.findall(template))
+    return found
+
+
+def find_urls(data: Any) -> list[str]:
+    """Every http(s) URL in a result, videos first."""
+    urls: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+        elif isinstance(x, str) and x.startswith(("http://", "https://")):
+            urls.append(x)
+
+    walk(data)
+    return sorted(urls, key=lambda u: 0 if u.split("?")[0].lower().endswith(VIDEO_EXT) else 1)
+
+
+def values_for(req: GenerateRequest, image: Any = None, end_image: Any = None) -> dict[str, Any]:
+    return {"prompt": req.prompt.get("text") or "", "negative": req.prompt.get("negative") or "",
+            "image": image, "end_image": end_image, "duration": req.duration, "fps": req.fps,
+            "frames": max(1, round(req.duration * req.fps)), "width": req.width, "height": req.height,
+            "ratio": nearest_ratio(req.width, req.height, ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
+            "seed": req.seed}
+
+
+class TemplateBackend(RemoteBackend):
+    """fal/Replicate: the model is the endpoint; the template maps our request to its input."""
+
+    DEFAULT_TEMPLATE: dict[str, Any] = {}
+
+    def models(self) -> list[str]:
+        return sorted(load_settings().get("templates", {}).get(self.name, {})) or ["(endpoint id)"]
+
+    def caps(self, model: str) -> Caps:
+        return GENERIC
+
+    def template(self, model: str) -> Any:
+        return load_settings().get("templates", {}).get(self.name, {}).get(model) or self.DEFAULT_TEMPLATE
+
+    def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
+        problems: list[tuple[str | None, str]] = []
+        if not params.model or params.model.startswith("("):
+            problems.append(("param 'model'", f"name the {self.title} model to run (its endpoint id)"))
+            return problems
+        t = uses(self.template(params.model))
+        for inp, name in (("image", "image"), ("end_image", "end_image")):
+            if inp in connected and name not in t:
+                problems.append((f"input '{inp}'", f"the {self.title} template for {params.model} has no "
+                                 f"{{{{{name}}}}}: the {inp} would be ignored; add it to the template or disconnect"))
+        for inp in ("motion", "camera"):
+            if inp in connected:
+                problems.append((f"input '{inp}'", f"{self.title} templates take no {inp}; disconnect it"))
+        if self.key() is None:
+            problems.append(("param 'backend'", f"no API key for {self.name}: `reelgraph keys set {self.name}`"))
+        return problems
+
+    def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
+        values = values_for(req, data_uri(req.image) if req.image else None,
+                            data_uri(req.end_image) if req.end_image else None)
+        return {"model": req.model, "input": fill(copy.deepcopy(self.template(req.model)), values)}
+
+    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
+        if take == 1:
+            return body
+        values = values_for(req, "{{image}}", "{{end_image}}")
+        values["seed"] = req.seed + take - 1
+        if "seed" not in uses(self.template(req.model)):
+            return body
+        # re-fill only the seed: everything else stays as the first take's
+        return {"model": body["model"], "input": _reseed(body["input"], self.template(req.model), values["seed"])}
+
+    def classify(self, resp: httpx.Response) -> ProviderError | None:
+        if resp.status_code == 429 or resp.status_code >= 500:
+            return None
+        return classify_common(self.title, resp)
+
+
+def _reseed(filled: Any, template: Any, seed: int) -> Any:
+    if isinstance(template, dict) and isinstance(filled, dict):
+        return {k: _reseed(filled.get(k), v, seed) for k, v in template.items()}
+    if isinstance(template, list) and isinstance(filled, list):
+        return [_reseed(f, t, seed) for f, t in zip(filled, template, strict=False)]
+    if template == "{{seed}}":
+        return seed
+    return filled
+
+
+class FalBackend(TemplateBackend):
+    name = "fal"
+    title = "fal"
+    default_base = "https://queue.fal.run"
+    poll_interval = 2.0
+    supports_cancel = True
+    DEFAULT_TEMPLATE = {"prompt": "{{prompt}}", "image_url": "{{image}}", "duration": "{{duration}}",
+                        "negative_prompt": "{{negative}}", "seed": "{{seed}}"}
+
+    def headers(self) -> dict[str, str]:
+        key = self.key()
+        if key is None:
+            raise ProviderError("no fal key: `reelgraph keys set fal`")
+        return {"Authorization": f"Key {key['api_key']}"}
+
+    def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
+        data = http.json("POST", f"/{body['model']}", json=body["input"], submit=True, classify=self.classify)
+        # fal returns the URLs to use: keep them, never rebuild them
+        urls = {k: data[k] for k in ("status_url", "response_url", "cancel_url") if data.get(k)}
+        return str(data["request_id"]), urls
+
+    def status(self, http: Http, job: Job) -> Status:
+        data = http.json("GET", job.urls["status_url"], classify=self.classify)
+        st = data.get("status")
+        if st == "COMPLETED":
+            if data.get("error"):
+                return Status("failed", None, str(data.get("error")))
+            result = http.json("GET", job.urls["response_url"], classify=self.classify)
+            urls = find_urls(result)
+            return Status("done", 1.0, "", urls[:1]) if urls else Status("failed", None, "fal returned no file")
+        pos = data.get("queue_position")
+        return Status("running", None, f"{st} (queue position {pos})" if pos is not None else (st or ""))
+
+    def cancel(self, http: Http, job: Job) -> None:
+        if job.urls.get("cancel_url"):
+            http.request("PUT", job.urls["cancel_url"], classify=self.classify)
+
+
+class ReplicateBackend(TemplateBackend):
+    name = "replicate"
+    title = "Replicate"
+    default_base = "https://api.replicate.com"
+    poll_interval = 2.0
+    supports_cancel = True
+    DEFAULT_TEMPLATE = {"prompt": "{{prompt}}", "start_image": "{{image}}", "duration": "{{duration}}",
+                        "seed": "{{seed}}"}
+
+    def headers(self) -> dict[str, str]:
+        key = self.key()
+        if key is None:
+            raise ProviderError("no Replicate key: `reelgraph keys set replicate`")
+        return {"Authorization": f"Bearer {key['api_key']}"}
+
+    def classify(self, resp: httpx.Response) -> ProviderError | None:
+        problem = super().classify(resp)
+        if problem is not None:
+            try:
+                doc = resp.json()  # RFC 7807 problem documents
+                problem = ProviderError(f"Replicate: {doc.get('title', '')}: {doc.get('detail', '')}",
+                                        status=resp.status_code)
+            except ValueError:
+                pass
+        return problem
+
+    def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
+        model = body["model"]
+        if ":" in model:  # owner/name:version
+            payload = {"version": model.split(":", 1)[1], "input": body["input"]}
+            path = "/v1/predictions"
+        else:
+            payload = {"input": body["input"]}
+            path = f"/v1/models/{model}/predictions"
+        data = http.json("POST", path, json=payload, submit=True, classify=self.classify)
+        return str(data["id"]), {}
+
+    def status(self, http: Http, job: Job) -> Status:
+        data = http.json("GET", f"/v1/predictions/{job.provider_id}", classify=self.classify)
+        st = data.get("status")
+        if st == "succeeded":
+            urls = find_urls(data.get("output"))
+            return Status("done", 1.0, "", urls[:1]) if urls else Status("failed", None, "no output file")
+        if st == "failed":
+            return Status("failed", None, str(data.get("error") or "failed"))
+        if st == "canceled":
+            return Status("cancelled", None, "canceled")
+        return Status("running", None, st or "")
+
+    def cancel(self, http: Http, job: Job) -> None:
+        http.request("POST", f"/v1/predictions/{job.provider_id}/cancel", classify=self.classify)
+
+
+class ComfyUIBackend(TemplateBackend):
+    """The user's own GPU: an API-format workflow exported from ComfyUI plus a mapping of which
+    node inputs receive our prompt, images, seed, frames... Images are uploaded first."""
+
+    name = "comfyui"
+    title = "ComfyUI"
+    default_base = "http://127.0.0.1:8188"
+    poll_interval = 1.0
+    supports_cancel = True
+
+    def key(self) -> dict[str, str] | None:
+        return {}  # a local server needs no key (a token, when set, is sent as a Bearer header)
+
+    def headers(self) -> dict[str, str]:
+        from app.providers.settings import get_key
+
+        token = get_key("comfyui")
+        return {"Authorization": f"Bearer {token['api_key']}"} if token else {}
+
+    def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
+        if not params.model or params.model.startswith("("):
+            return [("param 'model'", "name the ComfyUI template to run (settings.json: templates.comfyui)")]
+        t = self.template(params.model)
+        if not isinstance(t, dict) or "workflow" not in t or "inputs" not in t:
+            return [("param 'model'", f"no ComfyUI template {params.model!r}: add {{'workflow': <API-format JSON "
+                     "exported from ComfyUI>, 'inputs': {name: [node id, input]}} under templates.comfyui")]
+        problems: list[tuple[str | None, str]] = []
+        for inp in ("image", "end_image"):
+            if inp in connected and inp not in t["inputs"]:
+                problems.append((f"input '{inp}'", f"the ComfyUI template {params.model} maps no '{inp}'"))
+        for inp in ("motion", "camera"):
+            if inp in connected:
+                problems.append((f"input '{inp}'", f"ComfyUI templates take no {inp}; disconnect it"))
+        return problems
+
+    def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
+        t = self.template(req.model)
+        return {"model": req.model, "template": t, "values": values_for(req), "image": req.image,
+                "end_image": req.end_image}
+
+    def prepare(self, http: Http, body: dict[str, Any], job: GenerateJob) -> dict[str, Any]:
+        values = dict(body["values"])
+        for name in ("image", "end_image"):
+            if body.get(name) is not None:
+                path = body[name]
+                with open(path, "rb") as fh:
+                    data = http.json("POST", "/upload/image", files={"image": (f"rg_{uuid.uuid4().hex[:8]}_{path.name}",
+                                                                                fh, "image/png")},
+                                     data={"overwrite": "true"}, classify=self.classify)
+                values[name] = data.get("name")
+        graph = copy.deepcopy(body["template"]["workflow"])
+        for name, (node, field) in body["template"]["inputs"].items():
+            if name not in values:
+                raise NodeError(f"the ComfyUI template maps '{name}', which Reelgraph does not fill", field="param 'model'")
+            if str(node) not in graph:
+                raise NodeError(f"the ComfyUI template maps '{name}' to node {node}, which its workflow lacks",
+                                field="param 'model'")
+            graph[str(node)]["inputs"][field] = values[name]
+        return {"model": body["model"], "graph": graph, "seed_at": body["template"]["inputs"].get("seed")}
+
+    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
+        if take == 1 or not body.get("seed_at"):
+            return body
+        graph = copy.deepcopy(body["graph"])
+        node, field = body["seed_at"]
+        graph[str(node)]["inputs"][field] = req.seed + take - 1
+        return dict(body, graph=graph)
+
+    def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
+        data = http.json("POST", "/prompt", json={"prompt": body["graph"], "client_id": job.client_id}, submit=True,
+                         classify=self.classify)
+        if data.get("node_errors"):
+            raise ProviderError(f"ComfyUI refused the workflow: {data['node_errors']}")
+        return str(data["prompt_id"]), {}
+
+    def classify(self, resp: httpx.Response) -> ProviderError | None:
+        if resp.status_code == 400:
+            try:
+                doc = resp.json()
+                return ProviderError(f"ComfyUI refused the workflow: {doc.get('error')} {doc.get('node_errors', '')}",
+                                     status=400)
+            except ValueError:
+                pass
+        return super().classify(resp)
+
+    def status(self, http: Http, job: Job) -> Status:
+        hist = http.json("GET", f"/history/{job.provider_id}", classify=self.classify)
+        entry = hist.get(job.provider_id) if isinstance(hist, dict) else None
+        if not entry:
+            return Status("running", None, "queued or running")
+        st = entry.get("status") or {}
+        if st.get("status_str") == "error":
+            msgs = [m for m in st.get("messages", []) if m and m[0] == "execution_error"]
+            why = msgs[0][1].get("exception_message") if msgs else "execution error"
+            return Status("failed", None, f"ComfyUI: {why}")
+        files = []
+        for out in (entry.get("outputs") or {}).values():
+            for key in ("videos", "gifs", "images"):
+                for f in out.get(key, []):
+                    files.append(f)
+        files.sort(key=lambda f: 0 if str(f.get("filename", "")).lower().endswith(VIDEO_EXT) else 1)
+        if not files:
+            return Status("failed", None, "ComfyUI finished without an output file (add a SaveVideo / "
+                          "VHS_VideoCombine node to the template)")
+        f = files[0]
+        url = httpx.URL(f"{http.base_url}/view", params={"filename": f["filename"], "subfolder": f.get("subfolder", ""),
+                                                         "type": f.get("type", "output")})
+        return Status("done", 1.0, "", [str(url)])
+
+    def cancel(self, http: Http, job: Job) -> None:
+        http.request("POST", "/queue", json={"delete": [job.provider_id]}, classify=self.classify)
+        http.request("POST", "/interrupt", classify=self.classify)
+
+    def download_headers(self) -> dict[str, str]:
+        return self.headers()
+
+    def models(self) -> list[str]:
+        return sorted(load_settings().get("templates", {}).get("comfyui", {})) or ["(template name)"]

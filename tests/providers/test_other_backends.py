@@ -1,0 +1,212 @@
+"""Runway, Luma, Veo, fal, Replicate and ComfyUI against real HTTP fakes on 127.0.0.1: the
+documented request shapes, each provider's polling and result conventions, cancel, failures."""
+
+import base64
+import json
+import shutil
+import threading
+import time
+
+import pytest
+
+from tests.providers.fakes import FakeComfy, FakeFal, FakeLuma, FakeReplicate, FakeRunway, FakeVeo
+from tests.ui.conftest import ROOT
+
+
+@pytest.fixture
+def backend_env(fast_net, monkeypatch):
+    def setup(name, server, key="key-abc"):
+        monkeypatch.setenv(f"REELGRAPH_{name.upper()}_BASE_URL", server.url)
+        monkeypatch.setenv(f"REELGRAPH_{name.upper()}_API_KEY", key)
+    return setup
+
+
+def shot(runner, backend, model, *, duration=5, takes=1, camera=None, end=False, width=1280, height=720):
+    shutil.copy(ROOT / "resources" / "media" / "coffee.png", runner.tmp / "coffee.png")
+    nodes = [("p", "prompt", {"subject": "espresso", "negative": "text"}),
+             ("i", "reference_image", {"path": "coffee.png"}),
+             ("g", "generator", {"backend": backend, "model": model, "duration": duration, "takes": takes,
+                                 "width": width, "height": height, "seed": 11})]
+    links = [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image")]
+    if camera:
+        nodes.append(("c", "camera_path", camera))
+        links.append(("c", "camera", "g", "camera"))
+    if end:
+        links.append(("i", "image", "g", "end_image"))
+    return nodes, links
+
+
+def test_runway_body_throttled_polling_and_seeds(backend_env, result_video, runner, monkeypatch):
+    monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
+    with FakeRunway(result_video) as server:
+        backend_env("runway", server)
+        r = runner(*shot(runner, "runway", "gen4_turbo", takes=2, width=1920, height=1080, end=True))
+        assert r.status == "ok", r.errors
+        a, b = server.bodies
+        assert a["model"] == "gen4_turbo" and a["ratio"] == "1280:720" and a["duration"] == 5
+        assert [p["position"] for p in a["promptImage"]] == ["first", "last"]
+        assert a["promptImage"][0]["uri"].startswith("data:image/png;base64,")
+        assert (a["seed"], b["seed"]) == (11, 12)  # one seed per take
+        assert "espresso" in a["promptText"].lower()
+        assert server.count("GET", "/v1/tasks/") == 6  # THROTTLED counted as waiting, not an error
+        assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
+        assert any("nearest" in n for n in r.outputs["g"]["video"].meta["notes"])
+
+
+def test_runway_min_poll_interval_is_respected(monkeypatch):
+    from app.providers.hosted import RunwayBackend
+
+    monkeypatch.setenv("REELGRAPH_POLL_INTERVAL", "0.01")
+    assert RunwayBackend().interval == 5.0
+
+
+def test_runway_safety_failure_and_cancel(backend_env, result_video, runner, monkeypatch):
+    monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
+    with FakeRunway(result_video) as server:
+        backend_env("runway", server)
+        server.outcome = {"fail": "the image was flagged"}
+        r = runner(*shot(runner, "runway", "gen4_turbo"))
+        assert r.status == "failed" and "content moderation" in r.errors["g"] and "flagged" in r.errors["g"]
+        # cancel a run mid-job: the provider task is cancelled too
+        server.polls_to_finish = 10_000
+        from app.core.context import CancelToken
+
+        token = CancelToken()
+        threading.Timer(0.5, token.cancel).start()
+        nodes, links = shot(runner, "runway", "gen4_turbo", duration=10)
+        import json as _json
+
+        from app.core.workflow import Workflow
+
+        doc = {"nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
+               "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links]}
+        res = runner.ex.run(Workflow.model_validate(_json.loads(_json.dumps(doc))), base_dir=runner.tmp,
+                            out_dir=runner.tmp / "renders", cancel=token)
+        assert res.status == "cancelled"
+        assert server.count("DELETE", "/v1/tasks/") == 1
+
+
+def test_luma_maps_the_camera_to_the_nearest_concept(backend_env, result_video, runner):
+    with FakeLuma(result_video) as server:
+        backend_env("luma", server)
+        r = runner(*shot(runner, "luma", "ray-2", camera={"preset": "truck_left"}, end=True, width=1080, height=1920))
+        assert r.status == "ok", r.errors
+        [body] = server.bodies
+        assert body["concepts"] == [{"key": "truck_left"}]
+        assert body["aspect_ratio"] == "9:16" and body["duration"] == "5s"
+        assert set(body["keyframes"]) == {"frame0", "frame1"} and body["keyframes"]["frame0"]["type"] == "image"
+        assert any("approximated by Luma's 'truck_left'" in n for n in r.outputs["g"]["video"].meta["notes"])
+
+
+def test_veo_long_running_operation_download_with_key_and_filtered(backend_env, result_video, runner):
+    with FakeVeo(result_video) as server:
+        backend_env("veo", server, key=FakeVeo.KEY)
+        r = runner(*shot(runner, "veo", "veo-3.1-generate-preview", duration=8))
+        assert r.status == "ok", r.errors
+        [body] = server.bodies
+        inst = body["instances"][0]
+        assert base64.b64decode(inst["image"]["bytesBase64Encoded"]) == (runner.tmp / "coffee.png").read_bytes()
+        assert body["parameters"] == {"sampleCount": 1, "durationSeconds": 8, "aspectRatio": "16:9",
+                                      "resolution": "720p", "negativePrompt": "text"}
+        assert "seed" not in json.dumps(body)
+        assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
+        server.outcome = {"filtered": "The video may depict a real person"}
+        r = runner(*shot(runner, "veo", "veo-3.1-generate-preview", duration=6))
+        assert r.status == "failed" and "safety filters" in r.errors["g"] and "real person" in r.errors["g"]
+
+
+def test_fal_uses_the_urls_it_returns_and_the_template(backend_env, result_video, runner, tmp_path, monkeypatch):
+    from app.providers.settings import load_settings, save_settings
+
+    save_settings(dict(load_settings(), templates={"fal": {"fal-ai/some-video/i2v": {
+        "prompt": "{{prompt}} | avoid {{negative}}", "image_url": "{{image}}", "num_frames": "{{frames}}",
+        "seed": "{{seed}}"}}}))
+    with FakeFal(result_video) as server:
+        backend_env("fal", server)
+        r = runner(*shot(runner, "fal", "fal-ai/some-video/i2v", takes=2, duration=2))
+        assert r.status == "ok", r.errors
+        a, b = server.bodies
+        assert a["endpoint"] == "fal-ai/some-video/i2v"
+        assert a["input"]["prompt"].endswith("| avoid text") and a["input"]["num_frames"] == 48
+        assert a["input"]["image_url"].startswith("data:image/png;base64,")
+        assert (a["input"]["seed"], b["input"]["seed"]) == (11, 12)
+        assert server.count("GET", "/requests-elsewhere/") >= 4
+        assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
+
+
+def test_template_that_ignores_an_input_is_refused_before_submitting(backend_env, result_video, runner):
+    from app.core.errors import WorkflowError
+    from app.providers.settings import load_settings, save_settings
+
+    save_settings(dict(load_settings(), templates={"fal": {"fal-ai/t2v": {"prompt": "{{prompt}}"}}}))
+    with FakeFal(result_video) as server:
+        backend_env("fal", server)
+        with pytest.raises(WorkflowError, match="the image would be ignored"):
+            runner(*shot(runner, "fal", "fal-ai/t2v"))
+        assert server.requests == []
+
+
+def test_replicate_model_predictions(backend_env, result_video, runner):
+    with FakeReplicate(result_video) as server:
+        backend_env("replicate", server)
+        r = runner(*shot(runner, "replicate", "acme/video-model"))
+        assert r.status == "ok", r.errors
+        [body] = server.bodies
+        assert body["model"] == "acme/video-model" and body["input"]["start_image"].startswith("data:image/png")
+        assert body["input"]["duration"] == 5
+        assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
+
+
+COMFY_WORKFLOW = {
+    "3": {"class_type": "KSampler", "inputs": {"seed": 0, "steps": 20}},
+    "6": {"class_type": "CLIPTextEncode", "inputs": {"text": ""}},
+    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": ""}},
+    "10": {"class_type": "LoadImage", "inputs": {"image": ""}},
+    "11": {"class_type": "EmptyLatentVideo", "inputs": {"length": 0, "width": 0, "height": 0}},
+    "12": {"class_type": "VHS_VideoCombine", "inputs": {"frame_rate": 24}},
+}
+
+
+def test_comfyui_uploads_maps_queues_and_fetches(backend_env, result_video, runner, tmp_path):
+    from app.providers.settings import load_settings, save_settings
+
+    save_settings(dict(load_settings(), templates={"comfyui": {"wan-i2v": {
+        "workflow": COMFY_WORKFLOW,
+        "inputs": {"prompt": ["6", "text"], "negative": ["7", "text"], "image": ["10", "image"],
+                   "seed": ["3", "seed"], "frames": ["11", "length"], "width": ["11", "width"],
+                   "height": ["11", "height"], "fps": ["12", "frame_rate"]}}}}))
+    with FakeComfy(result_video) as server:
+        backend_env("comfyui", server)
+        r = runner(*shot(runner, "comfyui", "wan-i2v", takes=2, duration=2, width=832, height=480))
+        assert r.status == "ok", r.errors
+        assert len(server.uploads) == 1 and (runner.tmp / "coffee.png").read_bytes() in server.uploads[0]
+        a, b = server.bodies
+        g = a["prompt"]
+        assert "espresso" in g["6"]["inputs"]["text"].lower() and g["7"]["inputs"]["text"] == "text"
+        assert g["10"]["inputs"]["image"] == "upload_1.png"
+        assert g["11"]["inputs"] == {"length": 48, "width": 832, "height": 480}
+        assert (g["3"]["inputs"]["seed"], b["prompt"]["3"]["inputs"]["seed"]) == (11, 12)
+        assert a["client_id"].startswith("rg-")
+        assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
+
+
+def test_comfyui_cancel_interrupts_the_server(backend_env, result_video, runner):
+    from app.core.context import CancelToken
+    from app.core.workflow import Workflow
+    from app.providers.settings import load_settings, save_settings
+
+    save_settings(dict(load_settings(), templates={"comfyui": {"t": {
+        "workflow": COMFY_WORKFLOW, "inputs": {"prompt": ["6", "text"]}}}}))
+    with FakeComfy(result_video) as server:
+        backend_env("comfyui", server)
+        server.polls_to_finish = 10_000
+        token = CancelToken()
+        threading.Timer(0.4, token.cancel).start()
+        wf = Workflow.model_validate({"nodes": [{"id": "p", "type": "prompt"},
+                                                {"id": "g", "type": "generator",
+                                                 "params": {"backend": "comfyui", "model": "t", "duration": 1}}],
+                                      "links": [{"from": ["p", "prompt"], "to": ["g", "prompt"]}]})
+        t0 = time.monotonic()
+        res = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "r", cancel=token)
+        assert res.status == "cancelled" and time.monotonic() - t0 < 5
+        assert server.interrupted == 1
