@@ -250,12 +250,13 @@ def cmd_keys(args: argparse.Namespace) -> int:
 def cmd_providers(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from app.providers import backend_names, get_backend
+    from app.providers import backend_names, get_backend, lipsync_backend
+    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
     from app.providers.settings import key_source
 
     rows = []
-    for name in backend_names():
-        b = get_backend(name)
+    for name in backend_names() + list(LIPSYNC_BACKENDS):
+        b = get_backend(name) or lipsync_backend(name)
         caps = {m: asdict(b.caps(m)) if hasattr(b, "caps") else {} for m in b.models()}
         rows.append({"backend": name, "models": b.models(), "capabilities": caps,
                      "key": "not needed" if name == "local" else (key_source(name) or "not set")})

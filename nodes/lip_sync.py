@@ -16,7 +16,10 @@ from app.media.video import VideoWriter, iter_frames, probe, read_audio, read_fr
 
 
 class LipSyncParams(Params):
-    backend: Literal["local"] = Field("local", description="'local' moves the mouth with the audio's loudness, offline")
+    backend: Literal["local", "sync"] = Field(
+        "local", description="'local' moves the mouth with the audio's loudness, offline; 'sync' is sync.so's model")
+    model: str = Field("", description="the backend's model (sync.so: lipsync-2, lipsync-2-pro, sync-3); empty for "
+                                       "its default")
     mouth_box: tuple[int, int, int, int] | None = Field(
         None, description="[x, y, w, h] of the mouth in video pixels; empty to find the face automatically",
         json_schema_extra={"widget": "mouth_box"})
@@ -25,9 +28,53 @@ class LipSyncParams(Params):
     strength: float = Field(1.0, ge=0.1, le=2.0, description="how wide the mouth opens")
 
 
+def check(p: LipSyncParams, connected):
+    if p.backend == "local":
+        return []
+    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
+
+    return LIPSYNC_BACKENDS[p.backend].check_lipsync(p.model)
+
+
+def cost(p: LipSyncParams) -> float:
+    # per second of the result, which is the audio's length: unknown until run; priced per 10 s
+    if p.backend == "local":
+        return 0.0
+    from app.providers.costs import estimate
+
+    return estimate(p.backend, p.model or "lipsync-2", 10.0)
+
+
+def run_remote(ctx, p: LipSyncParams, video: Value, audio: Value):
+    from app.providers.base import GenerateJob, GenerateRequest
+    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
+
+    backend = LIPSYNC_BACKENDS[p.backend]
+    model = p.model or backend.models()[0]
+    meta = probe(video.path)
+    src = video.path
+    if src.suffix != ".mp4":  # providers take MP4: deliver the lossless intermediate as high-quality H.264
+        from app.media.encode import export
+
+        src = export(video.path, ctx.path("upload.mp4"), "mp4", crf=12, preset="veryfast")[0]
+    req = GenerateRequest(prompt={}, image=None, end_image=None, motion=None, camera=None, duration=meta.duration,
+                          fps=meta.fps, width=meta.width, height=meta.height, seed=0, takes=1, model=model,
+                          shot_name=ctx.node_id, extra={"video": src, "audio": audio.path,
+                                                        "sync_mode": "cut_off" if p.fit == "hold" else "loop"})
+    job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id,
+                      key=ctx.key, cache_dir=ctx.cache_dir)
+    [out] = backend.generate(req, job)
+    if src != video.path:
+        src.unlink(missing_ok=True)
+    vmeta = dict(probe(out).to_dict(), backend=p.backend, model=model, **job.info)
+    return {"video": Value(PortType.VIDEO, out, vmeta)}
+
+
 def run(ctx, p: LipSyncParams, inputs):
     video: Value = inputs["video"]
     audio: Value = inputs["audio"]
+    if p.backend != "local":
+        return run_remote(ctx, p, video, audio)
     meta = probe(video.path)
     samples = read_audio(audio.path)
     seconds = len(samples) / 16000
@@ -62,7 +109,8 @@ def run(ctx, p: LipSyncParams, inputs):
 
 
 NODE = NodeType(
-    id="lip_sync", title="Lip-sync", category="Finish", params=LipSyncParams, run=run,
+    id="lip_sync", title="Lip-sync", category="Finish", params=LipSyncParams, run=run, check=check, cost=cost,
+    kind_for=lambda p: "cpu" if p.backend == "local" else "remote",
     description="Moves the mouth of a talking-head video with an audio track and muxes the audio in. "
                 "The output lasts as long as the audio (the video holds its last frame or loops).",
     inputs=(Input("video", PortType.VIDEO), Input("audio", PortType.AUDIO)),

@@ -19,3 +19,16 @@ def backend_names() -> list[str]:
 
 def get_backend(name: str):
     return _BACKENDS.get(name)
+
+
+def key_backends() -> list[str]:
+    """Every backend that takes an API key (generators and lip-sync)."""
+    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
+
+    return [b for b in _BACKENDS if b != "local"] + list(LIPSYNC_BACKENDS)
+
+
+def lipsync_backend(name: str):
+    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
+
+    return LIPSYNC_BACKENDS.get(name)

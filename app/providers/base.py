@@ -26,6 +26,7 @@ class GenerateRequest:
     takes: int
     model: str
     shot_name: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # per-task inputs (lip-sync: video, audio)
 
 
 @dataclass

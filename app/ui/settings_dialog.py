@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.providers import backend_names
+from app.providers import backend_names, key_backends
 from app.providers.settings import (
     FALLBACK_WARNING,
     KEY_PARTS,
@@ -34,7 +34,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.resize(620, 520)
         self.settings = load_settings()
-        remote = [b for b in backend_names() if b != "local"]
+        remote = key_backends()
         keys_box = QGroupBox("API keys")
         form = QFormLayout(keys_box)
         self.key_fields: dict[str, dict[str, QLineEdit]] = {}
@@ -57,7 +57,7 @@ class SettingsDialog(QDialog):
         urls = QFormLayout(urls_box)
         self.url_fields = {}
         for b in remote:
-            f = QLineEdit(self.settings.get("base_urls", {}).get(b, ""))
+            f = QLineEdit(self.settings.get("base_urls", {}).get(b, ""))  # noqa: B007
             f.setObjectName(f"url_{b}")
             self.url_fields[b] = f
             urls.addRow(b, f)

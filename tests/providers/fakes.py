@@ -412,3 +412,26 @@ class FakeComfy(FakeTasks):
         @self.route("POST", "/queue", "queue")
         def queue(req, m):
             return Reply(200, {})
+
+
+class FakeSync(FakeTasks):
+    def __init__(self, video: Path) -> None:
+        super().__init__(video)
+        self.uploads: list[bytes] = []
+
+        @self.route("POST", "/v2/generate/upload", "submit")
+        def submit(req, m):
+            if not req.headers.get("x-api-key"):
+                return Reply(401, {"error": "missing x-api-key"})
+            self.uploads.append(req.body)
+            return Reply(201, {"id": self.new_task({"content_type": req.headers.get("content-type")}),
+                               "status": "PENDING"})
+
+        @self.route("GET", r"/v2/generate/(\w+)", "poll")
+        def poll(req, m):
+            task, done = self.tick(m.group(1))
+            if not done:
+                return Reply(200, {"id": m.group(1), "status": "PROCESSING"})
+            if task["outcome"].get("reject"):
+                return Reply(200, {"id": m.group(1), "status": "REJECTED", "error": task["outcome"]["reject"]})
+            return Reply(200, {"id": m.group(1), "status": "COMPLETED", "outputUrl": self.file_url(m.group(1))})

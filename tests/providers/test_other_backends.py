@@ -210,3 +210,27 @@ def test_comfyui_cancel_interrupts_the_server(backend_env, result_video, runner)
         res = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "r", cancel=token)
         assert res.status == "cancelled" and time.monotonic() - t0 < 5
         assert server.interrupted == 1
+
+
+def test_sync_lipsync_uploads_video_and_audio(backend_env, result_video, runner):
+    from tests.providers.fakes import FakeSync
+
+    shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", runner.tmp / "speech.wav")
+    shutil.copy(result_video, runner.tmp / "talk.mp4")
+    with FakeSync(result_video) as server:
+        backend_env("sync", server)
+        nodes = [("v", "load_video", {"path": "talk.mp4"}), ("a", "load_audio", {"path": "speech.wav"}),
+                 ("l", "lip_sync", {"backend": "sync", "model": "lipsync-2"})]
+        links = [("v", "video", "l", "video"), ("a", "audio", "l", "audio")]
+        r = runner(nodes, links)
+        assert r.status == "ok", r.errors
+        [body] = server.uploads
+        assert r.outputs["a"]["audio"].path.read_bytes() in body  # the audio itself went up
+        assert b'name="model"' in body and b"lipsync-2" in body and b"cut_off" in body
+        assert server.bodies[0]["content_type"].startswith("multipart/form-data")
+        assert r.outputs["l"]["video"].path.read_bytes() == result_video.read_bytes()
+        assert r.outputs["l"]["video"].meta["backend"] == "sync"
+        server.outcome = {"reject": "no face found"}
+        nodes[2] = ("l", "lip_sync", {"backend": "sync", "model": "lipsync-2-pro"})
+        r = runner(nodes, links)
+        assert r.status == "failed" and "no face found" in r.errors["l"]
