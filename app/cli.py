@@ -255,10 +255,12 @@ def cmd_providers(args: argparse.Namespace) -> int:
     from app.providers.settings import key_source
 
     rows = []
-    for name in backend_names() + list(LIPSYNC_BACKENDS):
-        b = get_backend(name) or lipsync_backend(name)
+    names = backend_names() + [f"{n} (lip-sync)" for n in LIPSYNC_BACKENDS]
+    for label in names:
+        name = label.split(" ")[0]
+        b = lipsync_backend(name) if label.endswith("(lip-sync)") else get_backend(name)
         caps = {m: asdict(b.caps(m)) if hasattr(b, "caps") else {} for m in b.models()}
-        rows.append({"backend": name, "models": b.models(), "capabilities": caps,
+        rows.append({"backend": label, "models": b.models(), "capabilities": caps,
                      "key": "not needed" if name == "local" else (key_source(name) or "not set")})
     if args.json:
         print(json.dumps(rows, indent=2))

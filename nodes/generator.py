@@ -63,6 +63,7 @@ def run(ctx, p: GeneratorParams, inputs):
     for i, f in enumerate(files, start=1):
         m = probe(f).to_dict()
         m.update(backend=p.backend, model=req.model, seed=p.seed, take=i, takes=len(files), **job.info)
+        m.update(job.take_meta.get(i, {}))
         if p.backend != "local":
             m["cost"] = round(backend.cost(req) / max(1, req.takes), 4)
         metas.append(m)

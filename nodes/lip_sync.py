@@ -16,8 +16,9 @@ from app.media.video import VideoWriter, iter_frames, probe, read_audio, read_fr
 
 
 class LipSyncParams(Params):
-    backend: Literal["local", "sync"] = Field(
-        "local", description="'local' moves the mouth with the audio's loudness, offline; 'sync' is sync.so's model")
+    backend: Literal["local", "sync", "kling"] = Field(
+        "local", description="'local' moves the mouth with the audio's loudness, offline; 'sync' is sync.so's model; "
+                             "'kling' lip-syncs a video Kling made")
     model: str = Field("", description="the backend's model (sync.so: lipsync-2, lipsync-2-pro, sync-3); empty for "
                                        "its default")
     mouth_box: tuple[int, int, int, int] | None = Field(
@@ -53,14 +54,15 @@ def run_remote(ctx, p: LipSyncParams, video: Value, audio: Value):
     model = p.model or backend.models()[0]
     meta = probe(video.path)
     src = video.path
-    if src.suffix != ".mp4":  # providers take MP4: deliver the lossless intermediate as high-quality H.264
+    if src.suffix != ".mp4" and p.backend == "sync":  # providers take MP4: deliver the lossless intermediate as high-quality H.264
         from app.media.encode import export
 
         src = export(video.path, ctx.path("upload.mp4"), "mp4", crf=12, preset="veryfast")[0]
     req = GenerateRequest(prompt={}, image=None, end_image=None, motion=None, camera=None, duration=meta.duration,
                           fps=meta.fps, width=meta.width, height=meta.height, seed=0, takes=1, model=model,
                           shot_name=ctx.node_id, extra={"video": src, "audio": audio.path,
-                                                        "sync_mode": "cut_off" if p.fit == "hold" else "loop"})
+                                                        "sync_mode": "cut_off" if p.fit == "hold" else "loop",
+                                                        "kling_video_id": video.meta.get("kling_video_id")})
     job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id,
                       key=ctx.key, cache_dir=ctx.cache_dir)
     [out] = backend.generate(req, job)

@@ -19,6 +19,9 @@ MAX_OUTPUT_PIXELS = 7680 * 4320
 
 
 class UpscaleParams(Params):
+    backend: Literal["local", "runway"] = Field("local", description="'local' upscales on this machine; 'runway' "
+                                                                      "uses Runway's video upscale (video only)")
+    model: str = Field("", description="the backend's model (Runway: upscale_v1); empty for its default")
     factor: Literal[2, 4] = Field(2, description="how much larger")
     method: Literal["lanczos", "onnx"] = Field("lanczos", description="lanczos + sharpening (fast), or an ONNX "
                                                                       "super-resolution model you supply")
@@ -29,6 +32,10 @@ class UpscaleParams(Params):
 
 
 def check(p: UpscaleParams, connected):
+    if p.backend != "local":
+        from app.providers.hosted import UPSCALE_BACKENDS
+
+        return UPSCALE_BACKENDS[p.backend].check_upscale(p.model)
     if p.method == "onnx" and not p.model_path.strip():
         return [("param 'model_path'", "method 'onnx' needs a model file; pick one or use method 'lanczos'")]
     return []
@@ -39,8 +46,41 @@ def _model(p: UpscaleParams, base: Path) -> Path:
     return m if m.is_absolute() else base / m
 
 
+def run_remote(ctx, p: UpscaleParams, src: Value):
+    from app.media.encode import export
+    from app.providers.base import GenerateJob, GenerateRequest
+    from app.providers.hosted import UPSCALE_BACKENDS
+
+    if src.type != PortType.VIDEO:
+        raise NodeError(f"{p.backend} upscales videos only", field="param 'backend'", hint="use 'local' for images")
+    backend = UPSCALE_BACKENDS[p.backend]
+    model = p.model or backend.models()[0]
+    meta = probe(src.path)
+    upload = src.path if src.path.suffix == ".mp4" else \
+        export(src.path, ctx.path("upload.mp4"), "mp4", crf=12, preset="veryfast")[0]
+    req = GenerateRequest(prompt={}, image=None, end_image=None, motion=None, camera=None, duration=meta.duration,
+                          fps=meta.fps, width=meta.width, height=meta.height, seed=0, takes=1, model=model,
+                          shot_name=ctx.node_id, extra={"video": upload})
+    job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id,
+                      key=ctx.key, cache_dir=ctx.cache_dir)
+    [out] = backend.generate(req, job)
+    if upload != src.path:
+        upload.unlink(missing_ok=True)
+    return {"media": Value(PortType.VIDEO, out, dict(probe(out).to_dict(), backend=p.backend, model=model, **job.info))}
+
+
+def cost(p: UpscaleParams) -> float:
+    if p.backend == "local":
+        return 0.0
+    from app.providers.costs import estimate
+
+    return estimate(p.backend, p.model or "upscale_v1", 10.0)  # priced per 10 s: the length is known at run time
+
+
 def run(ctx, p: UpscaleParams, inputs):
     src: Value = inputs["media"]
+    if p.backend != "local":
+        return run_remote(ctx, p, src)
     op = OnnxUpscaler(_model(p, ctx.base_dir), p.factor, p.tile) if p.method == "onnx" else \
         (lambda img: lanczos(img, p.factor, p.sharpen))
     if src.type != PortType.VIDEO:
@@ -62,7 +102,8 @@ def run(ctx, p: UpscaleParams, inputs):
 
 
 NODE = NodeType(
-    id="upscale", title="Upscale", category="Finish", params=UpscaleParams, run=run, check=check,
+    id="upscale", title="Upscale", category="Finish", params=UpscaleParams, run=run, check=check, cost=cost,
+    kind_for=lambda p: "cpu" if p.backend == "local" else "remote",
     description="Makes a video or image 2x or 4x larger: Lanczos with sharpening, or your own ONNX "
                 "super-resolution model (optional extra: onnxruntime).",
     inputs=(Input("media", (PortType.VIDEO, PortType.IMAGE), description="a video or an image"),),

@@ -25,7 +25,7 @@ def key_backends() -> list[str]:
     """Every backend that takes an API key (generators and lip-sync)."""
     from app.providers.lipsync_remote import LIPSYNC_BACKENDS
 
-    return [b for b in _BACKENDS if b != "local"] + list(LIPSYNC_BACKENDS)
+    return [b for b in _BACKENDS if b != "local"] + [b for b in LIPSYNC_BACKENDS if b not in _BACKENDS]
 
 
 def lipsync_backend(name: str):

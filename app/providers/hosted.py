@@ -314,3 +314,29 @@ class VeoBackend(RemoteBackend):
             reasons = "; ".join(resp.get("raiMediaFilteredReasons") or []) or "no video returned"
             return Status("failed", None, f"Veo's safety filters removed the result: {reasons}")
         return Status("done", 1.0, "", [s["video"]["uri"] for s in samples if s.get("video", {}).get("uri")])
+
+
+class RunwayUpscale(RunwayBackend):
+    """Runway's video upscale (the model name changes; keep it in params/settings)."""
+
+    title = "Runway upscale"
+    MODELS = {"upscale_v1": Caps(start_image=False, upscale=True)}
+    MAX_INLINE = 16 * 2**20  # sent inline as a data URI (Runway documents https URLs and data URIs)
+
+    def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
+        video = req.extra["video"]
+        if video.stat().st_size > self.MAX_INLINE:
+            raise NodeError(f"the video is {video.stat().st_size / 2**20:.0f} MB; Runway upscale takes up to 16 MB "
+                            "inline", field="input 'media'", hint="upscale a shorter clip")
+        uri = f"data:video/mp4;base64,{base64.b64encode(video.read_bytes()).decode('ascii')}"
+        return {"model": req.model, "videoUri": uri}
+
+    def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
+        data = http.json("POST", "/v1/video_upscale", json=body, submit=True, classify=self.classify)
+        return str(data["id"]), {}
+
+    def check_upscale(self, model: str) -> list[tuple[str | None, str]]:
+        return [] if self.key() is not None else [("param 'backend'", "no Runway key: `reelgraph keys set runway`")]
+
+
+UPSCALE_BACKENDS = {"runway": RunwayUpscale()}

@@ -215,7 +215,8 @@ class KlingBackend(RemoteBackend):
         st = data.get("task_status")
         if st == "succeed":
             videos = (data.get("task_result") or {}).get("videos") or []
-            return Status("done", 1.0, "", [v["url"] for v in videos if v.get("url")])
+            ids = {"kling_video_id": str(videos[0]["id"])} if videos and videos[0].get("id") else {}
+            return Status("done", 1.0, "", [v["url"] for v in videos if v.get("url")], ids)
         if st == "failed":
             return Status("failed", None, data.get("task_status_msg") or "failed")
         return Status("running", None, st or "")

@@ -72,3 +72,60 @@ class SyncBackend(RemoteBackend):
 
 
 LIPSYNC_BACKENDS = {"sync": SyncBackend()}
+
+
+class KlingLipSync(RemoteBackend):
+    """Kling's lip-sync of a video Kling made (by its video id) to an audio file."""
+
+    name = "kling"
+    title = "Kling lip-sync"
+    default_base = "https://api.klingai.com"
+    poll_interval = 3.0
+    MODELS = {"lip-sync": LIPSYNC}
+
+    def __init__(self) -> None:
+        from app.providers.kling import KlingBackend
+
+        self.kling = KlingBackend()
+
+    def key(self):
+        return self.kling.key()
+
+    def headers(self) -> dict[str, str]:
+        return self.kling.headers()
+
+    def check_lipsync(self, model: str) -> list[tuple[str | None, str]]:
+        if self.key() is None:
+            return [("param 'backend'", "no Kling key: `reelgraph keys set kling`")]
+        return []
+
+    def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
+        video_id = req.extra.get("kling_video_id")
+        if not video_id:
+            raise NodeError("Kling lip-syncs videos Kling made: connect the video of a Kling generator (other videos "
+                            "need a public URL, which Reelgraph does not host; use the sync backend for them)",
+                            field="input 'video'")
+        audio = req.extra["audio"]
+        if audio.stat().st_size > MAX_UPLOAD:
+            raise NodeError("the audio is over 20 MB", field="input 'audio'")
+        import base64
+
+        return {"model": "lip-sync", "input": {"mode": "audio2video", "video_id": video_id, "audio_type": "file",
+                                               "audio_file": base64.b64encode(audio.read_bytes()).decode("ascii")}}
+
+    def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
+        data = self.kling._call(http, "POST", "/v1/videos/lip-sync", json={"input": body["input"]}, submit=True)
+        return str(data["task_id"]), {}
+
+    def status(self, http: Http, job: Job) -> Status:
+        data = self.kling._call(http, "GET", f"/v1/videos/lip-sync/{job.provider_id}")
+        st = data.get("task_status")
+        if st == "succeed":
+            videos = (data.get("task_result") or {}).get("videos") or []
+            return Status("done", 1.0, "", [v["url"] for v in videos if v.get("url")])
+        if st == "failed":
+            return Status("failed", None, data.get("task_status_msg") or "failed")
+        return Status("running", None, st or "")
+
+
+LIPSYNC_BACKENDS["kling"] = KlingLipSync()

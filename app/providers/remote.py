@@ -62,6 +62,7 @@ class Status:
     progress: float | None = None
     detail: str = ""
     outputs: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)  # provider facts worth keeping (result ids)
 
 
 def nearest_ratio(width: int, height: int, ratios: tuple[str, ...], sep: str = ":") -> str:
@@ -255,6 +256,7 @@ class RemoteBackend:
                             pending += 1
                             continue
                         journal.update(j, outputs=st.outputs, detail=st.detail)
+                        job.take_meta[i + 1] = dict(st.meta)
                     paths[i] = self._download(http, journal, j, job, i + 1)
                     progress[i] = 1.0
                 job.progress(sum(progress) / len(jobs) * 0.95, f"{self.title}: {sum(p is not None for p in paths)}/"

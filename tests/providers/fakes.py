@@ -191,6 +191,27 @@ class FakeKling(FakeServer):
         def download(req: Request, m) -> Reply:
             return Reply(200, self.video.read_bytes(), {"Content-Type": "video/mp4"})
 
+        self.lipsync_bodies: list[dict[str, Any]] = []
+
+        @self.route("POST", "/v1/videos/lip-sync", "lipsync")
+        def lipsync(req: Request, m) -> Reply:
+            bad = self.auth(req)
+            if bad:
+                return bad
+            self.lipsync_bodies.append(req.json())
+            tid = f"ls{len(self.lipsync_bodies)}"
+            self.tasks[tid] = {"polls": 0, "t0": time.monotonic(), "failed": None}
+            return Reply(200, {"code": 0, "data": {"task_id": tid, "task_status": "submitted"}})
+
+        @self.route("GET", r"/v1/videos/lip-sync/(\w+)", "lipsync_poll")
+        def lipsync_poll(req: Request, m) -> Reply:
+            task = self.tasks[m.group(1)]
+            task["polls"] += 1
+            if task["polls"] < 2:
+                return Reply(200, {"code": 0, "data": {"task_id": m.group(1), "task_status": "processing"}})
+            return Reply(200, {"code": 0, "data": {"task_id": m.group(1), "task_status": "succeed", "task_result": {
+                "videos": [{"id": "lsv", "url": f"{self.url}/files/{m.group(1)}.mp4"}]}}})
+
     def auth(self, req: Request) -> Reply | None:
         h = req.headers.get("authorization", "")
         if not h.startswith("Bearer "):
@@ -265,6 +286,10 @@ class FakeRunway(FakeTasks):
                 return Reply(200, {"id": m.group(1), "status": "FAILED", "failure": task["outcome"]["fail"],
                                    "failureCode": "SAFETY.INPUT.IMAGE"})
             return Reply(200, {"id": m.group(1), "status": "SUCCEEDED", "output": [self.file_url(m.group(1))]})
+
+        @self.route("POST", "/v1/video_upscale", "upscale")
+        def upscale(req, m):
+            return Reply(200, {"id": self.new_task(req.json())})
 
         @self.route("DELETE", r"/v1/tasks/(\w+)", "cancel")
         def cancel(req, m):

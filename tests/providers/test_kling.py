@@ -204,3 +204,21 @@ def test_killed_mid_job_resumes_without_paying_again(kling, tmp_path):
     assert (tmp_path / "renders" / "out.mp4").exists()
     with sqlite3.connect(journal) as db:
         assert db.execute("SELECT state FROM jobs").fetchall() == [("downloaded",)]
+
+
+def test_kling_lipsync_uses_the_video_id_of_the_kling_generation(kling, runner):
+    shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", runner.tmp / "speech.wav")
+    nodes, links = shot(runner, extra_nodes=[("a", "load_audio", {"path": "speech.wav"}),
+                                             ("l", "lip_sync", {"backend": "kling"})])
+    links += [("g", "video", "l", "video"), ("a", "audio", "l", "audio")]
+    r = runner(nodes, links)
+    assert r.status == "ok", r.errors
+    [body] = kling.lipsync_bodies
+    task_id = next(iter(kling.tasks))
+    assert body["input"]["video_id"] == f"v{task_id}" and body["input"]["mode"] == "audio2video"
+    assert base64.b64decode(body["input"]["audio_file"]) == r.outputs["a"]["audio"].path.read_bytes()
+    # a video Kling did not make is refused before anything is sent
+    nodes2 = [("v", "load_video", {"path": str(kling.video)}), ("a", "load_audio", {"path": "speech.wav"}),
+              ("l", "lip_sync", {"backend": "kling"})]
+    r = runner(nodes2, [("v", "video", "l", "video"), ("a", "audio", "l", "audio")])
+    assert r.status == "failed" and "videos Kling made" in r.errors["l"] and len(kling.lipsync_bodies) == 1

@@ -234,3 +234,17 @@ def test_sync_lipsync_uploads_video_and_audio(backend_env, result_video, runner)
         nodes[2] = ("l", "lip_sync", {"backend": "sync", "model": "lipsync-2-pro"})
         r = runner(nodes, links)
         assert r.status == "failed" and "no face found" in r.errors["l"]
+
+
+def test_runway_video_upscale(backend_env, result_video, runner, monkeypatch):
+    monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
+    shutil.copy(result_video, runner.tmp / "clip.mp4")
+    with FakeRunway(result_video) as server:
+        backend_env("runway", server)
+        r = runner([("v", "load_video", {"path": "clip.mp4"}), ("u", "upscale", {"backend": "runway"})],
+                   [("v", "video", "u", "media")])
+        assert r.status == "ok", r.errors
+        [body] = server.bodies
+        assert body["model"] == "upscale_v1"
+        assert base64.b64decode(body["videoUri"].split(",", 1)[1]) == r.outputs["v"]["video"].path.read_bytes()
+        assert r.outputs["u"]["media"].meta["backend"] == "runway"
