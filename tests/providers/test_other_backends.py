@@ -248,3 +248,25 @@ def test_runway_video_upscale(backend_env, result_video, runner, monkeypatch):
         assert body["model"] == "upscale_v1"
         assert base64.b64decode(body["videoUri"].split(",", 1)[1]) == r.outputs["v"]["video"].path.read_bytes()
         assert r.outputs["u"]["media"].meta["backend"] == "runway"
+
+
+@pytest.mark.parametrize("name,fake,model,duration", [
+    ("runway", FakeRunway, "gen4_turbo", 5), ("luma", FakeLuma, "ray-2", 5),
+    ("veo", FakeVeo, "veo-3.1-generate-preview", 8), ("fal", FakeFal, "fal-ai/x/i2v", 5),
+    ("replicate", FakeReplicate, "acme/video", 5),
+])
+def test_every_backend_rides_out_rate_limits_and_server_errors(backend_env, result_video, runner, monkeypatch,
+                                                               name, fake, model, duration):
+    from tests.providers.fakes import Reply
+
+    monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
+    with fake(result_video) as server:
+        backend_env(name, server, key=FakeVeo.KEY if name == "veo" else "key-abc")
+        submit = next(n for _, _, n, _ in server.routes if n == "submit")
+        server.fault(submit, Reply(429, {"error": "slow down"}, {"retry-after-ms": "30"}),
+                     Reply(500, {"error": "boom"}))
+        server.fault("poll", Reply(503, {"error": "busy"}), Reply(200, b"not json"))
+        r = runner(*shot(runner, name, model, duration=duration))
+        assert r.status == "ok", r.errors
+        assert len(server.bodies) == 1  # no duplicate job
+        assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
