@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test bench lint clean
+.PHONY: install run demo test bench lint clean package docs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ test: install
 
 bench: install
 	$(PY) -m tests.bench
+
+package: install
+	$(PY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/reelgraph.spec
+	@echo "built dist/reelgraph/ (run dist/reelgraph/reelgraph; install packaging/reelgraph.desktop and resources/icons for a menu entry)"
+
+docs: install
+	$(PY) -m app.cli nodes --markdown > docs/nodes.md
 
 lint: install
 	$(VENV)/bin/ruff check app nodes tests

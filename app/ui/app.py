@@ -3,6 +3,7 @@ crash, an offer to restore the unsaved work."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,8 +20,24 @@ def run_editor(path: str | None) -> int:
     from app.ui.theme import apply_dark
 
     apply_dark(app)
+    icon = Path(__file__).resolve().parents[2] / "resources" / "icons" / "reelgraph_256.png"
+    if icon.exists():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     win = MainWindow()
     win.show()
     if not win.offer_recovery() and path:
         win.open_path(Path(path))
+    smoke = os.environ.get("REELGRAPH_SMOKE_SCREENSHOT")
+    if smoke:  # packaging smoke test: prove the window came up with the workflow, then quit
+        from PySide6.QtCore import QTimer
+
+        def shoot() -> None:
+            win.grab().save(smoke)
+            print(f"smoke: {len(win.doc.wf.nodes)} nodes in {win.doc.title()}", flush=True)
+            win.doc.undo.setClean()
+            app.quit()
+
+        QTimer.singleShot(1500, shoot)
     return app.exec()
