@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
     n = sub.add_parser("nodes", help="list node types with their ports and params")
     n.add_argument("--json", action="store_true", help="the full catalog with params JSON schemas")
+    n.add_argument("--markdown", action="store_true", help="the node reference as Markdown (docs/nodes.md)")
 
     c = sub.add_parser("cache", help="inspect or clear the result cache")
     c.add_argument("action", choices=["info", "clear"])
@@ -306,6 +307,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_nodes(args: argparse.Namespace) -> int:
     from app.core.registry import default_registry
 
+    if args.markdown:
+        from app.core.reference import markdown
+
+        sys.stdout.write(markdown(default_registry()))
+        return EXIT_OK
     catalog = [t.catalog_entry() for t in default_registry()]
     if args.json:
         print(json.dumps(catalog, indent=2))

@@ -29,6 +29,10 @@ def run_editor(path: str | None) -> int:
     win.show()
     if not win.offer_recovery() and path:
         win.open_path(Path(path))
+    from app.ui.help import first_run_marker
+
+    if not first_run_marker().exists() and not os.environ.get("REELGRAPH_SMOKE_SCREENSHOT"):
+        win.show_welcome()  # first run: templates, sample media, optional keys
     smoke = os.environ.get("REELGRAPH_SMOKE_SCREENSHOT")
     if smoke:  # packaging smoke test: prove the window came up with the workflow, then quit
         from PySide6.QtCore import QTimer

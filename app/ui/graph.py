@@ -206,15 +206,15 @@ class GraphBridge(QObject):
                                     pos=(float(pos[0]), float(pos[1])), push_undo=False)
         if nt is None:
             ng.view.set_state("unknown", None, f"type {node.type!r} is not installed")
-            ng.view.setToolTip(f"Unknown node type {node.type!r}: its params and links are kept. "
-                               "Install the plugin that provides it, or replace the node.")
+            ng.view.set_help(f"Unknown node type {node.type!r}: its params and links are kept. "
+                             "Install the plugin that provides it, or replace the node.")
             for link in self.doc.wf.links:
                 if link.dst[0] == node_id:
                     self._ensure_port(ng, link.dst[1], out=False)
                 if link.src[0] == node_id:
                     self._ensure_port(ng, link.src[1], out=True)
         else:
-            ng.view.setToolTip(f"{nt.title} ({nt.id}): {nt.description}")
+            ng.view.set_help(f"<b>{nt.title}</b> ({nt.id})<br>{nt.description}<br><i>F1: reference</i>")
         ng.view.draw_node()
         self.nodes[node_id] = ng
         self.ids[ng.id] = node_id
@@ -434,11 +434,12 @@ class GraphBridge(QObject):
         ng = self.nodes.get(node_id)
         if ng is not None and ng.type_ != "reelgraph.UnknownNode":
             ng.view.set_state(state, progress, message)
+            nt = self.registry.get(self.doc.wf.node(node_id).type)  # type: ignore[union-attr]
+            about = f"<b>{nt.title}</b> ({nt.id})<br>{nt.description}<br><i>F1: reference</i>" if nt else ""
             if state == "failed":
-                ng.view.setToolTip(f"failed: {message}")
-            elif state in ("finished", "cached"):
-                nt = self.registry.get(self.doc.wf.node(node_id).type)  # type: ignore[union-attr]
-                ng.view.setToolTip(f"{nt.title} ({nt.id}): {nt.description}" if nt else "")
+                ng.view.set_help(f"<b>failed:</b> {message}<br><br>{about}")
+            else:
+                ng.view.set_help(about)
 
     def clear_states(self) -> None:
         for node_id in self.nodes:

@@ -183,6 +183,10 @@ class MainWindow(QMainWindow):
         self.act_layout = A("Auto &layout", self.auto_layout, "Ctrl+L", canvas=True)
         self.act_quick_add = A("Add node...", self.open_quick_add)
         self.act_settings = A("&Settings...", self.open_settings, QKeySequence.Preferences)
+        self.act_help = A("&Node reference", self.show_help, QKeySequence.HelpContents,
+                          tip="The reference of the selected node (F1), or of every node")
+        self.act_about = A("&About Reelgraph", self.show_about)
+        self.act_welcome = A("&Welcome screen", self.show_welcome)
         self.act_run = A("Run", self.run_all, "Ctrl+Return", tip="Run the whole workflow (Ctrl+Enter)")
         self.act_run_sel = A("Run selected", self.run_selected, "Ctrl+Shift+Return",
                              tip="Run only what the selected nodes need")
@@ -217,6 +221,11 @@ class MainWindow(QMainWindow):
             m.addAction(dock.toggleViewAction())
         m = mb.addMenu("&Run")
         m.addActions([self.act_run, self.act_run_sel, self.act_stop])
+        m = mb.addMenu("&Help")
+        m.addActions([self.act_help, self.act_welcome])
+        m.addAction("Documentation folder", self.open_docs)
+        m.addSeparator()
+        m.addAction(self.act_about)
 
         tb = self.addToolBar("Main")
         tb.setObjectName("toolbar_main")
@@ -226,7 +235,8 @@ class MainWindow(QMainWindow):
         tb.addActions([self.act_save, self.act_undo, self.act_redo])
         tb.addSeparator()
         tb.addAction(self.act_frame_all)
-        for a in (self.act_undo, self.act_redo, self.act_quick_add, self.act_run, self.act_run_sel, self.act_stop):
+        for a in (self.act_undo, self.act_redo, self.act_quick_add, self.act_run, self.act_run_sel, self.act_stop,
+                  self.act_help):
             self.addAction(a)
 
     def _wire(self) -> None:
@@ -601,6 +611,54 @@ class MainWindow(QMainWindow):
                           QMessageBox.Yes | QMessageBox.Cancel, self)
         box.setDefaultButton(QMessageBox.Cancel)
         return box.exec() == QMessageBox.Yes
+
+    def show_help(self, type_id: str | None = None) -> QWidget:
+        from app.ui.help import HelpDialog
+
+        if type_id is None:
+            ids = self.bridge.selected_ids()
+            node = self.doc.wf.node(ids[0]) if len(ids) == 1 else None
+            type_id = node.type if node else None
+        dlg = HelpDialog(self.registry, type_id, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.show()
+        self.help_dialog = dlg
+        return dlg
+
+    def show_about(self) -> QWidget:
+        from app.ui.help import AboutDialog
+
+        dlg = AboutDialog(self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.show()
+        self.about_dialog = dlg
+        return dlg
+
+    def show_welcome(self) -> QWidget:
+        from app.ui.help import WelcomeDialog, first_run_marker
+
+        dlg = WelcomeDialog(sorted(TEMPLATES.glob("*.json")), self)
+        dlg.template_chosen.connect(self.new_from_template)
+        dlg.keys_requested.connect(self.open_settings)
+
+        def closed(*_: object) -> None:
+            marker = first_run_marker()
+            if dlg.again.isChecked():
+                marker.unlink(missing_ok=True)
+            else:
+                marker.write_text("shown\n")
+
+        dlg.finished.connect(closed)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.show()
+        self.welcome_dialog = dlg
+        return dlg
+
+    def open_docs(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(ROOT / "docs")))
 
     def open_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog

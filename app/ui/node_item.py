@@ -37,7 +37,18 @@ class RGNodeItem(NodeItem):
         self.frames: list[QPixmap] = []
         self.frame_index = 0
         self.hovered = False
+        self.help_text = ""  # the node type's description (NodeGraphQt would show its class name)
         self.setAcceptHoverEvents(True)
+
+    def _tooltip_disable(self, state: bool) -> None:
+        if self.help_text:
+            self.setToolTip(self.help_text)
+        else:
+            super()._tooltip_disable(state)
+
+    def set_help(self, text: str) -> None:
+        self.help_text = text
+        self.setToolTip(text)
 
     # -- size ----------------------------------------------------------------------------------
     def _calc_size_horizontal(self):
