@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test bench lint clean package docs
+.PHONY: install run demo test bench lint clean package docs screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ package: install
 
 docs: install
 	$(PY) -m app.cli nodes --markdown > docs/nodes.md
+
+screenshots: install
+	QT_QPA_PLATFORM=offscreen REELGRAPH_SCREENSHOTS=docs/images $(PY) -m pytest -q tests/ui
 
 lint: install
 	$(VENV)/bin/ruff check app nodes tests
