@@ -26,6 +26,10 @@ def win(qtbot, registry, cache, state_dir, tmp_path, monkeypatch):
 
     apply_dark(QApplication.instance())  # as `make run` shows it, for the screenshots
     w = MainWindow(registry=registry, cache=cache)
+    from app.core.registry import default_registry
+
+    w.palette.registry = default_registry()  # the engine's test nodes can run, but the palette (and
+    w.palette._fill("")  # every screenshot) shows the catalog users get
     w.ask_save = lambda: "discard"
     w.ask_restore = lambda rec: "later"
     qtbot.addWidget(w)
