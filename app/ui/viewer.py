@@ -102,7 +102,7 @@ class ViewerCanvas(QWidget):
     def __init__(self, panel: ViewerPanel) -> None:
         super().__init__()
         self.panel = panel
-        self.setMinimumSize(320, 180)
+        self.setMinimumSize(160, 40)  # small while its dock shares the bottom with the log
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)

@@ -144,6 +144,7 @@ def test_difference_is_black_for_identical_sources(win, tmp_path):
     v.set_sources([src(clip, "a"), src(clip, "a again")])
     assert v.wait_decoded(10)
     v.set_mode("difference")
+    v.canvas.resize(640, 360)
     img = grab(win)
     tile = v.canvas.tile_rects()[0]
     r = v.canvas.image_rect(tile, 160, 90).toRect().adjusted(2, 60, -2, -2)  # below the label
