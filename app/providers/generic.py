@@ -20,7 +20,7 @@ import httpx
 
 from app.core.errors import NodeError
 from app.providers.base import GenerateJob, GenerateRequest
-from app.providers.hosted import classify_common, data_uri
+from app.providers.hosted import data_uri
 from app.providers.http import Http, ProviderError
 from app.providers.journal import Job
 from app.providers.remote import Caps, RemoteBackend, Status, nearest_ratio
@@ -140,11 +140,6 @@ class TemplateBackend(RemoteBackend):
         # re-fill only the seed: everything else stays as the first take's
         return {"model": body["model"], "input": _reseed(body["input"], self.template(req.model), values["seed"])}
 
-    def classify(self, resp: httpx.Response) -> ProviderError | None:
-        if resp.status_code == 429 or resp.status_code >= 500:
-            return None
-        return classify_common(self.title, resp)
-
 
 def _reseed(filled: Any, template: Any, seed: int) -> Any:
     if isinstance(template, dict) and isinstance(filled, dict):
@@ -166,10 +161,7 @@ class FalBackend(TemplateBackend):
                         "negative_prompt": "{{negative}}", "seed": "{{seed}}"}
 
     def headers(self) -> dict[str, str]:
-        key = self.key()
-        if key is None:
-            raise ProviderError("no fal key: `reelgraph keys set fal`")
-        return {"Authorization": f"Key {key['api_key']}"}
+        return {"Authorization": f"Key {self.api_key()}"}
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
         data = http.json("POST", f"/{body['model']}", json=body["input"], submit=True, classify=self.classify)
@@ -204,10 +196,7 @@ class ReplicateBackend(TemplateBackend):
                         "seed": "{{seed}}"}
 
     def headers(self) -> dict[str, str]:
-        key = self.key()
-        if key is None:
-            raise ProviderError("no Replicate key: `reelgraph keys set replicate`")
-        return {"Authorization": f"Bearer {key['api_key']}"}
+        return {"Authorization": f"Bearer {self.api_key()}"}
 
     def classify(self, resp: httpx.Response) -> ProviderError | None:
         problem = super().classify(resp)

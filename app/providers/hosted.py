@@ -78,15 +78,7 @@ class RunwayBackend(RemoteBackend):
         return max(self.MIN_POLL, super().interval)
 
     def headers(self) -> dict[str, str]:
-        key = self.key()
-        if key is None:
-            raise ProviderError("no Runway key: `reelgraph keys set runway`")
-        return {"Authorization": f"Bearer {key['api_key']}", "X-Runway-Version": self.VERSION}
-
-    def classify(self, resp: httpx.Response) -> ProviderError | None:
-        if resp.status_code == 429 or resp.status_code >= 500:
-            return None  # retried
-        return classify_common(self.title, resp)
+        return {"Authorization": f"Bearer {self.api_key()}", "X-Runway-Version": self.VERSION}
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         if req.image is None:
@@ -167,15 +159,7 @@ class LumaBackend(RemoteBackend):
     MODELS = {"ray-2": LUMA, "ray-flash-2": LUMA}
 
     def headers(self) -> dict[str, str]:
-        key = self.key()
-        if key is None:
-            raise ProviderError("no Luma key: `reelgraph keys set luma`")
-        return {"Authorization": f"Bearer {key['api_key']}"}
-
-    def classify(self, resp: httpx.Response) -> ProviderError | None:
-        if resp.status_code == 429 or resp.status_code >= 500:
-            return None
-        return classify_common(self.title, resp)
+        return {"Authorization": f"Bearer {self.api_key()}"}
 
     def concept(self, http: Http, camera, job: GenerateJob) -> list[dict[str, str]]:
         """Our camera path as the nearest of Luma's camera concepts (and say what was lost)."""
@@ -259,18 +243,10 @@ class VeoBackend(RemoteBackend):
     MODELS = {"veo-3.1-generate-preview": VEO, "veo-3.1-fast-generate-preview": VEO}
 
     def headers(self) -> dict[str, str]:
-        key = self.key()
-        if key is None:
-            raise ProviderError("no Gemini API key for Veo: `reelgraph keys set veo`")
-        return {"x-goog-api-key": key["api_key"]}
+        return {"x-goog-api-key": self.api_key()}
 
     def download_headers(self) -> dict[str, str]:
         return self.headers()  # Veo's files are fetched with the key
-
-    def classify(self, resp: httpx.Response) -> ProviderError | None:
-        if resp.status_code == 429 or resp.status_code >= 500:
-            return None
-        return classify_common(self.title, resp)
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         if req.motion is not None:

@@ -7,12 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 from app.core.errors import NodeError
 from app.providers.base import GenerateJob, GenerateRequest
-from app.providers.hosted import classify_common
-from app.providers.http import Http, ProviderError
+from app.providers.http import Http
 from app.providers.journal import Job
 from app.providers.remote import Caps, RemoteBackend, Status
 
@@ -28,15 +25,7 @@ class SyncBackend(RemoteBackend):
     MODELS = {"lipsync-2": LIPSYNC, "lipsync-2-pro": LIPSYNC, "sync-3": LIPSYNC}
 
     def headers(self) -> dict[str, str]:
-        key = self.key()
-        if key is None:
-            raise ProviderError("no sync.so key: `reelgraph keys set sync`")
-        return {"x-api-key": key["api_key"]}
-
-    def classify(self, resp: httpx.Response) -> ProviderError | None:
-        if resp.status_code == 429 or resp.status_code >= 500:
-            return None
-        return classify_common(self.title, resp)
+        return {"x-api-key": self.api_key()}
 
     def check_lipsync(self, model: str) -> list[tuple[str | None, str]]:
         problems: list[tuple[str | None, str]] = []

@@ -156,7 +156,19 @@ class RemoteBackend:
         return None
 
     def classify(self, resp: httpx.Response) -> ProviderError | None:
-        return None
+        """A provider error response as a final ProviderError, or None to retry (busy, rate
+        limits) or fall back on the status code."""
+        if resp.status_code == 429 or resp.status_code >= 500:
+            return None
+        from app.providers.hosted import classify_common
+
+        return classify_common(self.title, resp)
+
+    def api_key(self) -> str:
+        key = self.key()
+        if key is None:
+            raise ProviderError(f"no {self.title} key: `reelgraph keys set {self.name}` or Edit > Settings")
+        return key["api_key"]
 
     def download_headers(self) -> dict[str, str]:
         return {}
