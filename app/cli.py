@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("action", choices=["set", "list", "remove"])
     k.add_argument("backend", nargs="?", help="kling, runway, luma, veo, fal, replicate, comfyui, sync")
 
+    j = sub.add_parser("jobs", help="the journal of paid remote jobs: list them, or forget one to submit it anew")
+    j.add_argument("action", choices=["list", "forget"])
+    j.add_argument("job", nargs="?", help="the job key to forget (from `jobs list` or an error message)")
+    j.add_argument("--cache-dir", help="cache folder (default: the user cache dir)")
+
     pr = sub.add_parser("providers", help="backends, their models and capabilities, and whether a key is set")
     pr.add_argument("--json", action="store_true")
 
@@ -77,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_keys(args)
     if args.command == "providers":
         return cmd_providers(args)
+    if args.command == "jobs":
+        return cmd_jobs(args)
     return EXIT_INVALID
 
 
@@ -245,6 +252,29 @@ def cmd_keys(args: argparse.Namespace) -> int:
     print(f"{args.backend}: key stored in {where}")
     if not keyring_available():
         _err("warning: " + FALLBACK_WARNING.format(path=_fallback_file()))
+    return EXIT_OK
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from app.core.cache import default_cache_dir
+    from app.providers.journal import Journal
+
+    journal = Journal(Path(args.cache_dir or default_cache_dir()) / "jobs.sqlite")
+    if args.action == "list":
+        jobs = journal.all()
+        for job in jobs:
+            print(f"{job.state:<11} {job.backend:<10} {job.provider_id or '-':<28} {job.job_key}"
+                  + (f"  ({job.detail[:80]})" if job.detail else ""))
+        if not jobs:
+            print("no remote jobs recorded")
+        return EXIT_OK
+    if not args.job:
+        _err("name the job key to forget (see `reelgraph jobs list`)")
+        return EXIT_INVALID
+    if not journal.forget(args.job):
+        _err(f"no job {args.job!r} in {journal.path}")
+        return EXIT_INVALID
+    print(f"forgot {args.job}: the next run submits it again (and pays for it)")
     return EXIT_OK
 
 

@@ -22,6 +22,8 @@ from app.core.context import CancelToken
 log = logging.getLogger("reelgraph.providers")
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+# answers to a submit after which the job may exist: never sent again, looked up instead
+SUBMIT_UNCERTAIN_STATUS = frozenset({500, 502, 504})
 TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 
 
@@ -102,15 +104,16 @@ class Http:
         ``classify`` turns a provider's error response into a final ProviderError (or None to
         fall back on the status code)."""
         attempt = 0
+        extra_headers = kw.pop("headers", None) or {}
         while True:
             self.cancel.check()
             headers = dict(self.headers()) if auth else {}
-            headers.update(kw.pop("headers", {}) or {})
+            headers.update(extra_headers)
             try:
                 resp = self.client.request(method, self.url(path), headers=headers, **kw)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
                 err: Exception = e  # never reached the server: safe to retry even a submit
-            except httpx.TransportError as e:
+            except httpx.RequestError as e:
                 if submit:
                     raise SubmitUncertain(f"{self.name}: the submit request got no answer ({type(e).__name__}); "
                                           "it may have been accepted") from None
@@ -121,6 +124,10 @@ class Http:
                 problem = classify(resp) if classify else None
                 if problem is not None and not problem.retry:
                     raise problem
+                if submit and resp.status_code in SUBMIT_UNCERTAIN_STATUS:
+                    # a gateway error may come after the provider created (and billed) the job
+                    raise SubmitUncertain(f"{self.name}: the submit was answered with HTTP {resp.status_code}; "
+                                          "the job may have been created")
                 if problem is None and resp.status_code not in RETRY_STATUS:
                     raise ProviderError(f"{self.name}: HTTP {resp.status_code}: {_text(resp)}", status=resp.status_code)
                 if attempt >= self.max_retries:
@@ -182,7 +189,7 @@ class Http:
                     if got == 0:
                         raise httpx.RemoteProtocolError("download was empty")
                     return
-            except (httpx.TransportError, httpx.HTTPStatusError) as e:
+            except (httpx.RequestError, httpx.HTTPStatusError) as e:
                 if attempt >= self.max_retries:
                     raise ProviderError(f"{self.name}: download failed: {e}", final=False) from None
                 self._wait(attempt, getattr(e, "response", None))

@@ -97,3 +97,8 @@ class Journal:
         with self._lock, self._connect() as db:
             keys = [r[0] for r in db.execute("SELECT job_key FROM jobs ORDER BY updated DESC")]
         return [j for k in keys if (j := self.get(k)) is not None]
+
+    def forget(self, job_key: str) -> bool:
+        """Drop a job's record (after checking the provider's dashboard): the next run submits anew."""
+        with self._lock, self._connect() as db:
+            return db.execute("DELETE FROM jobs WHERE job_key = ?", (job_key,)).rowcount > 0

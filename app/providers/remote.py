@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from app.providers.journal import Job, Journal
 from app.providers.settings import base_url, get_key
 
 log = logging.getLogger("reelgraph.providers")
+RESUMABLE = ("submitted", "running", "done", "downloaded")  # paid for: followed, never submitted again
 
 
 def timing() -> dict[str, float]:
@@ -192,13 +194,22 @@ class RemoteBackend:
         body = self.translate(req, job)  # refuses what the model cannot honour, before paying
         journal = self.journal(job)
         http = self.http(job)
+        jobs: list[Job] = []
         try:
             body = self.prepare(http, body, job)
-            jobs = [self._ensure_submitted(http, journal, job, self.body_for_take(body, req, t), t)
-                    for t in range(1, req.takes + 1)]
-            return self._follow(http, journal, job, jobs, req)
+            try:
+                for t in range(1, req.takes + 1):
+                    job.cancel.check()  # nothing is begun in the journal after Stop
+                    jobs.append(self._ensure_submitted(http, journal, job, self.body_for_take(body, req, t), t))
+                return self._follow(http, journal, job, jobs, req)
+            except Cancelled:
+                self._cancel_open(http, journal, jobs)
+                raise
         except ProviderError as e:
             raise NodeError(str(e), field="param 'backend'") from None
+        except (sqlite3.Error, OSError) as e:
+            raise NodeError(f"{self.title}: cannot keep the job journal or write the result ({e}); "
+                            "check the disk and run again (paid jobs are resumed)") from None
         finally:
             http.close()
 
@@ -211,21 +222,25 @@ class RemoteBackend:
                           take: int) -> Job:
         key = self._job_key(job, take)
         j = journal.get(key)
-        if j is not None and j.state in ("submitted", "running", "downloaded"):
+        if j is not None and j.state in RESUMABLE:
             job.info.setdefault("resumed", []).append(take)
+            if j.urls.get("_meta"):
+                job.take_meta[take] = dict(j.urls["_meta"])
             return j  # already paid for: follow it, never submit again
         if j is not None and j.state == "submitting":
             found = self.lookup(http, j) if self.supports_lookup else None
             if found:
                 job.info.setdefault("resumed", []).append(take)
                 return journal.update(j, provider_id=found, state="submitted")
-            if self.supports_lookup:
-                # the provider has no job under our client id: the submit never arrived
-                return self._submit(http, journal, j, body)
-            job.info.setdefault("notes", []).append(
-                f"take {take}: an earlier submit's answer was lost and {self.title} cannot look jobs up; "
-                "submitted again (check your dashboard for a duplicate)")
+            if not self.supports_lookup:
+                raise ProviderError(
+                    f"{self.title}: take {take} was being submitted when Reelgraph stopped, and {self.title} cannot "
+                    "look jobs up, so it may exist already. Check your dashboard; to submit it again, run "
+                    f"`reelgraph jobs forget {key}`", final=True)
+            # the provider has no job under our client id: the submit never arrived
             return self._submit(http, journal, j, body)
+        if j is not None and j.state == "expired":
+            job.info.setdefault("notes", []).append(f"take {take}: the earlier result's link had expired; made again")
         j = journal.begin(key, self.name, body.get("model") or body.get("model_name") or "")
         return self._submit(http, journal, j, body)
 
@@ -236,66 +251,93 @@ class RemoteBackend:
             found = self.lookup(http, j) if self.supports_lookup else None
             if found:
                 return journal.update(j, provider_id=found, state="submitted")
-            raise ProviderError(f"{self.title}: the submit got no answer, so the job may or may not exist; run "
-                                "again to look it up (it will not be paid twice where the provider can find it by "
-                                "our id)", final=True) from None
+            raise ProviderError(f"{self.title}: the submit got no clear answer, so the job may or may not exist; "
+                                + ("run again to look it up by our id" if self.supports_lookup else
+                                   f"check your dashboard, then `reelgraph jobs forget {j.job_key}` to submit again"),
+                                final=True) from None
         except ProviderError as e:
-            journal.update(j, state="failed", detail=str(e))
-            raise
+            if e.final:
+                journal.update(j, state="failed", detail=str(e))  # refused: nothing was made
+            raise  # not final (still busy after retries): stays 'submitting' for a lookup next time
+        except (KeyError, TypeError, ValueError) as e:
+            raise ProviderError(f"{self.title}: the submit's answer had no job id ({e}); the job may exist: check "
+                                "your dashboard", final=True) from None
         return journal.update(j, provider_id=provider_id, urls=urls, state="submitted")
 
     def _follow(self, http: Http, journal: Journal, job: GenerateJob, jobs: list[Job], req: GenerateRequest) -> list[Path]:
         paths: list[Path | None] = [None] * len(jobs)
         progress = [0.0] * len(jobs)
-        try:
-            while True:
-                pending = 0
-                for i, j in enumerate(jobs):
-                    if paths[i] is not None:
+        while True:
+            pending = 0
+            for i, j in enumerate(jobs):
+                if paths[i] is not None:
+                    continue
+                if j.state not in ("done", "downloaded"):
+                    st = self.status(http, j)
+                    if st.state == "failed":
+                        journal.update(j, state="failed", detail=st.detail)
+                        raise NodeError(f"{self.title} failed take {i + 1}: {st.detail}", field="param 'backend'")
+                    if st.state == "cancelled":
+                        journal.update(j, state="cancelled", detail=st.detail)
+                        raise NodeError(f"{self.title} cancelled take {i + 1}: {st.detail or 'by the provider'}")
+                    if st.state != "done":
+                        if j.state != "running" or st.detail != j.detail:
+                            journal.update(j, state="running", detail=st.detail)
+                        progress[i] = st.progress if st.progress is not None else progress[i]
+                        pending += 1
                         continue
-                    if j.state != "downloaded":
-                        st = self.status(http, j)
-                        if st.state == "failed":
-                            journal.update(j, state="failed", detail=st.detail)
-                            raise NodeError(f"{self.title} failed take {i + 1}: {st.detail}", field="param 'backend'")
-                        if st.state == "cancelled":
-                            journal.update(j, state="cancelled", detail=st.detail)
-                            raise NodeError(f"{self.title} cancelled take {i + 1}: {st.detail or 'by the provider'}")
-                        if st.state != "done":
-                            if j.state != "running" or st.detail != j.detail:
-                                journal.update(j, state="running", detail=st.detail)
-                            progress[i] = st.progress if st.progress is not None else progress[i]
-                            pending += 1
-                            continue
-                        journal.update(j, outputs=st.outputs, detail=st.detail)
-                        job.take_meta[i + 1] = dict(st.meta)
-                    paths[i] = self._download(http, journal, j, job, i + 1)
-                    progress[i] = 1.0
-                job.progress(sum(progress) / len(jobs) * 0.95, f"{self.title}: {sum(p is not None for p in paths)}/"
-                             f"{len(jobs)} done")
-                if pending == 0:
-                    return [p for p in paths if p is not None]
-                job.cancel.wait(self.interval)
-        except Cancelled:
-            # the run's token is cancelled, so the cancel calls go out on a connection of their own
-            quiet = Http(http.base_url, self.headers, name=self.title, max_retries=2, backoff=0.2,
-                         timeout=httpx.Timeout(10.0))
+                    if not st.outputs:
+                        journal.update(j, state="failed", detail="finished without a result file")
+                        raise NodeError(f"{self.title} finished take {i + 1} without a result file")
+                    # done and paid for: recorded before downloading, so Stop or a crash never loses it
+                    journal.update(j, state="done", outputs=st.outputs, detail=st.detail,
+                                   urls=dict(j.urls, _meta=dict(st.meta)))
+                    job.take_meta[i + 1] = dict(st.meta)
+                paths[i] = self._download(http, journal, j, job, i + 1)
+                progress[i] = 1.0
+            job.progress(sum(progress) / len(jobs) * 0.95, f"{self.title}: {sum(p is not None for p in paths)}/"
+                         f"{len(jobs)} done")
+            if pending == 0:
+                return [p for p in paths if p is not None]
+            job.cancel.wait(self.interval)
+
+    def _cancel_open(self, http: Http, journal: Journal, jobs: list[Job]) -> None:
+        """Stop: cancel the provider jobs still being made (never a finished one)."""
+        if not self.supports_cancel:
+            return
+        # the run's token is cancelled, so the cancel calls go out on a connection of their own
+        quiet = Http(http.base_url, self.headers, name=self.title, max_retries=2, backoff=0.2,
+                     timeout=httpx.Timeout(10.0))
+        try:
             for j in jobs:
-                if j.state in ("submitted", "running") and self.supports_cancel:
+                if j.state in ("submitted", "running") and not j.outputs:
                     try:
                         self.cancel(quiet, j)
                         journal.update(j, state="cancelled", detail="cancelled by the user")
-                    except (ProviderError, httpx.HTTPError) as e:
+                    except Exception as e:  # noqa: BLE001 - a failed cancel leaves the job to resume
                         log.warning("%s: could not cancel %s: %s", self.title, j.provider_id, e)
+        finally:
             quiet.close()
-            raise
 
     def _download(self, http: Http, journal: Journal, j: Job, job: GenerateJob, take: int) -> Path:
-        if not j.outputs:
-            raise NodeError(f"{self.title} finished take {take} without a result file")
         dest = job.work_dir / f"take_{take:02d}{self.extension}"
         tmp = dest.with_suffix(dest.suffix + ".part")
-        http.download(j.outputs[0], tmp, auth=bool(self.download_headers()), headers=self.download_headers() or None)
+        headers = self.download_headers() or None
+        try:
+            http.download(j.outputs[0], tmp, auth=bool(headers), headers=headers)
+        except ProviderError as e:
+            if not e.final or not j.provider_id:
+                raise
+            # the stored link expired: ask the provider for the result again
+            fresh = self.status(http, j)
+            if fresh.state == "done" and fresh.outputs and fresh.outputs != j.outputs:
+                journal.update(j, outputs=fresh.outputs)
+                http.download(j.outputs[0], tmp, auth=bool(headers), headers=headers)
+            else:
+                journal.update(j, state="expired", detail=str(e))
+                raise ProviderError(f"{self.title}: take {take}'s result can no longer be downloaded (its link "
+                                    "expired and the provider has no fresh one); run again to make it again — "
+                                    "that is a new, paid job") from None
         os.replace(tmp, dest)
         journal.update(j, state="downloaded")
         return dest

@@ -149,6 +149,7 @@ class FakeKling(FakeServer):
         self.latency = latency  # seconds a task takes, when set (instead of counting polls)
         self.bodies: list[dict[str, Any]] = []
         self.fail_next_task: str | None = None
+        self.created_then_502 = False
         self.tokens: list[dict[str, Any]] = []
 
         @self.route("POST", "/v1/videos/image2video", "submit")
@@ -163,6 +164,9 @@ class FakeKling(FakeServer):
             self.fail_next_task = None
             if body.get("external_task_id"):
                 self.by_external[body["external_task_id"]] = tid
+            if self.created_then_502:
+                self.created_then_502 = False
+                return Reply(502, b"<html>bad gateway</html>")
             return Reply(200, {"code": 0, "message": "SUCCEED", "request_id": "r1",
                                "data": {"task_id": tid, "task_status": "submitted"}})
 

@@ -154,7 +154,7 @@ def test_failed_task_expired_link_and_truncated_download(kling, runner):
     assert r.status == "ok" and r.outputs["g"]["video"].path.read_bytes() == kling.video.read_bytes()
     kling.fault("download", Reply(404, {"error": "expired"}))
     r = runner(*shot(runner, takes=1, model="kling-v1-6"))
-    assert r.status == "failed" and "link may have expired" in r.errors["g"]
+    assert r.status == "failed" and "can no longer be downloaded" in r.errors["g"] and "new, paid job" in r.errors["g"]
     kling.fail_next_task = "the image contains a prohibited subject"
     r = runner(*shot(runner, model="kling-v2-1"))
     assert r.status == "failed" and "prohibited subject" in r.errors["g"]
@@ -222,3 +222,31 @@ def test_kling_lipsync_uses_the_video_id_of_the_kling_generation(kling, runner):
               ("l", "lip_sync", {"backend": "kling"})]
     r = runner(nodes2, [("v", "video", "l", "video"), ("a", "audio", "l", "audio")])
     assert r.status == "failed" and "videos Kling made" in r.errors["l"] and len(kling.lipsync_bodies) == 1
+
+
+def test_a_gateway_error_after_the_task_was_created_is_not_paid_twice(kling, runner):
+    kling.created_then_502 = True  # the provider made the task, then the gateway answered 502
+    r = runner(*shot(runner))
+    assert r.status == "ok", r.errors
+    assert kling.count("POST", "/image2video") == 1 and len(kling.tasks) == 1  # looked up, not re-sent
+
+
+def test_stop_never_cancels_a_finished_job_and_the_next_run_resumes_it(kling, runner, tmp_path):
+    import threading
+
+    from app.core.context import CancelToken
+
+    kling.fault("download", Reply(200, kling.video.read_bytes(), delay=1.5))
+    token = CancelToken()
+    threading.Timer(0.8, token.cancel).start()
+    nodes, links = shot(runner)
+    from app.core.workflow import Workflow
+
+    wf = Workflow.model_validate({"nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
+                                  "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links]})
+    res = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "renders", cancel=token)
+    assert res.status == "cancelled"
+    with sqlite3.connect(runner.tmp / "cache" / "jobs.sqlite") as db:
+        assert db.execute("SELECT state FROM jobs").fetchall() == [("done",)]
+    again = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "renders")
+    assert again.status == "ok" and kling.count("POST", "/image2video") == 1

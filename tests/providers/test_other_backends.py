@@ -264,9 +264,49 @@ def test_every_backend_rides_out_rate_limits_and_server_errors(backend_env, resu
         backend_env(name, server, key=FakeVeo.KEY if name == "veo" else "key-abc")
         submit = next(n for _, _, n, _ in server.routes if n == "submit")
         server.fault(submit, Reply(429, {"error": "slow down"}, {"retry-after-ms": "30"}),
-                     Reply(500, {"error": "boom"}))
+                     Reply(503, {"error": "overloaded, try later"}))
         server.fault("poll", Reply(503, {"error": "busy"}), Reply(200, b"not json"))
         r = runner(*shot(runner, name, model, duration=duration))
         assert r.status == "ok", r.errors
         assert len(server.bodies) == 1  # no duplicate job
         assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
+
+
+def test_a_submit_answered_500_is_never_sent_again(backend_env, result_video, runner, monkeypatch):
+    from tests.providers.fakes import Reply
+
+    monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
+    with FakeRunway(result_video) as server:
+        backend_env("runway", server)
+        server.fault("submit", Reply(500, {"error": "internal"}))
+        r = runner(*shot(runner, "runway", "gen4_turbo"))
+        assert r.status == "failed" and "may or may not exist" in r.errors["g"] and "jobs forget" in r.errors["g"]
+        assert server.count("POST", "/image_to_video") == 1
+        r = runner(*shot(runner, "runway", "gen4_turbo"))  # the same node again: refused, not re-sent
+        assert r.status == "failed" and server.count("POST", "/image_to_video") == 1
+
+
+def test_jobs_list_and_forget(backend_env, result_video, runner, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from tests.providers.fakes import Reply
+
+    monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
+    with FakeRunway(result_video) as server:
+        backend_env("runway", server)
+        server.fault("submit", Reply(502, b"bad gateway"))
+        r = runner(*shot(runner, "runway", "gen4_turbo"))
+        assert r.status == "failed"
+        env = dict(os.environ)
+        cache = str(runner.tmp / "cache")
+        listed = subprocess.run([sys.executable, "-m", "app.cli", "jobs", "list", "--cache-dir", cache], cwd=ROOT,
+                                env=env, capture_output=True, text=True).stdout
+        assert listed.startswith("submitting") and "runway" in listed
+        key = listed.split()[-1]
+        out = subprocess.run([sys.executable, "-m", "app.cli", "jobs", "forget", key, "--cache-dir", cache],
+                             cwd=ROOT, env=env, capture_output=True, text=True)
+        assert out.returncode == 0 and "pays for it" in out.stdout
+        r = runner(*shot(runner, "runway", "gen4_turbo"))  # the user checked the dashboard: submit anew
+        assert r.status == "ok" and server.count("POST", "/image_to_video") == 2
