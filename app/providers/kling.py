@@ -131,20 +131,27 @@ class KlingBackend(RemoteBackend):
         return None
 
     def _call(self, http: Http, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        """A Kling call; an expired token (1004) is refreshed and the call repeated once."""
-        for attempt in (0, 1):
+        """A Kling call; an expired token (1004) is refreshed and the call repeated once; a busy
+        code inside a 200 answer (1302/1303/5000+) is retried with backoff like an HTTP 429."""
+        refreshed = False
+        busy = 0
+        while True:
             try:
                 data = http.json(method, path, classify=self.classify, **kw)
             except ProviderError as e:
-                if e.code == 1004 and attempt == 0:
+                if e.code == 1004 and not refreshed:
+                    refreshed = True
                     self.token(refresh=True)
                     continue
                 raise
-            if not isinstance(data, dict) or data.get("code", 0) != 0:
-                problem = self.classify(httpx.Response(200, json=data if isinstance(data, dict) else {}))
-                raise problem or ProviderError(f"Kling: unexpected answer {str(data)[:200]}")
-            return data.get("data") or {}
-        raise AssertionError("unreachable")
+            if isinstance(data, dict) and data.get("code", 0) == 0:
+                return data.get("data") or {}
+            problem = self.classify(httpx.Response(200, json=data if isinstance(data, dict) else {}))
+            if problem is not None and problem.retry and not kw.get("submit") and busy < http.max_retries:
+                http._wait(busy, None)
+                busy += 1
+                continue
+            raise problem or ProviderError(f"Kling: unexpected answer {str(data)[:200]}")
 
     # -- request --------------------------------------------------------------------------------------
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:

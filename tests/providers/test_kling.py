@@ -131,8 +131,9 @@ def test_a_hung_submit_is_looked_up_not_repeated(kling, runner):
     assert len(kling.tasks) == 1
 
 
-def test_expired_token_is_refreshed(kling, runner):
-    kling.fault("poll", Reply(401, {"code": 1004, "message": "token expired"}))
+def test_expired_token_is_refreshed_and_busy_codes_in_200_answers_are_waited_out(kling, runner):
+    kling.fault("poll", Reply(401, {"code": 1004, "message": "token expired"}),
+                Reply(200, {"code": 1303, "message": "concurrency limit"}))
     r = runner(*shot(runner))
     assert r.status == "ok", r.errors
 
