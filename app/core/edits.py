@@ -101,13 +101,6 @@ def apply(wf: Workflow, op: Op) -> Op:
     raise ValueError(f"unknown op {k!r}")
 
 
-def apply_all(wf: Workflow, ops: list[Op]) -> list[Op]:
-    """Apply ``ops`` in order; returns the inverse list (already in undo order)."""
-    inverse = [apply(wf, op) for op in ops]
-    inverse.reverse()
-    return inverse
-
-
 # -- building edits -----------------------------------------------------------------------------
 
 def remove_nodes(wf: Workflow, ids: set[str]) -> list[Op]:

@@ -9,11 +9,9 @@ import base64
 import math
 from typing import Any
 
-import httpx
-
 from app.core.errors import NodeError
 from app.providers.base import GenerateJob, GenerateRequest
-from app.providers.http import Http, ProviderError
+from app.providers.http import Http
 from app.providers.journal import Job
 from app.providers.remote import Caps, RemoteBackend, Status, nearest_ratio
 
@@ -21,39 +19,6 @@ from app.providers.remote import Caps, RemoteBackend, Status, nearest_ratio
 def data_uri(path) -> str:
     mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
-def _detail(resp: httpx.Response) -> str:
-    try:
-        data = resp.json()
-    except ValueError:
-        return resp.text[:200]
-    if isinstance(data, dict):
-        err = data.get("error")
-        if isinstance(err, dict):
-            return str(err.get("message") or err)
-        return str(data.get("detail") or data.get("failure") or err or data)[:300]
-    return str(data)[:300]
-
-
-POLICY_WORDS = ("moderation", "safety", "policy", "inappropriate", "content")
-CREDIT_WORDS = ("credit", "insufficient", "balance", "quota", "billing", "payment")
-
-
-def classify_common(name: str, resp: httpx.Response) -> ProviderError | None:
-    detail = _detail(resp)
-    low = detail.lower()
-    if resp.status_code in (401, 403):
-        return ProviderError(f"{name} refused the key (HTTP {resp.status_code}: {detail}); set it again in Settings",
-                             status=resp.status_code)
-    if resp.status_code == 402 or any(w in low for w in CREDIT_WORDS):
-        return ProviderError(f"{name}: out of credit ({detail}); top up and run again", status=resp.status_code)
-    if resp.status_code in (400, 422) and any(w in low for w in POLICY_WORDS):
-        return ProviderError(f"{name}'s content policy refused this request ({detail}); change the prompt or image",
-                             status=resp.status_code)
-    if resp.status_code in (400, 404, 422):
-        return ProviderError(f"{name} refused the request (HTTP {resp.status_code}: {detail})", status=resp.status_code)
-    return None
 
 
 # -- Runway -----------------------------------------------------------------------------------------------

@@ -46,6 +46,39 @@ class SubmitUncertain(ProviderError):
         super().__init__(message, final=False)
 
 
+def _detail(resp: httpx.Response) -> str:
+    try:
+        data = resp.json()
+    except ValueError:
+        return resp.text[:200]
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, dict):
+            return str(err.get("message") or err)
+        return str(data.get("detail") or data.get("failure") or err or data)[:300]
+    return str(data)[:300]
+
+
+POLICY_WORDS = ("moderation", "safety", "policy", "inappropriate", "content")
+CREDIT_WORDS = ("credit", "insufficient", "balance", "quota", "billing", "payment")
+
+
+def classify_common(name: str, resp: httpx.Response) -> ProviderError | None:
+    detail = _detail(resp)
+    low = detail.lower()
+    if resp.status_code in (401, 403):
+        return ProviderError(f"{name} refused the key (HTTP {resp.status_code}: {detail}); set it again in Settings",
+                             status=resp.status_code)
+    if resp.status_code == 402 or any(w in low for w in CREDIT_WORDS):
+        return ProviderError(f"{name}: out of credit ({detail}); top up and run again", status=resp.status_code)
+    if resp.status_code in (400, 422) and any(w in low for w in POLICY_WORDS):
+        return ProviderError(f"{name}'s content policy refused this request ({detail}); change the prompt or image",
+                             status=resp.status_code)
+    if resp.status_code in (400, 404, 422):
+        return ProviderError(f"{name} refused the request (HTTP {resp.status_code}: {detail})", status=resp.status_code)
+    return None
+
+
 def retry_after(resp: httpx.Response) -> float | None:
     """Seconds to wait from Retry-After (seconds or HTTP date) or retry-after-ms."""
     ms = resp.headers.get("retry-after-ms")
@@ -81,7 +114,6 @@ class Http:
         self.max_retries, self.backoff, self.max_wait = max_retries, backoff, max_wait
         self.name = name
         self.client = httpx.Client(timeout=timeout, follow_redirects=True)
-        self.retries = 0  # counted, for tests and logs
 
     def close(self) -> None:
         self.client.close()
@@ -93,7 +125,6 @@ class Http:
         hinted = retry_after(resp) if resp is not None else None
         wait = hinted if hinted is not None else self.backoff * (2 ** attempt) * random.uniform(0.5, 1.0)
         wait = min(self.max_wait, wait)
-        self.retries += 1
         log.info("%s: retry %d in %.1f s", self.name, attempt + 1, wait)
         self.cancel.wait(wait)
 

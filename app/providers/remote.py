@@ -20,7 +20,7 @@ import httpx
 from app.core.errors import Cancelled, NodeError
 from app.providers.base import GenerateJob, GenerateRequest
 from app.providers.costs import estimate
-from app.providers.http import Http, ProviderError, SubmitUncertain
+from app.providers.http import Http, ProviderError, SubmitUncertain, classify_common
 from app.providers.journal import Job, Journal
 from app.providers.settings import base_url, get_key
 
@@ -162,8 +162,6 @@ class RemoteBackend:
         limits) or fall back on the status code."""
         if resp.status_code == 429 or resp.status_code >= 500:
             return None
-        from app.providers.hosted import classify_common
-
         return classify_common(self.title, resp)
 
     def api_key(self) -> str:

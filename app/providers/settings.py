@@ -171,13 +171,3 @@ def key_source(backend: str) -> str | None:
     if get_key(backend) is None:
         return None
     return "keyring" if keyring_available() else "file"
-
-
-def secrets() -> list[str]:
-    """Every key value currently known (to scrub from anything written)."""
-    out = []
-    for name in list(KEY_PARTS) + ["runway", "luma", "veo", "fal", "replicate", "comfyui", "sync"]:
-        k = get_key(name)
-        if k:
-            out.extend(v for v in k.values() if v)
-    return out

@@ -65,11 +65,6 @@ class Document(QObject):
         self.undo = QUndoStack(self)
 
     # -- whole documents ---------------------------------------------------------------------
-    def load(self, path: Path) -> None:
-        """Open a workflow file (raises WorkflowError, leaving the current one as it is)."""
-        wf = load_workflow(path)
-        self.set_workflow(wf, Path(path).resolve())
-
     def set_workflow(self, wf: Workflow, path: Path | None, *, dirty: bool = False) -> None:
         if wf.nodes and not any("pos" in n.ui for n in wf.nodes):
             for node_id, pos in edits.layout(wf).items():

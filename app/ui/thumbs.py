@@ -7,7 +7,6 @@ Results are remembered per file, so undo/redo and reopening a workflow show prev
 from __future__ import annotations
 
 from collections import OrderedDict
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
@@ -111,7 +110,3 @@ def preview_value(outputs: dict[str, Value]) -> Value | None:
         if value.type in (PortType.VIDEO, PortType.IMAGE):
             return value
     return None
-
-
-def is_picture(path: Path) -> bool:
-    return path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
