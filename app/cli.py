@@ -48,15 +48,19 @@ def _parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("keys", help="API keys for cloud backends (kept in the system keyring)")
     k.add_argument("action", choices=["set", "list", "remove"])
-    k.add_argument("backend", nargs="?", help="kling, runway, luma, veo, fal, replicate, comfyui, sync")
+    k.add_argument("backend", nargs="?", help="a backend that takes a key (see `reelgraph providers`)")
 
     j = sub.add_parser("jobs", help="the journal of paid remote jobs: list them, or forget one to submit it anew")
     j.add_argument("action", choices=["list", "forget"])
     j.add_argument("job", nargs="?", help="the job key to forget (from `jobs list` or an error message)")
     j.add_argument("--cache-dir", help="cache folder (default: the user cache dir)")
 
-    pr = sub.add_parser("providers", help="backends, their models and capabilities, and whether a key is set")
+    pr = sub.add_parser("providers", help="backends: base URL, models, and whether a key is set")
     pr.add_argument("--json", action="store_true")
+
+    mo = sub.add_parser("models", help="the model catalog: each backend's models, modes, prices and what they take")
+    mo.add_argument("--backend", help="only this backend")
+    mo.add_argument("--json", action="store_true", help="the catalog as JSON (with sources and dates)")
 
     e = sub.add_parser("edit", help="open the editor")
     e.add_argument("workflow", nargs="?")
@@ -82,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_keys(args)
     if args.command == "providers":
         return cmd_providers(args)
+    if args.command == "models":
+        return cmd_models(args)
     if args.command == "jobs":
         return cmd_jobs(args)
     return EXIT_INVALID
@@ -214,18 +220,18 @@ def _dry_run(executor, workflow, base_dir: Path, args: argparse.Namespace) -> in
 def cmd_keys(args: argparse.Namespace) -> int:
     import getpass
 
-    from app.providers import backend_names
+    from app.providers import key_backends
     from app.providers.settings import (
         FALLBACK_WARNING,
-        KEY_PARTS,
         _fallback_file,
+        key_parts,
         key_source,
         keyring_available,
         remove_key,
         set_key,
     )
 
-    remote = [b for b in backend_names() if b != "local"]
+    remote = key_backends()
     if args.action == "list":
         for b in remote:
             src = key_source(b)
@@ -240,7 +246,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
         print(f"{args.backend}: {'removed' if remove_key(args.backend) else 'no key was stored'}")
         return EXIT_OK
     parts = {}
-    for part in KEY_PARTS.get(args.backend, ("api_key",)):
+    for part in key_parts(args.backend):
         value = getpass.getpass(f"{args.backend} {part.replace('_', ' ')}: ") if sys.stdin.isatty() \
             else sys.stdin.readline().strip()
         parts[part] = value
@@ -279,33 +285,80 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from app.providers import backend_names, get_backend, lipsync_backend
-    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
-    from app.providers.settings import key_source
+    from app.providers.catalog import catalog
+    from app.providers.settings import base_url, key_source
 
     rows = []
-    names = backend_names() + [f"{n} (lip-sync)" for n in LIPSYNC_BACKENDS]
-    for label in names:
-        name = label.split(" ")[0]
-        b = lipsync_backend(name) if label.endswith("(lip-sync)") else get_backend(name)
-        caps = {m: asdict(b.caps(m)) if hasattr(b, "caps") else {} for m in b.models()}
-        rows.append({"backend": label, "models": b.models(), "capabilities": caps,
-                     "key": "not needed" if name == "local" else (key_source(name) or "not set")})
+    for name, b in catalog().backends.items():
+        tasks = sorted({m.task for m in b.models.values()})
+        rows.append({"backend": name, "title": b.title, "tasks": tasks,
+                     "base_url": base_url(name, b.base_url) if b.base_url else "",
+                     "models": [m for m in b.models if m != "*"], "any_model": b.open_models,
+                     "key": "not needed" if not b.key else (key_source(name) or "not set")})
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     for r in rows:
-        print(f"{r['backend']:<10} key: {r['key']:<12} models: {', '.join(r['models'])}")
-        for m, c in r["capabilities"].items():
-            flags = [k for k, v in c.items() if v is True] + ([f"camera {c['camera']}"] if c.get("camera") not in
-                                                                (None, "none") else [])
-            if c.get("durations"):
-                flags.append("durations " + "/".join(f"{d:g}" for d in c["durations"]))
-            print(f"    {m:<22} {', '.join(flags)}")
+        models = ", ".join(r["models"]) + (" (or any valid id)" if r["any_model"] else "")
+        print(f"{r['backend']:<10} {'/'.join(r['tasks']):<22} key: {r['key']:<12} {r['base_url']}")
+        print(f"{'':<10} models: {models or '(your templates)'}")
+    print("`reelgraph models` lists each model's modes, prices and what they take.")
     print("OpenAI's Sora video API shut down on 24 September 2026: there is no Sora backend.")
     return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from app.providers.catalog import catalog, user_file, user_warning
+
+    cat = catalog()
+    if args.backend and cat.backend(args.backend) is None:
+        _err(f"no backend {args.backend!r}; backends: {', '.join(cat.backends)}")
+        return EXIT_INVALID
+    if user_warning():
+        _err("warning: " + user_warning())
+    chosen = {n: b for n, b in cat.backends.items() if not args.backend or n == args.backend}
+    if args.json:
+        print(json.dumps({n: b.model_dump(mode="json", exclude_none=True) for n, b in chosen.items()}, indent=2))
+        return EXIT_OK
+    for name, b in chosen.items():
+        print(f"{name} ({b.title})" + (f": {b.notes}" if b.notes else ""))
+        for mname, m in b.models.items():
+            label = "any valid id" if mname == "*" else mname
+            print(f"  {label:<26} {m.task:<9} {m.title}")
+            for mode_name, md in m.modes.items():
+                print(f"    {mode_name if m.named_modes else '':<8}{capabilities(md)}")
+            if m.source:
+                print(f"    checked {m.checked or '?'} against {m.source}")
+    print(f"Add or override models in {user_file()} (same shape as `reelgraph models --json`, under \"backends\").")
+    return EXIT_OK
+
+
+def capabilities(md) -> str:
+    """One line of what a mode takes and costs (also the docs' capability table)."""
+    from app.providers.catalog import price_label
+
+    def durs(ds) -> str:
+        return "/".join(f"{d:g}" for d in ds) + " s"
+
+    parts = [price_label(md)]
+    if md.durations:
+        parts.append(durs(md.durations))
+    if md.resolution:
+        parts.append(md.resolution)
+    parts.append({"required": "start frame required", "optional": "start frame", "none": "no start frame"}
+                 [md.start_frame])
+    for name, word in (("end_frame", "end frame"), ("motion_brush", "motion brush"), ("camera", "camera")):
+        f = getattr(md, name)
+        if f is not None:
+            extra = f" ({f.kind})" if name == "camera" else ""
+            parts.append(word + extra + (f" on {durs(f.durations)}" if f.durations else ""))
+    parts += [w for w, on in (("seed", md.seed), ("negative prompt", md.negative_prompt), ("cfg", md.cfg_scale),
+                              ("sound", md.audio)) if on]
+    if sum(getattr(md, f) is not None for f in md.exclusive) > 1:
+        parts.append("one of end frame/brush/camera per request")
+    if md.max_upload_mb:
+        parts.append(f"uploads up to {md.max_upload_mb:g} MB")
+    return ", ".join(parts)
 
 
 def _print_problems(e) -> None:

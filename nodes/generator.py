@@ -14,14 +14,18 @@ from app.media.camera import CameraPath
 from app.media.video import probe
 from app.providers import get_backend
 from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.catalog import backend_names, param_options, price, resolve_mode, wanted
 
-Backend = Literal["local", "kling", "runway", "luma", "veo", "fal", "replicate", "comfyui"]
+# the backends the model catalog lists for generation (resources/models.json)
+Backend = Literal[backend_names("generate")]  # type: ignore[valid-type]
 
 
 class GeneratorParams(Params):
     backend: Backend = Field("local", description="where the video is made: 'local' renders offline on the CPU; "
                                                    "the others are cloud models or your ComfyUI server")
-    model: str = Field("", description="the backend's model; empty for its default")
+    model: str = Field("", description="the backend's model (see `reelgraph models`); empty for its default")
+    mode: str = Field("", description="the model's mode where it has modes (Kling std/pro); empty picks the "
+                                      "cheapest mode that does what the connected inputs ask")
     duration: float = Field(5.0, ge=0.5, le=60.0, description="seconds")
     fps: float = Field(24.0, ge=1.0, le=120.0, description="frames per second")
     width: int = Field(1280, ge=16, le=7680, multiple_of=2, description="output width in pixels (even)")
@@ -49,12 +53,16 @@ def run(ctx, p: GeneratorParams, inputs):
         raise NodeError(f"unknown backend {p.backend!r}", field="param 'backend'")
     prompt = inputs["prompt"].read_json()
     camera = CameraPath.model_validate(inputs["camera"].read_json()) if "camera" in inputs else None
+    model = p.model or (backend.models() or [""])[0]
+    mode = resolve_mode(p.backend, "generate", model, p.mode, wanted(frozenset(inputs)), p.duration)
     req = GenerateRequest(
         prompt=prompt, image=inputs["image"].path if "image" in inputs else None,
         end_image=inputs["end_image"].path if "end_image" in inputs else None,
         motion=inputs["motion"].read_json() if "motion" in inputs else None, camera=camera,
         duration=p.duration, fps=p.fps, width=p.width, height=p.height, seed=p.seed, takes=p.takes,
-        model=p.model or backend.models()[0], shot_name=ctx.node_id,
+        model=model, mode=mode, shot_name=ctx.node_id,
+        image_url=inputs["image"].meta.get("url") if "image" in inputs else None,
+        end_image_url=inputs["end_image"].meta.get("url") if "end_image" in inputs else None,
     )
     job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id,
                       key=ctx.key, cache_dir=ctx.cache_dir)
@@ -63,6 +71,8 @@ def run(ctx, p: GeneratorParams, inputs):
     for i, f in enumerate(files, start=1):
         m = probe(f).to_dict()
         m.update(backend=p.backend, model=req.model, seed=p.seed, take=i, takes=len(files), **job.info)
+        if req.mode:
+            m["mode"] = req.mode
         m.update(job.take_meta.get(i, {}))
         if p.backend != "local":
             m["cost"] = round(backend.cost(req) / max(1, req.takes), 4)
@@ -75,13 +85,12 @@ def run(ctx, p: GeneratorParams, inputs):
     }
 
 
-def cost(p: GeneratorParams) -> float:
-    backend = get_backend(p.backend)
-    if backend is None or p.backend == "local":
-        return 0.0
-    from app.providers.costs import estimate
+def cost(p: GeneratorParams, connected: frozenset[str] = frozenset()) -> float:
+    return price(p.backend, "generate", p.model, p.mode, p.duration, p.takes, wanted(connected))
 
-    return estimate(p.backend, p.model or backend.models()[0], p.duration, p.takes)
+
+def options(p: GeneratorParams):
+    return param_options("generate", p.backend, p.model, with_mode=True)
 
 
 def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
@@ -99,6 +108,7 @@ def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
 NODE = NodeType(
     id="generator", title="Generator", category="Generate", params=GeneratorParams, run=run, check=check,
     choices=("selected_take",), present=present, kind_for=lambda p: "cpu" if p.backend == "local" else "remote", cost=cost,
+    options=options,
     description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
                 "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "
                 "renders an animatic slate so the sequence can be timed before anything is generated.",

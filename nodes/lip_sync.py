@@ -13,14 +13,15 @@ from app.core.ports import PortType
 from app.core.values import Value
 from app.media.lipsync import MouthAnimator, detect_mouth, envelope
 from app.media.video import VideoWriter, iter_frames, probe, read_audio, read_frame
+from app.providers import adapter
+from app.providers.catalog import backend_names, check_model, param_options, price
 
 
 class LipSyncParams(Params):
-    backend: Literal["local", "sync", "kling"] = Field(
+    backend: Literal[backend_names("lipsync")] = Field(  # type: ignore[valid-type]
         "local", description="'local' moves the mouth with the audio's loudness, offline; 'sync' is sync.so's model; "
                              "'kling' lip-syncs a video Kling made")
-    model: str = Field("", description="the backend's model (sync.so: lipsync-2, lipsync-2-pro, sync-3); empty for "
-                                       "its default")
+    model: str = Field("", description="the backend's model (see `reelgraph models`); empty for its default")
     mouth_box: tuple[int, int, int, int] | None = Field(
         None, description="[x, y, w, h] of the mouth in video pixels; empty to find the face automatically",
         json_schema_extra={"widget": "mouth_box"})
@@ -31,26 +32,22 @@ class LipSyncParams(Params):
 
 def check(p: LipSyncParams, connected):
     if p.backend == "local":
-        return []
-    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
-
-    return LIPSYNC_BACKENDS[p.backend].check_lipsync(p.model)
+        return check_model(p.backend, "lipsync", p.model, "")[2]
+    return adapter("lipsync", p.backend).check_lipsync(p.model)
 
 
-def cost(p: LipSyncParams) -> float:
+def cost(p: LipSyncParams, connected: frozenset[str] = frozenset()) -> float:
     # per second of the result, which is the audio's length: unknown until run; priced per 10 s
-    if p.backend == "local":
-        return 0.0
-    from app.providers.costs import estimate
+    return price(p.backend, "lipsync", p.model, "", 10.0)
 
-    return estimate(p.backend, p.model or "lipsync-2", 10.0)
+
+def options(p: LipSyncParams):
+    return param_options("lipsync", p.backend, p.model)
 
 
 def run_remote(ctx, p: LipSyncParams, video: Value, audio: Value):
     from app.providers.base import GenerateJob, GenerateRequest
-    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
-
-    backend = LIPSYNC_BACKENDS[p.backend]
+    backend = adapter("lipsync", p.backend)
     model = p.model or backend.models()[0]
     meta = probe(video.path)
     src = video.path
@@ -112,6 +109,7 @@ def run(ctx, p: LipSyncParams, inputs):
 
 NODE = NodeType(
     id="lip_sync", title="Lip-sync", category="Finish", params=LipSyncParams, run=run, check=check, cost=cost,
+    options=options,
     kind_for=lambda p: "cpu" if p.backend == "local" else "remote",
     description="Moves the mouth of a talking-head video with an audio track and muxes the audio in. "
                 "The output lasts as long as the audio (the video holds its last frame or loops).",

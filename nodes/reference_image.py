@@ -24,6 +24,9 @@ class ReferenceImageParams(Params):
         "start_frame", description="how generators should use it")
     aspect: Literal["source", "16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "2.39:1"] = Field(
         "source", description="centre-crop to this aspect ratio, or keep the source's")
+    url: str = Field("", max_length=2048, pattern=r"^(https://\S+)?$",
+                     description="a public https URL of this same picture, for cloud models that fetch images by "
+                                 "URL (Luma); upload it anywhere public and paste the link")
 
 
 def _file(p: ReferenceImageParams, base: Path) -> Path:
@@ -45,7 +48,14 @@ def run(ctx, p: ReferenceImageParams, inputs):
     else:
         out = write_png(ctx.path("image.png"), img)
     h, w = img.shape[:2]
-    return {"image": Value(PortType.IMAGE, out, {"width": w, "height": h, "role": p.role, "source": src.name})}
+    meta = {"width": w, "height": h, "role": p.role, "source": src.name}
+    if p.url:
+        if p.aspect != "source":
+            raise NodeError("the url is of the picture as uploaded, but this node crops it to "
+                            f"{p.aspect}", field="param 'url'",
+                            hint="upload the cropped picture and set aspect to 'source', or clear the url")
+        meta["url"] = p.url
+    return {"image": Value(PortType.IMAGE, out, meta)}
 
 
 NODE = NodeType(

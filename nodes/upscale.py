@@ -14,14 +14,16 @@ from app.core.values import Value
 from app.media.images import load_image, write_png
 from app.media.upscale import OnnxUpscaler, lanczos
 from app.media.video import VideoWriter, iter_frames, probe, stream_frames
+from app.providers import adapter
+from app.providers.catalog import backend_names, check_model, param_options, price
 
 MAX_OUTPUT_PIXELS = 7680 * 4320
 
 
 class UpscaleParams(Params):
-    backend: Literal["local", "runway"] = Field("local", description="'local' upscales on this machine; 'runway' "
-                                                                      "uses Runway's video upscale (video only)")
-    model: str = Field("", description="the backend's model (Runway: upscale_v1); empty for its default")
+    backend: Literal[backend_names("upscale")] = Field(  # type: ignore[valid-type]
+        "local", description="'local' upscales on this machine; 'runway' uses Runway's video upscale (video only)")
+    model: str = Field("", description="the backend's model (see `reelgraph models`); empty for its default")
     factor: Literal[2, 4] = Field(2, description="how much larger")
     method: Literal["lanczos", "onnx"] = Field("lanczos", description="lanczos + sharpening (fast), or an ONNX "
                                                                       "super-resolution model you supply")
@@ -32,10 +34,11 @@ class UpscaleParams(Params):
 
 
 def check(p: UpscaleParams, connected):
+    _, _, problems = check_model(p.backend, "upscale", p.model, "")
+    if problems:
+        return problems
     if p.backend != "local":
-        from app.providers.hosted import UPSCALE_BACKENDS
-
-        return UPSCALE_BACKENDS[p.backend].check_upscale(p.model)
+        return adapter("upscale", p.backend).key_problem()
     if p.method == "onnx" and not p.model_path.strip():
         return [("param 'model_path'", "method 'onnx' needs a model file; pick one or use method 'lanczos'")]
     return []
@@ -49,11 +52,9 @@ def _model(p: UpscaleParams, base: Path) -> Path:
 def run_remote(ctx, p: UpscaleParams, src: Value):
     from app.media.encode import export
     from app.providers.base import GenerateJob, GenerateRequest
-    from app.providers.hosted import UPSCALE_BACKENDS
-
     if src.type != PortType.VIDEO:
         raise NodeError(f"{p.backend} upscales videos only", field="param 'backend'", hint="use 'local' for images")
-    backend = UPSCALE_BACKENDS[p.backend]
+    backend = adapter("upscale", p.backend)
     model = p.model or backend.models()[0]
     meta = probe(src.path)
     upload = src.path if src.path.suffix == ".mp4" else \
@@ -69,12 +70,12 @@ def run_remote(ctx, p: UpscaleParams, src: Value):
     return {"media": Value(PortType.VIDEO, out, dict(probe(out).to_dict(), backend=p.backend, model=model, **job.info))}
 
 
-def cost(p: UpscaleParams) -> float:
-    if p.backend == "local":
-        return 0.0
-    from app.providers.costs import estimate
+def cost(p: UpscaleParams, connected: frozenset[str] = frozenset()) -> float:
+    return price(p.backend, "upscale", p.model, "", 10.0)  # priced per 10 s: the length is known at run time
 
-    return estimate(p.backend, p.model or "upscale_v1", 10.0)  # priced per 10 s: the length is known at run time
+
+def options(p: UpscaleParams):
+    return param_options("upscale", p.backend, p.model)
 
 
 def run(ctx, p: UpscaleParams, inputs):
@@ -103,6 +104,7 @@ def run(ctx, p: UpscaleParams, inputs):
 
 NODE = NodeType(
     id="upscale", title="Upscale", category="Finish", params=UpscaleParams, run=run, check=check, cost=cost,
+    options=options,
     kind_for=lambda p: "cpu" if p.backend == "local" else "remote",
     description="Makes a video or image 2x or 4x larger: Lanczos with sharpening, or your own ONNX "
                 "super-resolution model (optional extra: onnxruntime).",

@@ -166,10 +166,14 @@ class Executor:
         run = _Run(self, workflow, base_dir, base_dir, targets, use_cache, None, CancelToken())
         _, order, _, _, execute, _, _ = run.plan()
         out: dict[str, float] = {}
+        inputs: dict[str, set[str]] = {}
+        for link in workflow.links:
+            inputs.setdefault(link.dst[0], set()).add(link.dst[1])
         for node_id in order:
             if node_id in execute:
                 nt = self.registry.get(workflow.node(node_id).type)  # type: ignore[union-attr]
-                out[node_id] = float(nt.cost(run.params[node_id])) if nt and nt.cost else 0.0
+                connected = frozenset(inputs.get(node_id, ()))
+                out[node_id] = float(nt.cost(run.params[node_id], connected)) if nt and nt.cost else 0.0
         return out
 
     # -- running -------------------------------------------------------------------------------

@@ -80,6 +80,20 @@ PresentFn = Callable[[Any, dict[str, Value]], dict[str, Value]]
 
 
 @dataclass(frozen=True)
+class Options:
+    """The values a param may take given the other params (from data such as the model
+    catalog), each with a label for a drop-down. ``free``: other values may be typed too (an
+    open backend's model ids). No choices and not free: the param does not apply (hidden)."""
+
+    choices: tuple[tuple[Any, str], ...] = ()
+    free: bool = False
+
+
+OptionsFn = Callable[[Any], dict[str, Options]]
+CostFn = Callable[[Any, frozenset[str]], float]
+
+
+@dataclass(frozen=True)
 class NodeType:
     id: str
     title: str
@@ -104,8 +118,11 @@ class NodeType:
     # The concurrency pool a node runs in can depend on its params (a generator on a cloud
     # backend waits on the network; on the local engine it uses the CPU).
     kind_for: Callable[[Any], Kind] | None = None
-    # Estimated price of running the node with these params (cloud backends); None: free.
-    cost: Callable[[Any], float] | None = None
+    # Estimated price of running the node with these params and connected inputs (cloud
+    # backends: the inputs can decide the mode, and so the price); None: free.
+    cost: CostFn | None = None
+    # Drop-down values of params that depend on other params (backend -> models -> modes).
+    options: OptionsFn | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def kind_of(self, params: Any) -> Kind:

@@ -1,34 +1,41 @@
-"""Generator backends by name: the local engine, cloud adapters and the user's ComfyUI server.
+"""Backends by task and name: the local engine, cloud adapters and the user's ComfyUI server.
 
-OpenAI's Sora video API shut down on 24 September 2026; there is no adapter for it."""
+Which backends and models exist, and what they can do, is data (app.providers.catalog); this
+module only maps a backend name to the code that speaks its protocol. OpenAI's Sora video API
+shut down on 24 September 2026; there is no adapter for it."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from app.providers.catalog import Task, catalog
 from app.providers.generic import ComfyUIBackend, FalBackend, ReplicateBackend
-from app.providers.hosted import LumaBackend, RunwayBackend, VeoBackend
+from app.providers.hosted import LumaBackend, RunwayBackend, RunwayUpscale, VeoBackend
 from app.providers.kling import KlingBackend
+from app.providers.lipsync_remote import KlingLipSync, SyncBackend
 from app.providers.local import LocalBackend
 
-_BACKENDS = {"local": LocalBackend(), "kling": KlingBackend(), "runway": RunwayBackend(), "luma": LumaBackend(),
-             "veo": VeoBackend(), "fal": FalBackend(), "replicate": ReplicateBackend(), "comfyui": ComfyUIBackend()}
+# local upscale and lip-sync run inside their nodes: no adapter
+_ADAPTERS: dict[str, dict[str, Any]] = {
+    "generate": {b.name: b for b in (LocalBackend(), KlingBackend(), RunwayBackend(), LumaBackend(), VeoBackend(),
+                                     FalBackend(), ReplicateBackend(), ComfyUIBackend())},
+    "upscale": {"runway": RunwayUpscale()},
+    "lipsync": {"sync": SyncBackend(), "kling": KlingLipSync()},
+}
 
 
-def backend_names() -> list[str]:
-    return list(_BACKENDS)
+def adapter(task: Task, name: str) -> Any:
+    return _ADAPTERS[task].get(name)
 
 
-def get_backend(name: str):
-    return _BACKENDS.get(name)
+def get_backend(name: str) -> Any:
+    return adapter("generate", name)
+
+
+def backend_names(task: Task = "generate") -> list[str]:
+    return catalog().backends_for(task)
 
 
 def key_backends() -> list[str]:
-    """Every backend that takes an API key (generators and lip-sync)."""
-    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
-
-    return [b for b in _BACKENDS if b != "local"] + [b for b in LIPSYNC_BACKENDS if b not in _BACKENDS]
-
-
-def lipsync_backend(name: str):
-    from app.providers.lipsync_remote import LIPSYNC_BACKENDS
-
-    return LIPSYNC_BACKENDS.get(name)
+    """Every backend that takes an API key (generators, upscale and lip-sync)."""
+    return [n for n, b in catalog().backends.items() if b.key]

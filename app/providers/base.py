@@ -25,7 +25,10 @@ class GenerateRequest:
     seed: int
     takes: int
     model: str
+    mode: str = ""  # the model's mode as resolved from the catalog (Kling std/pro); "" when it has none
     shot_name: str = ""
+    image_url: str | None = None  # a public URL of the start frame, for providers that fetch by URL
+    end_image_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # per-task inputs (lip-sync: video, audio)
 
 

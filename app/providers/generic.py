@@ -23,10 +23,10 @@ from app.providers.base import GenerateJob, GenerateRequest
 from app.providers.hosted import data_uri
 from app.providers.http import Http, ProviderError
 from app.providers.journal import Job
-from app.providers.remote import Caps, RemoteBackend, Status, nearest_ratio
+from app.providers.catalog import check_model
+from app.providers.remote import RemoteBackend, Status, nearest_ratio
 from app.providers.settings import load_settings
 
-GENERIC = Caps(end_image=True, camera="none", seed=True)
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 VIDEO_EXT = (".mp4", ".mov", ".webm", ".mkv", ".gif")
 
@@ -100,18 +100,16 @@ class TemplateBackend(RemoteBackend):
     DEFAULT_TEMPLATE: dict[str, Any] = {}
 
     def models(self) -> list[str]:
-        return sorted(load_settings().get("templates", {}).get(self.name, {})) or ["(endpoint id)"]
-
-    def caps(self, model: str) -> Caps:
-        return GENERIC
+        """The catalog's known ids plus those the user has templates for (any valid id runs)."""
+        return list(dict.fromkeys(super().models() + sorted(load_settings().get("templates", {}).get(self.name, {}))))
 
     def template(self, model: str) -> Any:
         return load_settings().get("templates", {}).get(self.name, {}).get(model) or self.DEFAULT_TEMPLATE
 
     def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
-        problems: list[tuple[str | None, str]] = []
-        if not params.model or params.model.startswith("("):
-            problems.append(("param 'model'", f"name the {self.title} model to run (its endpoint id)"))
+        # the model id is a path segment of the request: only ids of the documented grammar
+        _, _, problems = check_model(self.name, "generate", params.model, params.mode)
+        if problems:
             return problems
         t = uses(self.template(params.model))
         for inp, name in (("image", "image"), ("end_image", "end_image")):
@@ -121,9 +119,7 @@ class TemplateBackend(RemoteBackend):
         for inp in ("motion", "camera"):
             if inp in connected:
                 problems.append((f"input '{inp}'", f"{self.title} templates take no {inp}; disconnect it"))
-        if self.key() is None:
-            problems.append(("param 'backend'", f"no API key for {self.name}: `reelgraph keys set {self.name}`"))
-        return problems
+        return problems + self.key_problem()
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         values = values_for(req, data_uri(req.image) if req.image else None,
@@ -154,7 +150,6 @@ def _reseed(filled: Any, template: Any, seed: int) -> Any:
 class FalBackend(TemplateBackend):
     name = "fal"
     title = "fal"
-    default_base = "https://queue.fal.run"
     poll_interval = 2.0
     supports_cancel = True
     DEFAULT_TEMPLATE = {"prompt": "{{prompt}}", "image_url": "{{image}}", "duration": "{{duration}}",
@@ -189,7 +184,6 @@ class FalBackend(TemplateBackend):
 class ReplicateBackend(TemplateBackend):
     name = "replicate"
     title = "Replicate"
-    default_base = "https://api.replicate.com"
     poll_interval = 2.0
     supports_cancel = True
     DEFAULT_TEMPLATE = {"prompt": "{{prompt}}", "start_image": "{{image}}", "duration": "{{duration}}",
@@ -242,7 +236,6 @@ class ComfyUIBackend(TemplateBackend):
 
     name = "comfyui"
     title = "ComfyUI"
-    default_base = "http://127.0.0.1:8188"
     poll_interval = 1.0
     supports_cancel = True
 
@@ -256,7 +249,7 @@ class ComfyUIBackend(TemplateBackend):
         return {"Authorization": f"Bearer {token['api_key']}"} if token else {}
 
     def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
-        if not params.model or params.model.startswith("("):
+        if not params.model:
             return [("param 'model'", "name the ComfyUI template to run (settings.json: templates.comfyui)")]
         t = self.template(params.model)
         if not isinstance(t, dict) or "workflow" not in t or "inputs" not in t:
@@ -353,4 +346,4 @@ class ComfyUIBackend(TemplateBackend):
         return self.headers()
 
     def models(self) -> list[str]:
-        return sorted(load_settings().get("templates", {}).get("comfyui", {})) or ["(template name)"]
+        return sorted(load_settings().get("templates", {}).get("comfyui", {}))

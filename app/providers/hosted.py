@@ -1,6 +1,7 @@
-"""Runway, Luma and Google Veo (Gemini API): fixed-schema image-to-video providers.
+"""Runway, Luma and Google Veo: fixed-schema image-to-video providers.
 
-Protocol facts: ../shared/guide/providers.md.
+What each model takes comes from the catalog (resources/models.json); the request shapes are
+checked against the providers' official SDKs in tests/providers/test_contracts.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from app.core.errors import NodeError
 from app.providers.base import GenerateJob, GenerateRequest
 from app.providers.http import Http
 from app.providers.journal import Job
-from app.providers.remote import Caps, RemoteBackend, Status, nearest_ratio
+from app.providers.catalog import Mode
+from app.providers.http import ProviderError
+from app.providers.remote import RemoteBackend, Status, nearest_ratio
 
 
 def data_uri(path) -> str:
@@ -21,21 +24,23 @@ def data_uri(path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
+def sized_data_uri(path, what: str, spec: Mode, provider: str) -> str:
+    """A data URI, refused before upload when it is over the provider's limit."""
+    uri = data_uri(path)
+    if spec.max_upload_mb and len(uri) > spec.max_upload_mb * 2**20:
+        raise NodeError(f"the {what} is {len(uri) / 2**20:.1f} MB as a data URI; {provider} takes up to "
+                        f"{spec.max_upload_mb:g} MB", field=f"input '{what}'", hint="use a smaller image")
+    return uri
+
+
 # -- Runway -----------------------------------------------------------------------------------------------
-
-RUNWAY_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
-RUNWAY = Caps(end_image=True, camera="none", durations=(5.0, 10.0), ratios=RUNWAY_RATIOS, seed=True,
-              image_required=True)
-
 
 class RunwayBackend(RemoteBackend):
     name = "runway"
     title = "Runway"
-    default_base = "https://api.dev.runwayml.com"
     poll_interval = 5.0
     MIN_POLL = 5.0  # Runway asks for no faster polling than this
     supports_cancel = True
-    MODELS = {"gen4_turbo": RUNWAY, "gen4.5": RUNWAY}
     VERSION = "2024-11-06"
 
     @property
@@ -46,27 +51,31 @@ class RunwayBackend(RemoteBackend):
         return {"Authorization": f"Bearer {self.api_key()}", "X-Runway-Version": self.VERSION}
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
+        spec = self.spec(req.model, req.mode)
         if req.image is None:
             raise NodeError("Runway image_to_video animates a start frame: connect an image", field="input 'image'")
-        if req.motion is not None:
-            raise NodeError("Runway has no motion brush", field="input 'motion'")
-        if req.camera is not None and not req.camera.is_static():
-            raise NodeError("Runway takes no camera control here; describe the move in the prompt",
-                            field="input 'camera'")
-        if req.duration not in (5.0, 10.0):
-            raise NodeError(f"Runway makes 5 s or 10 s clips, not {req.duration:g} s", field="param 'duration'")
-        ratio = nearest_ratio(req.width, req.height, RUNWAY_RATIOS)
+        ratios = tuple(spec.ratios or ("1280:720",))
+        ratio = nearest_ratio(req.width, req.height, ratios)
         if ratio.replace(":", "x") != f"{req.width}x{req.height}":
             job.info.setdefault("notes", []).append(f"Runway renders {ratio.replace(':', 'x')} (nearest to "
                                                     f"{req.width}x{req.height})")
-        image: Any = data_uri(req.image)
-        if req.end_image is not None:
-            image = [{"uri": image, "position": "first"}, {"uri": data_uri(req.end_image), "position": "last"}]
-        return {"model": req.model, "promptImage": image, "promptText": (req.prompt.get("text") or "")[:1000],
-                "ratio": ratio, "duration": int(req.duration), "seed": req.seed}
+        image: Any = sized_data_uri(req.image, "image", spec, "Runway")
+        if req.end_image is not None:  # only models whose promptImage takes position "last" (refuse() checked)
+            image = [{"uri": image, "position": "first"},
+                     {"uri": sized_data_uri(req.end_image, "end_image", spec, "Runway"), "position": "last"}]
+        body: dict[str, Any] = {"model": req.model, "promptImage": image, "ratio": ratio,
+                                "duration": int(req.duration)}
+        text = req.prompt.get("text") or ""
+        if text:
+            body["promptText"] = text[: spec.max_prompt or 1000]
+        if spec.seed:
+            body["seed"] = req.seed
+        if spec.negative_prompt and req.prompt.get("negative"):
+            body["negativePrompt"] = req.prompt["negative"]
+        return body
 
     def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
-        return dict(body, seed=(req.seed + take - 1) % 4294967295)
+        return dict(body, seed=(req.seed + take - 1) % 4294967295) if "seed" in body else body
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
         data = http.json("POST", "/v1/image_to_video", json=body, submit=True, classify=self.classify)
@@ -94,8 +103,6 @@ class RunwayBackend(RemoteBackend):
 
 # -- Luma -------------------------------------------------------------------------------------------------
 
-LUMA_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "9:21")
-LUMA = Caps(end_image=True, camera="presets", durations=(5.0, 9.0), ratios=LUMA_RATIOS)
 # what our camera path's dominant move is called, as words to find among Luma's concept keys
 CONCEPT_WORDS = {("pan", 1): "pan right", ("pan", -1): "pan left", ("tilt", 1): "tilt up", ("tilt", -1): "tilt down",
                  ("zoom", 1): "zoom in", ("zoom", -1): "zoom out", ("truck", 1): "truck right",
@@ -118,10 +125,8 @@ def dominant_move(camera) -> tuple[str, int] | None:
 class LumaBackend(RemoteBackend):
     name = "luma"
     title = "Luma"
-    default_base = "https://api.lumalabs.ai/dream-machine/v1"
     poll_interval = 3.0
     supports_cancel = True
-    MODELS = {"ray-2": LUMA, "ray-flash-2": LUMA}
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key()}"}
@@ -148,19 +153,26 @@ class LumaBackend(RemoteBackend):
         return [{"key": best}]
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
-        if req.motion is not None:
-            raise NodeError("Luma has no motion brush", field="input 'motion'")
-        if req.duration not in (5.0, 9.0):
-            raise NodeError(f"Luma makes 5 s or 9 s clips, not {req.duration:g} s", field="param 'duration'")
+        spec = self.spec(req.model, req.mode)
         body: dict[str, Any] = {"model": req.model, "prompt": req.prompt.get("text") or "",
-                                "aspect_ratio": nearest_ratio(req.width, req.height, LUMA_RATIOS),
+                                "aspect_ratio": nearest_ratio(req.width, req.height, tuple(spec.ratios or ("16:9",))),
                                 "duration": f"{int(req.duration)}s"}
+        if spec.resolution:
+            body["resolution"] = spec.resolution
         frames = {}
-        # Luma documents image URLs; we send the image inline as a data URI (unverified upstream)
-        if req.image is not None:
-            frames["frame0"] = {"type": "image", "url": data_uri(req.image)}
-        if req.end_image is not None:
-            frames["frame1"] = {"type": "image", "url": data_uri(req.end_image)}
+        # Luma fetches keyframe images by URL (its API and SDK take only `url`); Reelgraph does not
+        # host files, so the user gives the public URL of the same picture on the reference image
+        for key, path, url, what in (("frame0", req.image, req.image_url, "image"),
+                                     ("frame1", req.end_image, req.end_image_url, "end_image")):
+            if path is None:
+                continue
+            if not url:
+                raise NodeError(f"Luma fetches the {'start' if key == 'frame0' else 'end'} frame from a public "
+                                "https URL, and Reelgraph does not upload files for you", field=f"input '{what}'",
+                                hint="upload the picture (your website, a CDN, a public cloud-storage link) and "
+                                     "paste its https URL into the 'url' field of the Reference image node, or "
+                                     "use a backend that takes the image itself (kling, runway, veo)")
+            frames[key] = {"type": "image", "url": url}
         if frames:
             body["keyframes"] = frames
         if req.camera is not None:
@@ -194,81 +206,114 @@ class LumaBackend(RemoteBackend):
         http.request("DELETE", f"/generations/{job.provider_id}", classify=self.classify)
 
 
-# -- Google Veo (Gemini API) ---------------------------------------------------------------------------------
-
-VEO_RATIOS = ("16:9", "9:16")
-VEO = Caps(end_image=True, camera="none", durations=(4.0, 6.0, 8.0), ratios=VEO_RATIOS, audio=True)
+# -- Google Veo (Agent Platform / Vertex AI, API key) ----------------------------------------------------
 
 
 class VeoBackend(RemoteBackend):
+    """Veo through Google's Agent Platform (Vertex AI) with an API key (express mode): what the
+    official google-genai SDK sends since 3.0, which refuses video generation with a Gemini API
+    (AI Studio) key. Results come back inline in the finished operation."""
+
     name = "veo"
     title = "Veo"
-    default_base = "https://generativelanguage.googleapis.com"
     poll_interval = 5.0
-    MODELS = {"veo-3.1-generate-preview": VEO, "veo-3.1-fast-generate-preview": VEO}
+    API = "v1beta1"
+
+    def __init__(self) -> None:
+        self._inline: dict[tuple[str, int], bytes] = {}
 
     def headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.api_key()}
 
-    def download_headers(self) -> dict[str, str]:
-        return self.headers()  # Veo's files are fetched with the key
-
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
-        if req.motion is not None:
-            raise NodeError("Veo has no motion brush", field="input 'motion'")
-        if req.camera is not None and not req.camera.is_static():
-            raise NodeError("Veo takes no camera control; describe the move in the prompt", field="input 'camera'")
-        if req.duration not in (4.0, 6.0, 8.0):
-            raise NodeError(f"Veo makes 4, 6 or 8 s clips, not {req.duration:g} s", field="param 'duration'")
+        spec = self.spec(req.model, req.mode)
         instance: dict[str, Any] = {"prompt": req.prompt.get("text") or ""}
-        if req.image is not None:
-            instance["image"] = {"bytesBase64Encoded": base64.b64encode(req.image.read_bytes()).decode(),
-                                 "mimeType": "image/png"}
-        if req.end_image is not None:
-            instance["lastFrame"] = {"bytesBase64Encoded": base64.b64encode(req.end_image.read_bytes()).decode(),
-                                     "mimeType": "image/png"}
+        for key, path in (("image", req.image), ("lastFrame", req.end_image)):
+            if path is not None:
+                mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+                instance[key] = {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": mime}
+        resolution = "1080p" if min(req.width, req.height) >= 1080 and req.duration == 8.0 else "720p"
+        if min(req.width, req.height) >= 1080 and resolution == "720p":
+            job.info.setdefault("notes", []).append("Veo renders 1080p on 8 s clips only: this one is 720p")
         params: dict[str, Any] = {"sampleCount": 1, "durationSeconds": int(req.duration),
-                                  "aspectRatio": nearest_ratio(req.width, req.height, VEO_RATIOS),
-                                  "resolution": "1080p" if min(req.width, req.height) >= 1080 else "720p"}
-        if req.prompt.get("negative"):
+                                  "aspectRatio": nearest_ratio(req.width, req.height, tuple(spec.ratios or ("16:9",))),
+                                  "resolution": resolution}
+        if spec.negative_prompt and req.prompt.get("negative"):
             params["negativePrompt"] = req.prompt["negative"]
-        job.info.setdefault("notes", []).append("Veo takes no seed in this mode: takes differ at random")
+        if spec.seed:
+            params["seed"] = req.seed
+        if spec.audio:
+            params["generateAudio"] = True
         return {"instances": [instance], "parameters": params, "_model": req.model}
+
+    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
+        if "seed" not in body["parameters"]:
+            return body
+        return dict(body, parameters=dict(body["parameters"], seed=(req.seed + take - 1) % 4294967295))
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
         body = dict(body)
         model = body.pop("_model")
-        data = http.json("POST", f"/v1beta/models/{model}:predictLongRunning", json=body, submit=True,
-                         classify=self.classify)
+        data = http.json("POST", f"/{self.API}/publishers/google/models/{model}:predictLongRunning", json=body,
+                         submit=True, classify=self.classify)
         return str(data["name"]), {}
 
+    def _operation(self, http: Http, job: Job) -> dict[str, Any]:
+        name = job.provider_id or ""
+        resource = name.split("/operations/")[0]
+        if not resource or resource == name:
+            raise ProviderError(f"Veo: the operation name {name[:100]!r} is not one Reelgraph can poll")
+        return http.json("POST", f"/{self.API}/{resource}:fetchPredictOperation", json={"operationName": name},
+                         classify=self.classify)
+
     def status(self, http: Http, job: Job) -> Status:
-        data = http.json("GET", f"/v1beta/{job.provider_id}", classify=self.classify)
+        data = self._operation(http, job)
         if not data.get("done"):
             return Status("running", None, "generating")
         if data.get("error"):
             err = data["error"]
             return Status("failed", None, f"{err.get('message', 'failed')} (code {err.get('code')})")
-        resp = (data.get("response") or {}).get("generateVideoResponse") or {}
-        samples = resp.get("generatedSamples") or []
-        if not samples:
+        resp = data.get("response") or {}
+        videos = resp.get("videos") or []
+        outputs = []
+        for i, v in enumerate(videos):
+            if v.get("bytesBase64Encoded"):
+                self._inline[(job.provider_id or "", i)] = base64.b64decode(v["bytesBase64Encoded"])
+                outputs.append(f"inline:{i}")
+            elif v.get("gcsUri"):
+                return Status("failed", None, f"Veo wrote the result to {v['gcsUri']}, a Cloud Storage path "
+                                              "Reelgraph cannot read with an API key; download it from the console")
+        if not outputs:
             reasons = "; ".join(resp.get("raiMediaFilteredReasons") or []) or "no video returned"
             return Status("failed", None, f"Veo's safety filters removed the result: {reasons}")
-        return Status("done", 1.0, "", [s["video"]["uri"] for s in samples if s.get("video", {}).get("uri")])
+        return Status("done", 1.0, "", outputs)
+
+    def fetch(self, http: Http, job: Job, output: str, dest, headers: dict[str, str] | None) -> None:
+        if not output.startswith("inline:"):
+            return super().fetch(http, job, output, dest, headers)
+        index = int(output.split(":", 1)[1])
+        data = self._inline.pop((job.provider_id or "", index), None)
+        if data is None:  # resumed after a restart: the finished operation still holds the video
+            self.status(http, job)
+            data = self._inline.pop((job.provider_id or "", index), None)
+        if not data:
+            raise ProviderError("Veo: the finished operation no longer holds the video")
+        with open(dest, "wb") as fh:
+            fh.write(data)
 
 
 class RunwayUpscale(RunwayBackend):
     """Runway's video upscale (the model name changes; keep it in params/settings)."""
 
     title = "Runway upscale"
-    MODELS = {"upscale_v1": Caps(start_image=False, upscale=True)}
-    MAX_INLINE = 16 * 2**20  # sent inline as a data URI (Runway documents https URLs and data URIs)
+    task = "upscale"
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         video = req.extra["video"]
-        if video.stat().st_size > self.MAX_INLINE:
-            raise NodeError(f"the video is {video.stat().st_size / 2**20:.0f} MB; Runway upscale takes up to 16 MB "
-                            "inline", field="input 'media'", hint="upscale a shorter clip")
+        limit = self.spec(req.model, req.mode).max_upload_mb or 16
+        if video.stat().st_size > limit * 2**20:
+            raise NodeError(f"the video is {video.stat().st_size / 2**20:.0f} MB; Runway upscale takes up to "
+                            f"{limit:g} MB inline", field="input 'media'", hint="upscale a shorter clip")
         uri = f"data:video/mp4;base64,{base64.b64encode(video.read_bytes()).decode('ascii')}"
         return {"model": req.model, "videoUri": uri}
 
@@ -276,8 +321,4 @@ class RunwayUpscale(RunwayBackend):
         data = http.json("POST", "/v1/video_upscale", json=body, submit=True, classify=self.classify)
         return str(data["id"]), {}
 
-    def check_upscale(self, model: str) -> list[tuple[str | None, str]]:
-        return [] if self.key() is not None else [("param 'backend'", "no Runway key: `reelgraph keys set runway`")]
 
-
-UPSCALE_BACKENDS = {"runway": RunwayUpscale()}

@@ -22,8 +22,9 @@ from app.core.context import CancelToken
 log = logging.getLogger("reelgraph.providers")
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-# answers to a submit after which the job may exist: never sent again, looked up instead
-SUBMIT_UNCERTAIN_STATUS = frozenset({500, 502, 504})
+# answers to a submit after which the job may exist (503 too: a gateway may answer it after the
+# provider took the job): never sent again unless the submit is idempotent, looked up instead
+SUBMIT_UNCERTAIN_STATUS = frozenset({500, 502, 503, 504})
 TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 
 
@@ -128,10 +129,12 @@ class Http:
         log.info("%s: retry %d in %.1f s", self.name, attempt + 1, wait)
         self.cancel.wait(wait)
 
-    def request(self, method: str, path: str, *, submit: bool = False, auth: bool = True,
+    def request(self, method: str, path: str, *, submit: bool = False, auth: bool = True, idempotent: bool = False,
                 classify: Callable[[httpx.Response], ProviderError | None] | None = None, **kw: Any) -> httpx.Response:
         """A request with retries. ``submit``: a POST that creates a paid job; if its answer is
-        lost (timeout after sending), SubmitUncertain is raised instead of sending it again.
+        lost (timeout after sending, a gateway error), SubmitUncertain is raised instead of
+        sending it again, unless it is ``idempotent`` (it carries an idempotency key the
+        provider honours: a resend returns the same job).
         ``classify`` turns a provider's error response into a final ProviderError (or None to
         fall back on the status code)."""
         attempt = 0
@@ -145,7 +148,7 @@ class Http:
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
                 err: Exception = e  # never reached the server: safe to retry even a submit
             except httpx.RequestError as e:
-                if submit:
+                if submit and not idempotent:
                     raise SubmitUncertain(f"{self.name}: the submit request got no answer ({type(e).__name__}); "
                                           "it may have been accepted") from None
                 err = e
@@ -155,7 +158,7 @@ class Http:
                 problem = classify(resp) if classify else None
                 if problem is not None and not problem.retry:
                     raise problem
-                if submit and resp.status_code in SUBMIT_UNCERTAIN_STATUS:
+                if submit and not idempotent and resp.status_code in SUBMIT_UNCERTAIN_STATUS:
                     # a gateway error may come after the provider created (and billed) the job
                     raise SubmitUncertain(f"{self.name}: the submit was answered with HTTP {resp.status_code}; "
                                           "the job may have been created")
@@ -182,7 +185,7 @@ class Http:
             try:
                 return resp.json()
             except ValueError:
-                if kw.get("submit"):
+                if kw.get("submit") and not kw.get("idempotent"):
                     raise SubmitUncertain(f"{self.name}: the submit's answer was not JSON: {_text(resp)}") from None
                 if attempt >= self.max_retries:
                     break

@@ -23,13 +23,8 @@ from app.media.images import image_size
 from app.providers.base import GenerateJob, GenerateRequest
 from app.providers.http import Http, ProviderError
 from app.providers.journal import Job
-from app.providers.remote import Caps, RemoteBackend, Status
-
-V1 = Caps(end_image=True, motion=True, camera="numeric", durations=(5.0, 10.0), image_required=True)
-NEWER = Caps(end_image=True, motion=False, camera="numeric", durations=(5.0, 10.0), image_required=True)
-# per the providers' docs mirrors motion brush is on the v1 generation only (partly unverified)
-MODELS = {"kling-v1": V1, "kling-v1-5": V1, "kling-v1-6": NEWER, "kling-v2-master": NEWER, "kling-v2-1": NEWER,
-          "kling-v2-1-master": NEWER, "kling-v2-5-turbo": NEWER, "kling-v2-6": NEWER}
+from app.providers.catalog import catalog
+from app.providers.remote import RemoteBackend, Status
 
 # our axis -> Kling's simple-config axis, and how many of our units make Kling's full 10
 AXES = {"pan": ("pan", 20.0), "tilt": ("tilt", 20.0), "roll": ("roll", 30.0), "zoom": ("zoom", 0.5),
@@ -83,11 +78,9 @@ def _b64_file(path) -> str:
 class KlingBackend(RemoteBackend):
     name = "kling"
     title = "Kling"
-    default_base = "https://api.klingai.com"
     poll_interval = 3.0
     supports_lookup = True
     supports_cancel = False  # Kling has no cancel endpoint
-    MODELS = MODELS
 
     def __init__(self) -> None:
         self._token: tuple[str, float] | None = None
@@ -120,17 +113,22 @@ class KlingBackend(RemoteBackend):
         if 1100 <= code <= 1102:
             return ProviderError(f"Kling account problem ({code}: {msg}): out of credit or the resource pack is "
                                  "used up; top up and run again", status=resp.status_code, code=code)
+        if code in (1103, 1304):
+            return ProviderError(f"Kling refused access ({code}: {msg}); check the key's permissions and IP "
+                                 "allow-list", status=resp.status_code, code=code)
         if code in (1200, 1201):
             return ProviderError(f"Kling refused the request parameters ({code}: {msg})", status=resp.status_code,
                                  code=code)
-        if code == 1301:
+        if code in (1202, 1203):
+            return ProviderError(f"Kling: not found ({code}: {msg})", status=resp.status_code, code=code)
+        if code in (1300, 1301):
             return ProviderError(f"Kling's content safety check refused this request ({msg}); change the prompt or "
                                  "image", status=resp.status_code, code=code)
         if code in (1302, 1303) or code >= 5000:
             return ProviderError(f"Kling is busy ({code}: {msg})", final=False, status=resp.status_code, code=code)
         return None
 
-    def _call(self, http: Http, method: str, path: str, **kw: Any) -> dict[str, Any]:
+    def call(self, http: Http, method: str, path: str, **kw: Any) -> dict[str, Any]:
         """A Kling call; an expired token (1004) is refreshed and the call repeated once; a busy
         code inside a 200 answer (1302/1303/5000+) is retried with backoff like an HTTP 429."""
         refreshed = False
@@ -154,71 +152,81 @@ class KlingBackend(RemoteBackend):
             raise problem or ProviderError(f"Kling: unexpected answer {str(data)[:200]}")
 
     # -- request --------------------------------------------------------------------------------------
+    def image_b64(self, path, what: str, limit_mb: float | None) -> str:
+        """A frame as Kling takes it (raw base64), refused before upload if Kling would refuse it."""
+        size = path.stat().st_size
+        if limit_mb and size > limit_mb * 2**20:
+            raise NodeError(f"the {what} is {size / 2**20:.1f} MB; Kling takes images up to {limit_mb:g} MB",
+                            field=f"input '{what}'", hint="use a smaller image (a PNG of the shot's size is plenty)")
+        w, h = image_size(path)
+        if min(w, h) < 300 or max(w / h, h / w) > 2.5:
+            raise NodeError(f"the {what} is {w}x{h}; Kling takes images at least 300 px on each side with an aspect "
+                            "ratio between 1:2.5 and 2.5:1", field=f"input '{what}'")
+        return _b64_file(path)
+
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
-        caps = self.caps(req.model)
+        spec = self.spec(req.model, req.mode)
         if req.image is None:
             raise NodeError("Kling animates a start frame: connect an image", field="input 'image'")
-        if req.duration not in (5.0, 10.0):
-            raise NodeError(f"Kling makes 5 s or 10 s clips, not {req.duration:g} s", field="param 'duration'",
-                            hint="set duration to 5 or 10")
-        body: dict[str, Any] = {"model_name": req.model, "image": _b64_file(req.image),
-                                "prompt": (req.prompt.get("text") or "")[:2500], "cfg_scale": 0.5, "mode": "std",
-                                "duration": str(int(req.duration))}
+        limit = spec.max_prompt or 2500
+        body: dict[str, Any] = {"model_name": req.model, "image": self.image_b64(req.image, "image", spec.max_upload_mb),
+                                "prompt": (req.prompt.get("text") or "")[:limit], "duration": str(int(req.duration))}
+        model = catalog().model(self.name, "generate", req.model)
+        if model is not None and model.named_modes:
+            body["mode"] = req.mode  # the master models have no mode
+        if spec.cfg_scale:  # the reference: v2.x models do not take cfg_scale
+            body["cfg_scale"] = 0.5
         negative = req.prompt.get("negative") or ""
-        if negative:
-            body["negative_prompt"] = negative[:2500]
-        if len(req.prompt.get("text") or "") > 2500:
-            job.info.setdefault("notes", []).append("Kling takes 2500 characters of prompt: the rest was cut")
-        used = []
+        if negative and spec.negative_prompt:
+            body["negative_prompt"] = negative[:limit]
+        if len(req.prompt.get("text") or "") > limit:
+            job.info.setdefault("notes", []).append(f"Kling takes {limit} characters of prompt: the rest was cut")
         if req.end_image is not None:
-            body["image_tail"] = _b64_file(req.end_image)
-            used.append("an end frame")
+            body["image_tail"] = self.image_b64(req.end_image, "end_image", spec.max_upload_mb)
         if req.motion is not None and (req.motion.get("regions") or req.motion.get("static_mask")):
-            if not caps.motion:
-                raise NodeError(f"Kling {req.model} has no motion brush", field="input 'motion'",
-                                hint="pick kling-v1 or kling-v1-5, or disconnect the motion brush")
-            w, h = image_size(req.image)
+            brush = spec.motion_brush
+            assert brush is not None  # refuse() checked the catalog
+            regions = req.motion.get("regions", [])
+            if len(regions) > brush.max_regions:
+                raise NodeError(f"Kling takes at most {brush.max_regions} motion regions, not {len(regions)}",
+                                field="input 'motion'", hint="merge or remove regions in the motion brush")
+            _, h = image_size(req.image)
             if req.motion.get("static_mask"):
                 body["static_mask"] = req.motion["static_mask"]
             dyn = []
-            for r in req.motion.get("regions", []):
-                if len(r["trajectory"]) > 77:
-                    raise NodeError(f"region '{r['name']}': Kling takes at most 77 trajectory points",
-                                    field="input 'motion'")
+            for r in regions:
+                if not 2 <= len(r["trajectory"]) <= brush.max_points:
+                    raise NodeError(f"region '{r['name']}': Kling takes 2 to {brush.max_points} trajectory points, "
+                                    f"not {len(r['trajectory'])}", field="input 'motion'")
                 dyn.append({"mask": r["mask"], "trajectories": flip_trajectory(r["trajectory"], h)})
             if dyn:
-                body["dynamic_masks"] = dyn[:6]
-            used.append("a motion brush")
+                body["dynamic_masks"] = dyn
         if req.camera is not None:
             control, note = camera_control(req.camera)
             if control is not None:
                 body["camera_control"] = control
-                used.append("a camera move")
                 job.info.setdefault("notes", []).append(note)
-        if len(used) > 1:
-            raise NodeError(f"Kling takes one of an end frame, a motion brush or a camera move per request, not "
-                            f"{' and '.join(used)}", field="input 'camera'", hint="disconnect all but one")
-        if ("static_mask" in body or "dynamic_masks" in body or "image_tail" in body) and req.duration != 5.0:
-            raise NodeError("Kling's motion brush and end frame work on 5 s clips only", field="param 'duration'")
         return body
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
-        data = self._call(http, "POST", "/v1/videos/image2video", json=dict(body, external_task_id=job.client_id),
+        data = self.call(http, "POST", "/v1/videos/image2video", json=dict(body, external_task_id=job.client_id),
                           submit=True)
         return str(data["task_id"]), {}
 
     def lookup(self, http: Http, job: Job) -> str | None:
-        """The task submitted under our external_task_id, if Kling has it."""
+        """The task submitted under our external_task_id, or None when Kling says it has none (the
+        reference: the query path takes the task id or the external_task_id). Anything else is an
+        error: the job may exist, so it is never taken as 'not found' (no second paid task)."""
         try:
-            data = self._call(http, "GET", f"/v1/videos/image2video/{job.client_id}")
+            data = self.call(http, "GET", f"/v1/videos/image2video/{job.client_id}")
         except ProviderError as e:
-            if e.status == 404 or e.code in (1200, 1201):
+            if _not_found(e):
                 return None
             raise
         return str(data.get("task_id")) if data.get("task_id") else None
 
     def status(self, http: Http, job: Job) -> Status:
-        data = self._call(http, "GET", f"/v1/videos/image2video/{job.provider_id}")
+        data = self.call(http, "GET", f"/v1/videos/image2video/{job.provider_id}")
         st = data.get("task_status")
         if st == "succeed":
             videos = (data.get("task_result") or {}).get("videos") or []
@@ -227,3 +235,14 @@ class KlingBackend(RemoteBackend):
         if st == "failed":
             return Status("failed", None, data.get("task_status_msg") or "failed")
         return Status("running", None, st or "")
+
+
+NOT_FOUND_WORDS = ("not found", "not exist", "does not exist", "no such")
+
+
+def _not_found(e: ProviderError) -> bool:
+    """Kling's 'no such task': HTTP 404 or code 1203 (resource not found), or a parameter error
+    whose message says the task does not exist."""
+    if e.status == 404 or e.code == 1203:
+        return True
+    return e.code in (1200, 1201) and any(w in str(e).lower() for w in NOT_FOUND_WORDS)

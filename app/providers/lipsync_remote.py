@@ -1,52 +1,66 @@
-"""sync.so lip-sync: the video and the audio uploaded with the request (multipart, up to 20 MB
-each), polled until done. Field names of the upload endpoint follow sync.so's API overview;
-they are not verified against a live account."""
+"""Lip-sync backends: sync.so (the video and audio uploaded with the request) and Kling (a video
+Kling made, by its id: identify-face, then advanced-lip-sync; the older lip-sync endpoint is the
+'lip-sync' model, a fallback). Request shapes are checked against syncsdk and Kling's API
+reference in tests/providers/test_contracts.py."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from typing import Any
 
 from app.core.errors import NodeError
+from app.media.video import audio_duration
 from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.catalog import check_model
 from app.providers.http import Http
 from app.providers.journal import Job
-from app.providers.remote import Caps, RemoteBackend, Status
-
-LIPSYNC = Caps(start_image=False, lipsync=True, audio=True)
-MAX_UPLOAD = 20 * 2**20
+from app.providers.remote import RemoteBackend, Status
 
 
-class SyncBackend(RemoteBackend):
+def idempotency_key(job_key: str) -> str:
+    """A key sync.so accepts (1-128 of [A-Za-z0-9._~-]) that is the same for the same node
+    result and take in every run, so a resend can never make a second paid generation."""
+    return "rg-" + hashlib.sha256(job_key.encode()).hexdigest()
+
+
+class LipSyncBackend(RemoteBackend):
+    task = "lipsync"
+
+    def check_lipsync(self, model: str) -> list[tuple[str | None, str]]:
+        _, _, problems = check_model(self.name, "lipsync", model, "")
+        return problems + self.key_problem()
+
+    def upload_limit(self, req: GenerateRequest, what: str) -> None:
+        limit = self.spec(req.model).max_upload_mb
+        path = req.extra[what]
+        if limit and path.stat().st_size > limit * 2**20:
+            raise NodeError(f"the {what} is {path.stat().st_size / 2**20:.1f} MB; {self.title} takes up to "
+                            f"{limit:g} MB", field=f"input '{what}'", hint="use a shorter or smaller file")
+
+
+class SyncBackend(LipSyncBackend):
     name = "sync"
     title = "sync.so"
-    default_base = "https://api.sync.so"
     poll_interval = 3.0
-    MODELS = {"lipsync-2": LIPSYNC, "lipsync-2-pro": LIPSYNC, "sync-3": LIPSYNC}
+    idempotent = True  # Idempotency-Key: a resend with the same key never makes a second generation
 
     def headers(self) -> dict[str, str]:
         return {"x-api-key": self.api_key()}
 
-    def check_lipsync(self, model: str) -> list[tuple[str | None, str]]:
-        problems: list[tuple[str | None, str]] = []
-        if model and model not in self.MODELS:
-            problems.append(("param 'model'", f"sync.so has no model {model!r}; models: {', '.join(self.MODELS)}"))
-        if self.key() is None:
-            problems.append(("param 'backend'", "no API key for sync: `reelgraph keys set sync`"))
-        return problems
-
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
-        video, audio = req.extra["video"], req.extra["audio"]
-        for what, path in (("video", video), ("audio", audio)):
-            if path.stat().st_size > MAX_UPLOAD:
-                raise NodeError(f"the {what} is {path.stat().st_size / 2**20:.0f} MB; sync.so takes uploads up to "
-                                "20 MB", field=f"input '{what}'", hint="export a shorter or smaller clip first")
-        return {"model": req.model, "video": video, "audio": audio, "sync_mode": req.extra.get("sync_mode", "cut_off")}
+        for what in ("video", "audio"):
+            self.upload_limit(req, what)
+        return {"model": req.model, "video": req.extra["video"], "audio": req.extra["audio"],
+                "sync_mode": req.extra.get("sync_mode", "cut_off")}
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
+        # "Create Generation with Files": multipart on POST /v2/generate; nested fields are JSON text
         with open(body["video"], "rb") as v, open(body["audio"], "rb") as a:
             files = {"video": (body["video"].name, v, "video/mp4"), "audio": (body["audio"].name, a, "audio/wav")}
-            data = http.json("POST", "/v2/generate/upload", files=files, submit=True, classify=self.classify,
+            data = http.json("POST", "/v2/generate", files=files, submit=True, idempotent=True,
+                             classify=self.classify, headers={"Idempotency-Key": idempotency_key(job.job_key)},
                              data={"model": body["model"], "options": json.dumps({"sync_mode": body["sync_mode"]})})
         return str(data["id"]), {}
 
@@ -60,17 +74,15 @@ class SyncBackend(RemoteBackend):
         return Status("running", None, st or "")
 
 
-LIPSYNC_BACKENDS = {"sync": SyncBackend()}
+AUDIO_TYPES = (".mp3", ".wav", ".m4a", ".aac")
 
 
-class KlingLipSync(RemoteBackend):
+class KlingLipSync(LipSyncBackend):
     """Kling's lip-sync of a video Kling made (by its video id) to an audio file."""
 
     name = "kling"
     title = "Kling lip-sync"
-    default_base = "https://api.klingai.com"
     poll_interval = 3.0
-    MODELS = {"lip-sync": LIPSYNC}
 
     def __init__(self) -> None:
         from app.providers.kling import KlingBackend
@@ -83,11 +95,6 @@ class KlingLipSync(RemoteBackend):
     def headers(self) -> dict[str, str]:
         return self.kling.headers()
 
-    def check_lipsync(self, model: str) -> list[tuple[str | None, str]]:
-        if self.key() is None:
-            return [("param 'backend'", "no Kling key: `reelgraph keys set kling`")]
-        return []
-
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         video_id = req.extra.get("kling_video_id")
         if not video_id:
@@ -95,19 +102,54 @@ class KlingLipSync(RemoteBackend):
                             "need a public URL, which Reelgraph does not host; use the sync backend for them)",
                             field="input 'video'")
         audio = req.extra["audio"]
-        if audio.stat().st_size > MAX_UPLOAD:
-            raise NodeError("the audio is over 20 MB", field="input 'audio'")
-        import base64
+        self.upload_limit(req, "audio")
+        if audio.suffix.lower() not in AUDIO_TYPES:
+            raise NodeError(f"Kling takes {', '.join(AUDIO_TYPES)} audio, not {audio.suffix or 'this file'}",
+                            field="input 'audio'")
+        seconds = audio_duration(audio)
+        if not 2.0 <= seconds <= 60.0:
+            raise NodeError(f"the audio is {seconds:.1f} s; Kling lip-syncs 2 to 60 s of audio", field="input 'audio'")
+        sound = base64.b64encode(audio.read_bytes()).decode("ascii")
+        if req.model == "lip-sync":  # the legacy endpoint (fallback)
+            return {"model": req.model, "input": {"mode": "audio2video", "video_id": video_id, "audio_type": "file",
+                                                  "audio_file": sound}}
+        return {"model": req.model, "video_id": video_id, "sound_file": sound, "audio_ms": int(seconds * 1000),
+                "video_ms": int(req.duration * 1000)}
 
-        return {"model": "lip-sync", "input": {"mode": "audio2video", "video_id": video_id, "audio_type": "file",
-                                               "audio_file": base64.b64encode(audio.read_bytes()).decode("ascii")}}
+    def prepare(self, http: Http, body: dict[str, Any], job: GenerateJob) -> dict[str, Any]:
+        """identify-face (once per node, only when a take is really submitted): the session and
+        the face to sync, and where the audio can go."""
+        if body["model"] == "lip-sync":
+            return body
+        data = self.kling.call(http, "POST", "/v1/videos/identify-face", json={"video_id": body["video_id"]})
+        faces = data.get("face_data") or []
+        if not data.get("session_id") or not faces:
+            raise NodeError("Kling found no face to lip-sync in this video", field="input 'video'",
+                            hint="use a shot where the speaker's face is visible, or the sync backend")
+        face = faces[0]
+        start, end = int(face.get("start_time") or 0), int(face.get("end_time") or body["video_ms"])
+        length = min(body["audio_ms"], body["video_ms"] - start)
+        if min(end, start + length) - start < 2000:
+            raise NodeError("Kling needs the audio to overlap the visible face for at least 2 s; the face is on "
+                            f"screen from {start / 1000:.1f} s to {end / 1000:.1f} s", field="input 'audio'")
+        if len(faces) > 1:
+            job.info.setdefault("notes", []).append(f"Kling found {len(faces)} faces: the first was lip-synced")
+        return {"model": body["model"], "request": {
+            "session_id": data["session_id"],
+            "face_choose": [{"face_id": str(face["face_id"]), "sound_file": body["sound_file"],
+                             "sound_start_time": 0, "sound_end_time": length, "sound_insert_time": start,
+                             "sound_volume": 1, "original_audio_volume": 1}]}}
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
-        data = self.kling._call(http, "POST", "/v1/videos/lip-sync", json={"input": body["input"]}, submit=True)
+        if body["model"] == "lip-sync":
+            data = self.kling.call(http, "POST", "/v1/videos/lip-sync", json={"input": body["input"]}, submit=True)
+        else:
+            data = self.kling.call(http, "POST", "/v1/videos/advanced-lip-sync", json=body["request"], submit=True)
         return str(data["task_id"]), {}
 
     def status(self, http: Http, job: Job) -> Status:
-        data = self.kling._call(http, "GET", f"/v1/videos/lip-sync/{job.provider_id}")
+        path = "lip-sync" if job.model == "lip-sync" else "advanced-lip-sync"
+        data = self.kling.call(http, "GET", f"/v1/videos/{path}/{job.provider_id}")
         st = data.get("task_status")
         if st == "succeed":
             videos = (data.get("task_result") or {}).get("videos") or []
@@ -115,6 +157,3 @@ class KlingLipSync(RemoteBackend):
         if st == "failed":
             return Status("failed", None, data.get("task_status_msg") or "failed")
         return Status("running", None, st or "")
-
-
-LIPSYNC_BACKENDS["kling"] = KlingLipSync()

@@ -12,23 +12,19 @@ from app.media.camera import CameraPath, Keyframe
 from app.media.images import image_size, load_image, write_png
 from app.media.render import frame_count, render_still, slate
 from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.catalog import catalog, check_generate
 
-MODELS = ["still-motion"]
 
 
 class LocalBackend:
     name = "local"
 
     def models(self) -> list[str]:
-        return list(MODELS)
+        return list(catalog().models(self.name, "generate"))
 
     def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
-        problems: list[tuple[str | None, str]] = []
-        if params.model and params.model not in MODELS:
-            problems.append(("param 'model'", f"backend local has no model {params.model!r}; models: {', '.join(MODELS)}"))
-        if "end_image" in connected:
-            problems.append(("input 'end_image'", "backend local cannot aim for an end frame; disconnect it or pick "
-                             "a backend that supports end frames (kling, luma, runway)"))
+        problems = check_generate(self.name, params.model, params.mode, duration=params.duration,
+                                  connected=connected)
         if "motion" in connected and "image" not in connected:
             problems.append(("input 'motion'", "a motion brush animates a start frame; connect an image too"))
         return problems

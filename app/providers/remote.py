@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import httpx
 
 from app.core.errors import Cancelled, NodeError
 from app.providers.base import GenerateJob, GenerateRequest
-from app.providers.costs import estimate
+from app.providers.catalog import Mode, Task, catalog, check_generate, price
 from app.providers.http import Http, ProviderError, SubmitUncertain, classify_common
 from app.providers.journal import Job, Journal
 from app.providers.settings import base_url, get_key
@@ -41,23 +42,6 @@ def timing() -> dict[str, float]:
             "poll": env("REELGRAPH_POLL_INTERVAL", 0.0)}
 
 
-@dataclass(frozen=True)
-class Caps:
-    """What one model can take and do."""
-
-    start_image: bool = True
-    image_required: bool = False
-    end_image: bool = False
-    motion: bool = False  # motion brush masks + trajectories
-    camera: str = "none"  # "numeric" | "presets" | "none"
-    durations: tuple[float, ...] | None = None  # allowed clip lengths (None: any)
-    ratios: tuple[str, ...] | None = None
-    seed: bool = False
-    lipsync: bool = False
-    upscale: bool = False
-    audio: bool = False
-
-
 @dataclass
 class Status:
     state: str  # "running" | "done" | "failed" | "cancelled"
@@ -68,68 +52,74 @@ class Status:
 
 
 def nearest_ratio(width: int, height: int, ratios: tuple[str, ...], sep: str = ":") -> str:
-    """The supported ratio closest to width/height (in log space)."""
+    """The supported ratio closest to width/height (in log space); among equal shapes, the one
+    nearest in size (Runway names ratios by pixel size: 1280:720 and 1920:1080)."""
     import math
 
     want = math.log(width / height)
 
-    def value(r: str) -> float:
-        a, b = r.split(sep)
-        return math.log(float(a) / float(b))
+    def key(r: str) -> tuple[float, float]:
+        a, b = (float(x) for x in r.split(sep))
+        return round(abs(math.log(a / b) - want), 6), abs(math.log(a * b / (width * height)))
 
-    return min(ratios, key=lambda r: abs(value(r) - want))
+    return min(ratios, key=key)
 
 
 class RemoteBackend:
     name = "remote"
     title = "Remote"
-    default_base = ""
+    task: Task = "generate"
     poll_interval = 2.0
     extension = ".mp4"
-    supports_lookup = False
+    supports_lookup = False  # jobs can be found by our client id (Kling external_task_id)
+    idempotent = False  # a resend with the same idempotency key never makes a second job (sync.so)
     supports_cancel = False
-    MODELS: dict[str, Caps] = {}
 
     # -- catalog ------------------------------------------------------------------------------------
-    def models(self) -> list[str]:
-        return list(self.MODELS)
+    @property
+    def default_base(self) -> str:
+        b = catalog().backend(self.name)
+        return b.base_url if b else ""
 
-    def caps(self, model: str) -> Caps:
-        return self.MODELS.get(model) or next(iter(self.MODELS.values()))
+    def models(self) -> list[str]:
+        return list(catalog().models(self.name, self.task))
+
+    def spec(self, model: str, mode: str = "") -> Mode:
+        """What the catalog says this model/mode honours (the check refused anything else)."""
+        md = catalog().mode(self.name, self.task, model, mode)
+        if md is None:
+            raise NodeError(f"{self.title} has no model {model!r} (mode {mode or 'default'!r}) in the catalog",
+                            field="param 'model'")
+        return md
 
     def key(self) -> dict[str, str] | None:
         return get_key(self.name)
 
-    def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
-        problems: list[tuple[str | None, str]] = []
-        model = params.model or self.models()[0]
-        if params.model and params.model not in self.MODELS:
-            problems.append(("param 'model'", f"{self.name} has no model {params.model!r}; models: "
-                             f"{', '.join(self.MODELS)}"))
-            return problems
-        caps = self.caps(model)
-        if "end_image" in connected and not caps.end_image:
-            problems.append(("input 'end_image'", f"{self.name} {model} cannot aim for an end frame; disconnect it "
-                             "or pick a model that takes one"))
-        if "motion" in connected and not caps.motion:
-            problems.append(("input 'motion'", f"{self.name} {model} has no motion brush; disconnect it or pick a "
-                             "model with one (kling-v1)"))
-        if "camera" in connected and caps.camera == "none":
-            problems.append(("input 'camera'", f"{self.name} {model} takes no camera control; disconnect it or "
-                             "describe the move in the prompt"))
-        if caps.image_required and "image" not in connected:
-            problems.append(("input 'image'", f"{self.name} {model} animates a start frame; connect an image"))
-        if caps.durations and not any(abs(params.duration - d) < 1e-6 for d in caps.durations):
-            allowed = ", ".join(f"{d:g}" for d in caps.durations)
-            problems.append(("param 'duration'", f"{self.name} {model} makes {allowed} s clips; set duration to one "
-                             "of those"))
+    def key_problem(self) -> list[tuple[str | None, str]]:
         if self.key() is None:
-            problems.append(("param 'backend'", f"no API key for {self.name}: set one with `reelgraph keys set "
-                             f"{self.name}` or in Settings"))
-        return problems
+            return [("param 'backend'", f"no API key for {self.name}: set one with `reelgraph keys set "
+                     f"{self.name}` or in Settings")]
+        return []
+
+    def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
+        problems = check_generate(self.name, params.model, params.mode, duration=params.duration,
+                                  connected=connected)
+        return problems + self.key_problem()
 
     def cost(self, req: GenerateRequest) -> float:
-        return estimate(self.name, req.model, req.duration, req.takes)
+        return price(self.name, self.task, req.model, req.mode, req.duration, req.takes)
+
+    def refuse(self, req: GenerateRequest) -> None:
+        """The catalog's check again on the request itself, so nothing the model cannot honour is
+        ever sent, whoever calls (validation normally refused it already)."""
+        if self.task != "generate":
+            return
+        connected = frozenset(n for n, v in (("image", req.image), ("end_image", req.end_image),
+                                             ("motion", req.motion), ("camera", req.camera)) if v is not None)
+        problems = check_generate(self.name, req.model, req.mode, duration=req.duration, connected=connected)
+        if problems:
+            where, msg = problems[0]
+            raise NodeError(msg, field=where)
 
     # -- provider specifics ------------------------------------------------------------------------------
     def headers(self) -> dict[str, str]:
@@ -173,6 +163,10 @@ class RemoteBackend:
     def download_headers(self) -> dict[str, str]:
         return {}
 
+    def fetch(self, http: Http, job: Job, output: str, dest: Path, headers: dict[str, str] | None) -> None:
+        """Write one finished output to ``dest`` (a temp name); a URL by default."""
+        http.download(output, dest, auth=bool(headers), headers=headers)
+
     # -- the shared loop ---------------------------------------------------------------------------------
     def http(self, job: GenerateJob) -> Http:
         t = timing()
@@ -189,16 +183,25 @@ class RemoteBackend:
         return Journal(Path(root) / "jobs.sqlite")
 
     def generate(self, req: GenerateRequest, job: GenerateJob) -> list[Path]:
+        self.refuse(req)
         body = self.translate(req, job)  # refuses what the model cannot honour, before paying
         journal = self.journal(job)
         http = self.http(job)
         jobs: list[Job] = []
+        prepared: dict[str, Any] = {}
+
+        def ready() -> dict[str, Any]:
+            # uploads and live lists only when a take is really submitted (not when resuming)
+            if "body" not in prepared:
+                prepared["body"] = self.prepare(http, body, job)
+            return prepared["body"]
+
         try:
-            body = self.prepare(http, body, job)
             try:
                 for t in range(1, req.takes + 1):
                     job.cancel.check()  # nothing is begun in the journal after Stop
-                    jobs.append(self._ensure_submitted(http, journal, job, self.body_for_take(body, req, t), t))
+                    jobs.append(self._ensure_submitted(http, journal, job,
+                                                       lambda t=t: self.body_for_take(ready(), req, t), t))
                 return self._follow(http, journal, job, jobs, req)
             except Cancelled:
                 self._cancel_open(http, journal, jobs)
@@ -216,7 +219,7 @@ class RemoteBackend:
             raise NodeError("internal: a remote job needs the node's cache key")
         return f"{job.key}#take{take}"
 
-    def _ensure_submitted(self, http: Http, journal: Journal, job: GenerateJob, body: dict[str, Any],
+    def _ensure_submitted(self, http: Http, journal: Journal, job: GenerateJob, body: Callable[[], dict[str, Any]],
                           take: int) -> Job:
         key = self._job_key(job, take)
         j = journal.get(key)
@@ -226,6 +229,8 @@ class RemoteBackend:
                 job.take_meta[take] = dict(j.urls["_meta"])
             return j  # already paid for: follow it, never submit again
         if j is not None and j.state == "submitting":
+            if self.idempotent:
+                return self._submit(http, journal, j, body())  # same idempotency key: never a second job
             found = self.lookup(http, j) if self.supports_lookup else None
             if found:
                 job.info.setdefault("resumed", []).append(take)
@@ -235,25 +240,37 @@ class RemoteBackend:
                     f"{self.title}: take {take} was being submitted when Reelgraph stopped, and {self.title} cannot "
                     "look jobs up, so it may exist already. Check your dashboard; to submit it again, run "
                     f"`reelgraph jobs forget {key}`", final=True)
-            # the provider has no job under our client id: the submit never arrived
-            return self._submit(http, journal, j, body)
+            # the provider has no job under our client id: the submit never arrived; resend it
+            # under the same id, so a late arrival of the first one is refused as a duplicate
+            return self._submit(http, journal, j, body(), resend=True)
         if j is not None and j.state == "expired":
             job.info.setdefault("notes", []).append(f"take {take}: the earlier result's link had expired; made again")
-        j = journal.begin(key, self.name, body.get("model") or body.get("model_name") or "")
-        return self._submit(http, journal, j, body)
+        payload = body()
+        j = journal.begin(key, self.name, payload.get("model") or payload.get("model_name") or "")
+        return self._submit(http, journal, j, payload)
 
-    def _submit(self, http: Http, journal: Journal, j: Job, body: dict[str, Any]) -> Job:
+    def _submit(self, http: Http, journal: Journal, j: Job, body: dict[str, Any], resend: bool = False) -> Job:
         try:
             provider_id, urls = self.submit(http, body, j)
         except SubmitUncertain:
             found = self.lookup(http, j) if self.supports_lookup else None
             if found:
                 return journal.update(j, provider_id=found, state="submitted")
+            if self.supports_lookup and not resend:
+                # the provider has nothing under our id: resend under the same id (a late arrival
+                # of the first submit is then refused as a duplicate, and found by the next lookup)
+                return self._submit(http, journal, j, body, resend=True)
             raise ProviderError(f"{self.title}: the submit got no clear answer, so the job may or may not exist; "
-                                + ("run again to look it up by our id" if self.supports_lookup else
-                                   f"check your dashboard, then `reelgraph jobs forget {j.job_key}` to submit again"),
-                                final=True) from None
+                                + ("run again to look it up by our id" if self.supports_lookup or self.idempotent
+                                   else f"check your dashboard, then `reelgraph jobs forget {j.job_key}` to submit "
+                                   "again"), final=True) from None
         except ProviderError as e:
+            if e.final and resend and self.supports_lookup:
+                # a resend refused (say, as a duplicate id): the first submit may have arrived
+                # after all; only a second lookup that finds nothing makes it a real refusal
+                found = self.lookup(http, j)
+                if found:
+                    return journal.update(j, provider_id=found, state="submitted")
             if e.final:
                 journal.update(j, state="failed", detail=str(e))  # refused: nothing was made
             raise  # not final (still busy after retries): stays 'submitting' for a lookup next time
@@ -322,7 +339,7 @@ class RemoteBackend:
         tmp = dest.with_suffix(dest.suffix + ".part")
         headers = self.download_headers() or None
         try:
-            http.download(j.outputs[0], tmp, auth=bool(headers), headers=headers)
+            self.fetch(http, j, j.outputs[0], tmp, headers)
         except ProviderError as e:
             if not e.final or not j.provider_id:
                 raise
@@ -330,7 +347,7 @@ class RemoteBackend:
             fresh = self.status(http, j)
             if fresh.state == "done" and fresh.outputs and fresh.outputs != j.outputs:
                 journal.update(j, outputs=fresh.outputs)
-                http.download(j.outputs[0], tmp, auth=bool(headers), headers=headers)
+                self.fetch(http, j, j.outputs[0], tmp, headers)
             else:
                 journal.update(j, state="expired", detail=str(e))
                 raise ProviderError(f"{self.title}: take {take}'s result can no longer be downloaded (its link "

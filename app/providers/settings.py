@@ -21,8 +21,6 @@ from app.core.fileio import atomic_write_bytes
 
 log = logging.getLogger("reelgraph.providers")
 SERVICE = "reelgraph"
-# backends whose key is a pair (name -> the parts stored)
-KEY_PARTS = {"kling": ("access_key", "secret_key")}
 
 
 def config_dir() -> Path:
@@ -58,8 +56,15 @@ def base_url(backend: str, default: str) -> str:
 
 # -- keys --------------------------------------------------------------------------------------------
 
-def _parts(backend: str) -> tuple[str, ...]:
-    return KEY_PARTS.get(backend, ("api_key",))
+def key_parts(backend: str) -> tuple[str, ...]:
+    """The parts of a backend's key as the model catalog names them (Kling: access + secret)."""
+    from app.providers.catalog import shipped_catalog
+
+    b = shipped_catalog().backend(backend)
+    return tuple(b.key) if b is not None and b.key else ("api_key",)
+
+
+_parts = key_parts
 
 
 def _env_name(backend: str, part: str) -> str:

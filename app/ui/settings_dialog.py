@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 from app.providers import backend_names, key_backends
 from app.providers.settings import (
     FALLBACK_WARNING,
-    KEY_PARTS,
     _fallback_file,
+    key_parts,
     key_source,
     keyring_available,
     load_settings,
@@ -40,7 +40,7 @@ class SettingsDialog(QDialog):
         self.key_fields: dict[str, dict[str, QLineEdit]] = {}
         for b in remote:
             fields = {}
-            for part in KEY_PARTS.get(b, ("api_key",)):
+            for part in key_parts(b):
                 f = QLineEdit()
                 f.setEchoMode(QLineEdit.Password)
                 src = key_source(b)

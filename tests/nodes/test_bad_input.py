@@ -94,5 +94,6 @@ def test_generator_refuses_what_local_cannot_honour(tmp_path):
                  ("g", "generator", {"takes": 2, "selected_take": 3})]
     p = cli_run(tmp_path, doc_nodes, [("p", "prompt", "g", "prompt"), ("a", "image", "g", "image"), ("b", "image", "g", "end_image")])
     assert p.returncode == 2  # refused before running
-    assert "node g (generator): input 'end_image': backend local cannot aim for an end frame" in p.stderr
+    assert ("node g (generator): input 'end_image': Local engine still-motion cannot take an end frame; no Local "
+            "engine model can (backends that can: kling, runway, luma, veo)") in p.stderr
     assert "node g (generator): param 'selected_take'" in p.stderr

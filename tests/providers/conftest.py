@@ -11,8 +11,8 @@ from tests.ui.conftest import state_dir, win  # noqa: F401 - the editor fixtures
 def result_video(tmp_path_factory):
     """What the fake providers hand back: a real small MP4."""
     d = tmp_path_factory.mktemp("provider")
-    frames = [np.roll(texture(320, 180, seed=8), 3 * i, axis=1) for i in range(12)]
-    return write_video(d / "result.mp4", frames, fps=24)
+    frames = [np.roll(texture(320, 180, seed=8), 3 * i, axis=1) for i in range(72)]
+    return write_video(d / "result.mp4", frames, fps=24)  # 3 s: long enough to lip-sync
 
 
 @pytest.fixture

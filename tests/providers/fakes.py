@@ -158,6 +158,9 @@ class FakeKling(FakeServer):
             if bad:
                 return bad
             body = req.json()
+            if body.get("external_task_id") in self.by_external:
+                # the reference: external_task_id must be unique within the account
+                return Reply(400, {"code": 1201, "message": "external_task_id already exists", "request_id": "r0"})
             self.bodies.append(body)
             tid = str(800000 + len(self.tasks))
             self.tasks[tid] = {"polls": 0, "t0": time.monotonic(), "failed": self.fail_next_task}
@@ -207,7 +210,32 @@ class FakeKling(FakeServer):
             self.tasks[tid] = {"polls": 0, "t0": time.monotonic(), "failed": None}
             return Reply(200, {"code": 0, "data": {"task_id": tid, "task_status": "submitted"}})
 
-        @self.route("GET", r"/v1/videos/lip-sync/(\w+)", "lipsync_poll")
+        self.identify_bodies: list[dict[str, Any]] = []
+        self.faces = [{"face_id": "0", "face_image": f"{self.url}/files/face.png", "start_time": 0,
+                       "end_time": 5000}]
+
+        @self.route("POST", "/v1/videos/identify-face", "identify")
+        def identify(req: Request, m) -> Reply:
+            bad = self.auth(req)
+            if bad:
+                return bad
+            self.identify_bodies.append(req.json())
+            return Reply(200, {"code": 0, "message": "SUCCEED", "request_id": "r2", "data": {
+                "session_id": f"sess{len(self.identify_bodies)}", "final_unit_deduction": "0.05",
+                "face_data": self.faces}})
+
+        @self.route("POST", "/v1/videos/advanced-lip-sync", "advanced")
+        def advanced(req: Request, m) -> Reply:
+            bad = self.auth(req)
+            if bad:
+                return bad
+            self.lipsync_bodies.append(req.json())
+            tid = f"als{len(self.lipsync_bodies)}"
+            self.tasks[tid] = {"polls": 0, "t0": time.monotonic(), "failed": None}
+            return Reply(200, {"code": 0, "data": {"task_id": tid, "task_status": "submitted",
+                                                   "task_info": {"external_task_id": ""}}})
+
+        @self.route("GET", r"/v1/videos/(?:advanced-)?lip-sync/(\w+)", "lipsync_poll")
         def lipsync_poll(req: Request, m) -> Reply:
             task = self.tasks[m.group(1)]
             task["polls"] += 1
@@ -325,34 +353,40 @@ class FakeLuma(FakeTasks):
 
 
 class FakeVeo(FakeTasks):
+    """Veo on Agent Platform (Vertex AI) express mode: predictLongRunning, then
+    fetchPredictOperation until done; the video comes back inline (bytesBase64Encoded)."""
+
     KEY = "veo-key-123"
+    OP = "projects/p1/locations/us-central1/publishers/google/models/{model}/operations/{tid}"
 
     def __init__(self, video: Path) -> None:
         super().__init__(video)
 
-        @self.route("POST", r"/v1beta/models/([\w.-]+):predictLongRunning", "submit")
+        @self.route("POST", r"/v1beta1/publishers/google/models/([\w.-]+):predictLongRunning", "submit")
         def submit(req, m):
             if req.headers.get("x-goog-api-key") != self.KEY:
                 return Reply(403, {"error": {"code": 403, "message": "API key not valid"}})
             tid = self.new_task({"model": m.group(1), **req.json()})
-            return Reply(200, {"name": f"models/{m.group(1)}/operations/{tid}"})
+            return Reply(200, {"name": self.OP.format(model=m.group(1), tid=tid)})
 
-        @self.route("GET", r"/v1beta/models/([\w.-]+)/operations/(\w+)", "poll")
+        @self.route("POST", r"/v1beta1/projects/p1/locations/us-central1/publishers/google/models/([\w.-]+)"
+                            r":fetchPredictOperation", "poll")
         def poll(req, m):
-            task, done = self.tick(m.group(2))
-            if not done:
-                return Reply(200, {"name": req.path, "done": False})
-            if task["outcome"].get("filtered"):
-                return Reply(200, {"done": True, "response": {"generateVideoResponse": {
-                    "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [task["outcome"]["filtered"]]}}})
-            return Reply(200, {"done": True, "response": {"generateVideoResponse": {"generatedSamples": [
-                {"video": {"uri": f"{self.url}/v1beta/files/{m.group(2)}:download?alt=media"}}]}}})
-
-        @self.route("GET", r"/v1beta/files/(\w+):download", "download_veo")
-        def download(req, m):
             if req.headers.get("x-goog-api-key") != self.KEY:
-                return Reply(403, {"error": {"message": "key required"}})
-            return Reply(200, self.video.read_bytes())
+                return Reply(403, {"error": {"code": 403, "message": "API key not valid"}})
+            name = req.json()["operationName"]
+            tid = name.rsplit("/", 1)[1]
+            task, done = self.tick(tid)
+            if not done:
+                return Reply(200, {"name": name, "done": False})
+            if task["outcome"].get("filtered"):
+                return Reply(200, {"name": name, "done": True, "response": {
+                    "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
+                    "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [task["outcome"]["filtered"]]}})
+            return Reply(200, {"name": name, "done": True, "response": {
+                "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
+                "videos": [{"bytesBase64Encoded": base64.b64encode(self.video.read_bytes()).decode(),
+                            "mimeType": "video/mp4"}]}})
 
 
 class FakeFal(FakeTasks):
@@ -444,17 +478,28 @@ class FakeComfy(FakeTasks):
 
 
 class FakeSync(FakeTasks):
+    """sync.so's "Create Generation with Files": multipart on POST /v2/generate, with the
+    documented Idempotency-Key semantics (the same key returns the same generation)."""
+
     def __init__(self, video: Path) -> None:
         super().__init__(video)
         self.uploads: list[bytes] = []
+        self.by_key: dict[str, str] = {}
 
-        @self.route("POST", "/v2/generate/upload", "submit")
+        @self.route("POST", "/v2/generate", "submit")
         def submit(req, m):
             if not req.headers.get("x-api-key"):
                 return Reply(401, {"error": "missing x-api-key"})
+            key = req.headers.get("idempotency-key")
+            if key is not None and not re.fullmatch(r"[A-Za-z0-9._~-]{1,128}", key):
+                return Reply(400, {"error": "INVALID_IDEMPOTENCY_KEY"})
+            if key in self.by_key:
+                return Reply(201, {"id": self.by_key[key], "status": "PENDING"})
             self.uploads.append(req.body)
-            return Reply(201, {"id": self.new_task({"content_type": req.headers.get("content-type")}),
-                               "status": "PENDING"})
+            tid = self.new_task({"content_type": req.headers.get("content-type"), "idempotency_key": key})
+            if key:
+                self.by_key[key] = tid
+            return Reply(201, {"id": tid, "status": "PENDING"})
 
         @self.route("GET", r"/v2/generate/(\w+)", "poll")
         def poll(req, m):

@@ -45,9 +45,57 @@ def test_providers_lists_capabilities_and_key_state(tmp_path):
     env = clean_env(tmp_path)
     rows = {r["backend"]: r for r in json.loads(cli("providers", "--json", env=env).stdout)}
     assert rows["kling"]["key"] == "not set" and rows["local"]["key"] == "not needed"
-    assert rows["kling"]["capabilities"]["kling-v1"]["motion"] is True
-    assert rows["kling"]["capabilities"]["kling-v2-1"]["motion"] is False
+    assert rows["comfyui"]["key"] == "not needed" and rows["sync"]["key"] == "not set"
+    # the host Kling's current API reference names for users outside China
+    assert rows["kling"]["base_url"] == "https://api-singapore.klingai.com"
+    assert rows["kling"]["tasks"] == ["generate", "lipsync"] and "kling-v2-6" in rows["kling"]["models"]
+    override = dict(env, REELGRAPH_KLING_BASE_URL="http://127.0.0.1:9")
+    rows = {r["backend"]: r for r in json.loads(cli("providers", "--json", env=override).stdout)}
+    assert rows["kling"]["base_url"] == "http://127.0.0.1:9"
     assert "Sora" in cli("providers", env=env).stdout
+
+
+def test_models_lists_the_catalog_with_capabilities_and_sources(tmp_path):
+    env = clean_env(tmp_path)
+    cat = json.loads(cli("models", "--json", env=env).stdout)
+    assert set(cat) == {"local", "kling", "runway", "luma", "veo", "fal", "replicate", "comfyui", "sync"}
+    v1, v15, v21 = (cat["kling"]["models"][m] for m in ("kling-v1", "kling-v1-5", "kling-v2-1"))
+    assert v1["modes"]["std"]["motion_brush"]["durations"] == [5.0] and v1["modes"]["std"]["cfg_scale"] is True
+    assert "motion_brush" not in v15["modes"]["std"] and v15["modes"]["pro"]["camera"]["kind"] == "simple"
+    assert "motion_brush" not in v21["modes"]["pro"] and v21["modes"]["pro"]["cfg_scale"] is False
+    assert "end_frame" not in cat["runway"]["models"]["gen4_turbo"]["modes"]["default"]
+    for backend in cat.values():
+        for name, model in backend["models"].items():
+            assert model["checked"], name
+            assert backend["key"] == [] or model["source"].startswith("https://"), name
+    text = cli("models", "--backend", "kling", env=env).stdout
+    assert "kling-v1-5" in text and "camera (simple) on 5 s" in text and "runway" not in text
+    out = cli("models", "--backend", "nope", env=env)
+    assert out.returncode == 2 and "no backend 'nope'" in out.stderr
+
+
+def test_a_users_models_json_adds_and_overrides_models_without_code(tmp_path):
+    env = clean_env(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "models.json").write_text(json.dumps({"backends": {"kling": {"models": {
+        "kling-v9": {"title": "Kling 9", "modes": {"std": {"price_per_second": 0.01, "durations": [5],
+                                                           "start_frame": "required"}}},
+        "kling-v1": {"title": "Kling 1 at my price", "modes": {"std": {"price_per_second": 0.5, "durations": [5],
+                                                                      "start_frame": "required"}}}}}}}))
+    cat = json.loads(cli("models", "--json", "--backend", "kling", env=env).stdout)
+    assert cat["kling"]["models"]["kling-v9"]["modes"]["std"]["price_per_second"] == 0.01
+    assert cat["kling"]["models"]["kling-v1"]["title"] == "Kling 1 at my price"
+    wf = workflow(tmp_path, takes=1)
+    doc = json.loads(wf.read_text())
+    doc["nodes"][2]["params"]["model"] = "kling-v9"
+    wf.write_text(json.dumps(doc))
+    out = cli("run", str(wf), "--dry-run", env=dict(env, REELGRAPH_KLING_ACCESS_KEY="a", REELGRAPH_KLING_SECRET_KEY="b"))
+    assert out.returncode == 0, out.stderr
+    assert "$0.05" in out.stdout  # 5 s at the user's $0.01/s
+    # a broken user file is reported and ignored, never a traceback
+    (tmp_path / "config" / "models.json").write_text("{not json")
+    out = cli("models", "--backend", "kling", env=env)
+    assert out.returncode == 0 and "models.json: ignored" in out.stderr and "Traceback" not in out.stderr
 
 
 def workflow(tmp_path, takes=2):

@@ -74,13 +74,30 @@ def test_image2video_with_motion_brush_body_and_result(kling, runner):
 
 
 def test_camera_path_becomes_one_axis_simple_control(kling, runner):
-    r = runner(*shot(runner, camera={"preset": "pan_right", "intensity": 1.0}, model="kling-v1-6"))
+    # the capability map: camera control in image-to-video on kling-v1-5 pro, 5 s
+    r = runner(*shot(runner, camera={"preset": "pan_right", "intensity": 1.0}, model="kling-v1-5"))
     assert r.status == "ok", r.errors
-    cc = kling.bodies[0]["camera_control"]
+    body = kling.bodies[0]
+    assert body["mode"] == "pro"  # mode left empty: the mode that takes a camera move
+    cc = body["camera_control"]
     assert cc["type"] == "simple"
     nonzero = {k: v for k, v in cc["config"].items() if v}
     assert list(nonzero) == ["pan"] and 0 < nonzero["pan"] <= 10
-    assert any("one camera axis" in n for n in r.outputs["g"]["video"].meta["notes"])
+    meta = r.outputs["g"]["video"].meta
+    assert any("one camera axis" in n for n in meta["notes"]) and meta["mode"] == "pro"
+    assert meta["cost"] == pytest.approx(0.098 * 5)
+
+
+def test_v2_models_get_no_cfg_scale_and_masters_no_mode(kling, runner):
+    r = runner(*shot(runner, model="kling-v2-1"))
+    assert r.status == "ok", r.errors
+    r = runner(*shot(runner, model="kling-v2-1-master"))
+    assert r.status == "ok", r.errors
+    v21, master = kling.bodies
+    assert "cfg_scale" not in v21 and v21["mode"] == "std"
+    assert "cfg_scale" not in master and "mode" not in master
+    r = runner(*shot(runner, model="kling-v1-6"))
+    assert kling.bodies[-1]["cfg_scale"] == 0.5  # v1.x takes it
 
 
 def test_inputs_kling_cannot_honour_are_refused_before_submitting(kling, runner):
@@ -88,13 +105,40 @@ def test_inputs_kling_cannot_honour_are_refused_before_submitting(kling, runner)
 
     with pytest.raises(WorkflowError, match="makes 5, 10 s clips"):
         runner(*shot(runner, duration=4))
-    with pytest.raises(WorkflowError, match="no motion brush"):
+    with pytest.raises(WorkflowError, match=r"kling-v2-1 \(in any mode\) cannot take a motion brush; Kling models "
+                                            r"that can: kling-v1 \(std, 5 s; pro, 5 s\), kling-v1-5 \(pro, 5 s\)"):
         runner(*shot(runner, motion=brush(), model="kling-v2-1"))
-    r = runner(*shot(runner, motion=brush(), camera={"preset": "zoom_in"}))
-    assert r.status == "failed" and "one of an end frame, a motion brush or a camera move" in r.errors["g"]
-    r = runner(*shot(runner, end=True, duration=10))
-    assert r.status == "failed" and "5 s clips only" in r.errors["g"]
-    assert kling.count("POST", "/image2video") == 0  # nothing was paid for
+    with pytest.raises(WorkflowError, match=r"kling-v1-5 \(std\) cannot take a motion brush"):
+        nodes, links = shot(runner, motion=brush(), model="kling-v1-5")
+        nodes[2][2]["mode"] = "std"
+        runner(nodes, links)
+    with pytest.raises(WorkflowError, match="takes one of an end frame, a motion brush, camera control per request"):
+        runner(*shot(runner, motion=brush(), camera={"preset": "zoom_in"}, model="kling-v1-5"))
+    with pytest.raises(WorkflowError, match="cannot take an end frame; Kling models that can: kling-v1 "):
+        runner(*shot(runner, end=True, model="kling-v2-master"))
+    with pytest.raises(WorkflowError, match="takes an end frame on 5 s clips only"):
+        runner(*shot(runner, end=True, duration=10))
+    with pytest.raises(WorkflowError, match="Kling has no model 'kling-v9'"):
+        runner(*shot(runner, model="kling-v9"))
+    assert kling.requests == []  # nothing was sent, nothing paid for
+
+
+def test_motion_brush_on_kling_v1_5_is_sent_in_pro_mode(kling, runner):
+    r = runner(*shot(runner, motion=brush(), model="kling-v1-5"))
+    assert r.status == "ok", r.errors
+    [body] = kling.bodies
+    assert body["mode"] == "pro" and body["model_name"] == "kling-v1-5" and "dynamic_masks" in body
+
+
+def test_images_kling_would_refuse_are_refused_before_upload(kling, runner):
+    import cv2 as _cv2
+
+    _cv2.imwrite(str(runner.tmp / "tiny.png"), np.full((200, 640, 3), 128, np.uint8))
+    nodes, links = shot(runner)
+    nodes[1][2]["path"] = "tiny.png"
+    r = runner(nodes, links)
+    assert r.status == "failed" and "at least 300 px on each side" in r.errors["g"]
+    assert kling.requests == []
 
 
 def test_retries_on_429_and_500_and_garbage_without_duplicate_submits(kling, runner):
@@ -207,22 +251,76 @@ def test_killed_mid_job_resumes_without_paying_again(kling, tmp_path):
         assert db.execute("SELECT state FROM jobs").fetchall() == [("downloaded",)]
 
 
-def test_kling_lipsync_uses_the_video_id_of_the_kling_generation(kling, runner):
+def test_kling_lipsync_identifies_the_face_then_advanced_lip_syncs(kling, runner):
     shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", runner.tmp / "speech.wav")
     nodes, links = shot(runner, extra_nodes=[("a", "load_audio", {"path": "speech.wav"}),
                                              ("l", "lip_sync", {"backend": "kling"})])
     links += [("g", "video", "l", "video"), ("a", "audio", "l", "audio")]
     r = runner(nodes, links)
     assert r.status == "ok", r.errors
-    [body] = kling.lipsync_bodies
     task_id = next(iter(kling.tasks))
-    assert body["input"]["video_id"] == f"v{task_id}" and body["input"]["mode"] == "audio2video"
-    assert base64.b64decode(body["input"]["audio_file"]) == r.outputs["a"]["audio"].path.read_bytes()
+    assert kling.identify_bodies == [{"video_id": f"v{task_id}"}]
+    [body] = kling.lipsync_bodies
+    assert body["session_id"] == "sess1"
+    [face] = body["face_choose"]
+    audio = r.outputs["a"]["audio"]
+    assert face["face_id"] == "0" and base64.b64decode(face["sound_file"]) == audio.path.read_bytes()
+    assert face["sound_start_time"] == 0 and face["sound_insert_time"] == 0
+    assert face["sound_end_time"] == min(int(audio.meta["duration"] * 1000), 3000)  # within the 3 s video
+    assert kling.count("POST", "/v1/videos/lip-sync") == 0  # the legacy endpoint is only the fallback model
     # a video Kling did not make is refused before anything is sent
     nodes2 = [("v", "load_video", {"path": str(kling.video)}), ("a", "load_audio", {"path": "speech.wav"}),
               ("l", "lip_sync", {"backend": "kling"})]
     r = runner(nodes2, [("v", "video", "l", "video"), ("a", "audio", "l", "audio")])
     assert r.status == "failed" and "videos Kling made" in r.errors["l"] and len(kling.lipsync_bodies) == 1
+
+
+def test_kling_lipsync_legacy_fallback_and_the_5_mb_audio_limit(kling, runner):
+    shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", runner.tmp / "speech.wav")
+    nodes, links = shot(runner, extra_nodes=[("a", "load_audio", {"path": "speech.wav"}),
+                                             ("l", "lip_sync", {"backend": "kling", "model": "lip-sync"})])
+    links += [("g", "video", "l", "video"), ("a", "audio", "l", "audio")]
+    r = runner(nodes, links)
+    assert r.status == "ok", r.errors
+    [body] = kling.lipsync_bodies
+    assert body["input"]["mode"] == "audio2video" and body["input"]["audio_type"] == "file"
+    # 3 minutes of 16 kHz audio is over Kling's 5 MB: refused before identify-face or upload
+    import wave
+
+    with wave.open(str(runner.tmp / "long.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\1" * 16000 * 180)
+    nodes[-2] = ("a", "load_audio", {"path": "long.wav"})
+    nodes[-1] = ("l", "lip_sync", {"backend": "kling"})
+    r = runner(nodes, links)
+    assert r.status == "failed" and "Kling lip-sync takes up to 5 MB" in r.errors["l"]
+    assert len(kling.identify_bodies) == 0 and len(kling.lipsync_bodies) == 1
+
+
+def test_a_resend_refused_as_a_duplicate_is_found_not_paid_twice(kling, runner):
+    """The first submit's answer is lost, a lookup finds nothing yet (the task is still being
+    registered), the resend under the same external_task_id is refused as a duplicate: the task
+    is looked up again and followed. One task, and no failed take to re-submit with a new id."""
+    seen = {"lookups": 0}
+    original = kling.dispatch
+
+    def dispatch(req):
+        if req.method == "POST" and req.path == "/v1/videos/image2video" and not kling.bodies:
+            original(req)  # the task is created...
+            return Reply(504, b"gateway timeout")  # ...but the answer is lost
+        if req.method == "GET" and "/image2video/rg-" in req.path:
+            seen["lookups"] += 1
+            if seen["lookups"] == 1:
+                return Reply(404, {"code": 1203, "message": "task not found"})  # not visible yet
+        return original(req)
+
+    kling.dispatch = dispatch
+    r = runner(*shot(runner))
+    assert r.status == "ok", r.errors
+    assert len(kling.tasks) == 1 and seen["lookups"] == 2
+    assert kling.count("POST", "/image2video") == 2  # the resend was refused as a duplicate, never paid
 
 
 def test_a_gateway_error_after_the_task_was_created_is_not_paid_twice(kling, runner):

@@ -40,17 +40,33 @@ def test_runway_body_throttled_polling_and_seeds(backend_env, result_video, runn
     monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
     with FakeRunway(result_video) as server:
         backend_env("runway", server)
-        r = runner(*shot(runner, "runway", "gen4_turbo", takes=2, width=1920, height=1080, end=True))
+        r = runner(*shot(runner, "runway", "gen4_turbo", takes=2, width=1920, height=1080))
         assert r.status == "ok", r.errors
         a, b = server.bodies
         assert a["model"] == "gen4_turbo" and a["ratio"] == "1280:720" and a["duration"] == 5
-        assert [p["position"] for p in a["promptImage"]] == ["first", "last"]
-        assert a["promptImage"][0]["uri"].startswith("data:image/png;base64,")
+        assert a["promptImage"].startswith("data:image/png;base64,")  # gen4_turbo: the start frame only
         assert (a["seed"], b["seed"]) == (11, 12)  # one seed per take
-        assert "espresso" in a["promptText"].lower()
+        assert "espresso" in a["promptText"].lower() and "negativePrompt" not in a
         assert server.count("GET", "/v1/tasks/") == 6  # THROTTLED counted as waiting, not an error
         assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
         assert any("nearest" in n for n in r.outputs["g"]["video"].meta["notes"])
+
+
+def test_runway_end_frame_only_where_the_model_takes_last(backend_env, result_video, runner, monkeypatch):
+    from app.core.errors import WorkflowError
+
+    monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
+    with FakeRunway(result_video) as server:
+        backend_env("runway", server)
+        with pytest.raises(WorkflowError, match="Runway gen4_turbo cannot take an end frame; Runway models that "
+                                                "can: veo3.1, veo3.1_fast"):
+            runner(*shot(runner, "runway", "gen4_turbo", end=True))
+        assert server.requests == []
+        r = runner(*shot(runner, "runway", "veo3.1", end=True, duration=8, width=1920, height=1080))
+        assert r.status == "ok", r.errors
+        [body] = server.bodies
+        assert [p["position"] for p in body["promptImage"]] == ["first", "last"]
+        assert body["ratio"] == "1920:1080" and body["duration"] == 8 and body["negativePrompt"] == "text"
 
 
 def test_runway_min_poll_interval_is_respected(monkeypatch):
@@ -89,29 +105,37 @@ def test_runway_safety_failure_and_cancel(backend_env, result_video, runner, mon
 def test_luma_maps_the_camera_to_the_nearest_concept(backend_env, result_video, runner):
     with FakeLuma(result_video) as server:
         backend_env("luma", server)
+        # Luma fetches keyframes by URL: without one, refused before any request, saying what to do
         r = runner(*shot(runner, "luma", "ray-2", camera={"preset": "truck_left"}, end=True, width=1080, height=1920))
+        assert r.status == "failed" and "paste its https URL into the 'url' field" in r.errors["g"]
+        assert server.requests == []
+        nodes, links = shot(runner, "luma", "ray-2", camera={"preset": "truck_left"}, end=True, width=1080,
+                            height=1920)
+        nodes[1][2]["url"] = "https://cdn.example.com/coffee.png"
+        r = runner(nodes, links)
         assert r.status == "ok", r.errors
         [body] = server.bodies
         assert body["concepts"] == [{"key": "truck_left"}]
-        assert body["aspect_ratio"] == "9:16" and body["duration"] == "5s"
-        assert set(body["keyframes"]) == {"frame0", "frame1"} and body["keyframes"]["frame0"]["type"] == "image"
+        assert body["aspect_ratio"] == "9:16" and body["duration"] == "5s" and body["resolution"] == "720p"
+        url = {"type": "image", "url": "https://cdn.example.com/coffee.png"}
+        assert body["keyframes"] == {"frame0": url, "frame1": url}
         assert any("approximated by Luma's 'truck_left'" in n for n in r.outputs["g"]["video"].meta["notes"])
 
 
-def test_veo_long_running_operation_download_with_key_and_filtered(backend_env, result_video, runner):
+def test_veo_long_running_operation_inline_result_and_filtered(backend_env, result_video, runner):
     with FakeVeo(result_video) as server:
         backend_env("veo", server, key=FakeVeo.KEY)
-        r = runner(*shot(runner, "veo", "veo-3.1-generate-preview", duration=8))
+        r = runner(*shot(runner, "veo", "veo-3.1-generate-001", duration=8, takes=2))
         assert r.status == "ok", r.errors
-        [body] = server.bodies
-        inst = body["instances"][0]
+        a, b = server.bodies
+        inst = a["instances"][0]
         assert base64.b64decode(inst["image"]["bytesBase64Encoded"]) == (runner.tmp / "coffee.png").read_bytes()
-        assert body["parameters"] == {"sampleCount": 1, "durationSeconds": 8, "aspectRatio": "16:9",
-                                      "resolution": "720p", "negativePrompt": "text"}
-        assert "seed" not in json.dumps(body)
+        assert a["parameters"] == {"sampleCount": 1, "durationSeconds": 8, "aspectRatio": "16:9",
+                                   "resolution": "720p", "negativePrompt": "text", "seed": 11, "generateAudio": True}
+        assert b["parameters"]["seed"] == 12
         assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
         server.outcome = {"filtered": "The video may depict a real person"}
-        r = runner(*shot(runner, "veo", "veo-3.1-generate-preview", duration=6))
+        r = runner(*shot(runner, "veo", "veo-3.1-generate-001", duration=6))
         assert r.status == "failed" and "safety filters" in r.errors["g"] and "real person" in r.errors["g"]
 
 
@@ -228,6 +252,8 @@ def test_sync_lipsync_uploads_video_and_audio(backend_env, result_video, runner)
         assert r.outputs["a"]["audio"].path.read_bytes() in body  # the audio itself went up
         assert b'name="model"' in body and b"lipsync-2" in body and b"cut_off" in body
         assert server.bodies[0]["content_type"].startswith("multipart/form-data")
+        key = server.bodies[0]["idempotency_key"]
+        assert key.startswith("rg-") and len(key) <= 128
         assert r.outputs["l"]["video"].path.read_bytes() == result_video.read_bytes()
         assert r.outputs["l"]["video"].meta["backend"] == "sync"
         server.outcome = {"reject": "no face found"}
@@ -252,7 +278,7 @@ def test_runway_video_upscale(backend_env, result_video, runner, monkeypatch):
 
 @pytest.mark.parametrize("name,fake,model,duration", [
     ("runway", FakeRunway, "gen4_turbo", 5), ("luma", FakeLuma, "ray-2", 5),
-    ("veo", FakeVeo, "veo-3.1-generate-preview", 8), ("fal", FakeFal, "fal-ai/x/i2v", 5),
+    ("veo", FakeVeo, "veo-3.1-generate-001", 8), ("fal", FakeFal, "fal-ai/x/i2v", 5),
     ("replicate", FakeReplicate, "acme/video", 5),
 ])
 def test_every_backend_rides_out_rate_limits_and_server_errors(backend_env, result_video, runner, monkeypatch,
@@ -264,21 +290,25 @@ def test_every_backend_rides_out_rate_limits_and_server_errors(backend_env, resu
         backend_env(name, server, key=FakeVeo.KEY if name == "veo" else "key-abc")
         submit = next(n for _, _, n, _ in server.routes if n == "submit")
         server.fault(submit, Reply(429, {"error": "slow down"}, {"retry-after-ms": "30"}),
-                     Reply(503, {"error": "overloaded, try later"}))
+                     Reply(429, {"error": "overloaded, try later"}))
         server.fault("poll", Reply(503, {"error": "busy"}), Reply(200, b"not json"))
-        r = runner(*shot(runner, name, model, duration=duration))
+        nodes, links = shot(runner, name, model, duration=duration)
+        if name == "luma":
+            nodes[1][2]["url"] = "https://cdn.example.com/coffee.png"
+        r = runner(nodes, links)
         assert r.status == "ok", r.errors
         assert len(server.bodies) == 1  # no duplicate job
         assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
 
 
-def test_a_submit_answered_500_is_never_sent_again(backend_env, result_video, runner, monkeypatch):
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_submit_answered_500_or_503_is_never_sent_again(backend_env, result_video, runner, monkeypatch, status):
     from tests.providers.fakes import Reply
 
     monkeypatch.setattr("app.providers.hosted.RunwayBackend.MIN_POLL", 0.05)
     with FakeRunway(result_video) as server:
         backend_env("runway", server)
-        server.fault("submit", Reply(500, {"error": "internal"}))
+        server.fault("submit", Reply(status, {"error": "internal"}))
         r = runner(*shot(runner, "runway", "gen4_turbo"))
         assert r.status == "failed" and "may or may not exist" in r.errors["g"] and "jobs forget" in r.errors["g"]
         assert server.count("POST", "/image_to_video") == 1
