@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.core.redact import RedactingFormatter
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -103,7 +104,7 @@ def _setup_logging() -> None:
         handler: logging.Handler = logging.FileHandler(log_dir / "reelgraph.log", encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("reelgraph")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

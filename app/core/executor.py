@@ -32,6 +32,7 @@ from app.core.errors import Cancelled, NodeError, Problem, WorkflowError
 from app.core.events import Event
 from app.core.node import Finished, NodeType
 from app.core.publish import publish
+from app.core.redact import redact
 from app.core.registry import Registry
 from app.core.validate import Index, build_graph, check, needed_for
 from app.core.values import Value
@@ -226,6 +227,7 @@ class _Run:
     def emit(self, name: str, node: str | None = None, **kw: Any) -> None:
         if self.on_event is None:
             return
+        kw = {k: redact(v) if isinstance(v, str) else v for k, v in kw.items()}
         node_type = self.nodes[node].type if node is not None else None
         ev = Event(name, self.run_id, time.monotonic() - self.t0, node=node, type=node_type, **kw)  # type: ignore[arg-type]
         with self._lock:
@@ -538,6 +540,7 @@ class _Run:
                 cache.abort(staging)
 
     def _fail(self, node_id: str, message: str, done_q: queue.Queue) -> None:
+        message = redact(message)
         self.result.errors[node_id] = message
         self._set_end(node_id, "failed", error=message)
         done_q.put((node_id, "failed", message))

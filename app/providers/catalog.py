@@ -314,12 +314,9 @@ def check_generate(backend: str, model: str, mode: str, *, duration: float,
     cat = catalog()
     b = cat.backends[backend]
     name = model or cat.default_model(backend, "generate")
-    if not m.named_modes:
-        label = f"{b.title} {name}"
-    elif mode:
-        label = f"{b.title} {name} ({mode})"
-    else:
-        label = f"{b.title} {name} (in any mode)"
+    label = f"{b.title} {name}" + (f" ({mode})" if mode and m.named_modes else "")
+    # a feature no mode honours: said of the model, since the mode was left to choose
+    any_mode = " (in any mode)" if m.named_modes and not mode else ""
     if md.durations and not any(abs(duration - d) < 1e-6 for d in md.durations):
         allowed = ", ".join(f"{d:g}" for d in md.durations)
         problems.append(("param 'duration'", f"{label} makes {allowed} s clips; set duration to one of those"))
@@ -336,7 +333,7 @@ def check_generate(backend: str, model: str, mode: str, *, duration: float,
                       if n != backend and cat.who_can(n, "generate", feature)]
             where = (f"; {b.title} models that can: {', '.join(can)}" if can else
                      f"; no {b.title} model can (backends that can: {', '.join(others)})")
-            problems.append((f"input '{port[feature]}'", f"{label} cannot take {FEATURE_WORDS[feature]}{where}. "
+            problems.append((f"input '{port[feature]}'", f"{label}{any_mode} cannot take {FEATURE_WORDS[feature]}{where}. "
                              "Disconnect it or pick one of those"))
         elif md.feature(feature, duration) is None:
             f = getattr(md, feature)
@@ -373,9 +370,9 @@ def price_label(md: Mode) -> str:
 
 
 def model_label(name: str, m: Model) -> str:
-    prices = sorted({price_label(md) for md in m.modes.values()})
-    price = prices[0] if len(prices) == 1 else f"{' / '.join(price_label(md) for md in m.modes.values())}"
-    return f"{name} · {price}"
+    if not m.named_modes:
+        return f"{name} · {price_label(m.modes[m.default_mode])}"
+    return f"{name} · " + " · ".join(f"{n} {price_label(md)}" for n, md in m.modes.items())
 
 
 def param_options(task: Task, backend: str, model: str, *, with_mode: bool = False) -> dict[str, Any]:
@@ -396,7 +393,7 @@ def param_options(task: Task, backend: str, model: str, *, with_mode: bool = Fal
     if with_mode:
         m = cat.model(backend, task, model)
         if m is not None and m.named_modes:
-            modes = [("", "auto: the cheapest mode that does what the inputs ask")]
+            modes = [("", "auto (the cheapest that fits the inputs)")]
             modes += [(n, " · ".join(x for x in (n, md.resolution or "", price_label(md)) if x))
                       for n, md in m.modes.items()]
             out["mode"] = Options(tuple(modes))

@@ -20,10 +20,10 @@ import httpx
 
 from app.core.errors import NodeError
 from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.catalog import check_model
 from app.providers.hosted import data_uri
 from app.providers.http import Http, ProviderError
 from app.providers.journal import Job
-from app.providers.catalog import check_model
 from app.providers.remote import RemoteBackend, Status, nearest_ratio
 from app.providers.settings import load_settings
 

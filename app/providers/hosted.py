@@ -12,10 +12,9 @@ from typing import Any
 
 from app.core.errors import NodeError
 from app.providers.base import GenerateJob, GenerateRequest
-from app.providers.http import Http
-from app.providers.journal import Job
 from app.providers.catalog import Mode
-from app.providers.http import ProviderError
+from app.providers.http import Http, ProviderError
+from app.providers.journal import Job
 from app.providers.remote import RemoteBackend, Status, nearest_ratio
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from app.core.context import CancelToken
+from app.core.redact import redact
 
 log = logging.getLogger("reelgraph.providers")
 
@@ -51,13 +52,13 @@ def _detail(resp: httpx.Response) -> str:
     try:
         data = resp.json()
     except ValueError:
-        return resp.text[:200]
+        return redact(resp.text[:200])
     if isinstance(data, dict):
         err = data.get("error")
         if isinstance(err, dict):
-            return str(err.get("message") or err)
-        return str(data.get("detail") or data.get("failure") or err or data)[:300]
-    return str(data)[:300]
+            return redact(str(err.get("message") or err))
+        return redact(str(data.get("detail") or data.get("failure") or err or data)[:300])
+    return redact(str(data)[:300])
 
 
 POLICY_WORDS = ("moderation", "safety", "policy", "inappropriate", "content")
@@ -143,6 +144,7 @@ class Http:
             self.cancel.check()
             headers = dict(self.headers()) if auth else {}
             headers.update(extra_headers)
+            _check_headers(self.name, headers)
             try:
                 resp = self.client.request(method, self.url(path), headers=headers, **kw)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
@@ -230,8 +232,17 @@ class Http:
                 attempt += 1
 
 
+def _check_headers(name: str, headers: dict[str, str]) -> None:
+    """A key pasted with a stray line break would make httpx fail after the job was journaled
+    as 'submitting'; it is refused before anything is sent, without showing the value."""
+    for k, v in headers.items():
+        if any(c in str(v) for c in "\r\n\0"):
+            raise ProviderError(f"{name}: the {k} header has a line break in it (a key pasted with a stray "
+                                "character?); set the key again with `reelgraph keys set` or in Settings")
+
+
 def _text(resp: httpx.Response) -> str:
     try:
-        return resp.text[:300]
+        return redact(resp.text[:300])
     except Exception:  # noqa: BLE001
         return "(unreadable body)"

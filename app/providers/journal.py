@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core.redact import redact
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_key TEXT PRIMARY KEY,      -- node cache key + take: the identity of a paid result
@@ -86,7 +88,7 @@ class Journal:
 
     def update(self, job: Job, **changes: Any) -> Job:
         for k, v in changes.items():
-            setattr(job, k, v)
+            setattr(job, k, redact(v) if k == "detail" and isinstance(v, str) else v)
         with self._lock, self._connect() as db:
             db.execute("UPDATE jobs SET provider_id = ?, urls = ?, state = ?, detail = ?, outputs = ?, updated = ? "
                        "WHERE job_key = ?", (job.provider_id, json.dumps(job.urls), job.state, job.detail[:2000],

@@ -18,12 +18,13 @@ from typing import Any
 import httpx
 
 from app.core.errors import NodeError
+from app.core.redact import register
 from app.media.camera import CameraPath
 from app.media.images import image_size
 from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.catalog import catalog
 from app.providers.http import Http, ProviderError
 from app.providers.journal import Job
-from app.providers.catalog import catalog
 from app.providers.remote import RemoteBackend, Status
 
 # our axis -> Kling's simple-config axis, and how many of our units make Kling's full 10
@@ -96,6 +97,7 @@ class KlingBackend(RemoteBackend):
         now = time.time()
         if refresh or self._token is None or self._token[1] - now < 300:  # refresh well before expiry
             self._token = (make_jwt(key["access_key"], key["secret_key"], now), now + 1800)
+            register(self._token[0])
         return self._token[0]
 
     def classify(self, resp: httpx.Response) -> ProviderError | None:

@@ -15,7 +15,6 @@ from app.providers.base import GenerateJob, GenerateRequest
 from app.providers.catalog import catalog, check_generate
 
 
-
 class LocalBackend:
     name = "local"
 

@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from app.core.fileio import atomic_write_bytes
+from app.core.redact import register
 
 log = logging.getLogger("reelgraph.providers")
 SERVICE = "reelgraph"
@@ -129,6 +130,7 @@ def get_key(backend: str) -> dict[str, str] | None:
         if not value:
             return None
         out[part] = value
+    register(*out.values())  # from now on, never shown in a message, log, event or journal row
     return out
 
 

@@ -99,6 +99,7 @@ class PropertiesPanel(QWidget):
         self.node_id: str | None = None
         self.editor_context: Any = None  # app.ui.editors.context.EditorContext, set by the window
         self.setters: dict[str, Callable[[Any], None]] = {}
+        self.options: dict[str, Any] = {}
         self.header = QLabel("Select a node to edit its settings.")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.RichText)
@@ -158,8 +159,13 @@ class PropertiesPanel(QWidget):
             open_btn.setObjectName("open_editor")
             open_btn.clicked.connect(lambda *_, e=editable: self.open_editor(*e))
             self.form.addRow(open_btn)
+        self.options = self._options()
         for name, fs in props.items():
-            widget = self._widget(name, fs, values.get(name))
+            opts = self.options.get(name)
+            if opts is not None and not opts.choices and not opts.free:
+                continue  # does not apply to this model (a mode where the model has none)
+            widget = self._choice(name, opts, values.get(name)) if opts is not None else \
+                self._widget(name, fs, values.get(name))
             label = QLabel(fs.get("title") or name.replace("_", " "))
             label.setToolTip(fs.get("description", ""))
             widget.setToolTip(fs.get("description", ""))
@@ -174,6 +180,52 @@ class PropertiesPanel(QWidget):
         values = {name: f.get_default(call_default_factory=True) for name, f in nt.params.model_fields.items()}
         values.update(node.params)
         return values
+
+    def _options(self) -> dict[str, Any]:
+        """Drop-down values that depend on other params (the catalog's models for the backend)."""
+        node = self.doc.wf.node(self.node_id or "")
+        nt = self.registry.get(node.type) if node else None
+        if node is None or nt is None or nt.options is None:
+            return {}
+        try:
+            return nt.options(nt.params.model_validate(self._values()))
+        except Exception:  # noqa: BLE001 - invalid params: plain widgets, the problems line says why
+            return {}
+
+    def _choice(self, name: str, opts: Any, value: Any) -> QWidget:
+        """A drop-down of labelled values (model · price); editable where any value is allowed."""
+        w = QComboBox()
+        w.setEditable(opts.free)
+        for v, label in opts.choices:
+            w.addItem(label, v)
+
+        def pick(i: int) -> None:
+            if i >= 0:
+                self._commit(name, w.itemData(i))
+
+        def typed() -> None:
+            text = w.currentText().strip()
+            match = next((v for v, label in opts.choices if label == text), text)
+            self._commit(name, match)
+
+        w.activated.connect(pick)
+        if opts.free:
+            w.lineEdit().editingFinished.connect(typed)
+            w.lineEdit().setPlaceholderText("an id, or pick one")
+
+        def set_value(v: Any) -> None:
+            w.blockSignals(True)
+            i = w.findData(v)
+            if i < 0 and v:
+                w.addItem(str(v), v)
+                i = w.count() - 1
+            w.setCurrentIndex(max(0, i))
+            w.blockSignals(False)
+
+        self.setters[name] = set_value
+        set_value(value)
+        w.setObjectName(f"param_{name}")
+        return w
 
     def _widget(self, name: str, fs: dict[str, Any], value: Any) -> QWidget:
         kind = field_kind(fs)
@@ -367,6 +419,9 @@ class PropertiesPanel(QWidget):
 
     def _params_changed(self, node_id: str) -> None:
         if node_id != self.node_id:
+            return
+        if self._options() != self.options:  # another backend or model: other drop-downs
+            QTimer.singleShot(0, lambda n=node_id: self.show_node(n) if n == self.node_id else None)
             return
         for name, value in self._values().items():
             self._set(name, value)

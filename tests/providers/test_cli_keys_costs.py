@@ -145,3 +145,49 @@ def test_a_planted_key_is_never_written_anywhere(kling, tmp_path):
     assert {"jobs.sqlite", "manifest.json", "paid.mp4", "reelgraph.log", "events.jsonl", "paid.json",
             "paid.otio"} <= names
     assert searched > 10
+
+
+def test_a_server_echoing_headers_never_shows_the_key(tmp_path, result_video):
+    """A provider that echoes the request headers in its 401 (and a log of the failure): the
+    key is in no message, event, log line or journal row."""
+    from tests.providers.fakes import FakeFal, Reply
+
+    key = "fal-key-ECHO-0123456789"
+    with FakeFal(result_video) as server:
+        def echo(req, m):
+            return Reply(401, {"detail": f"bad credentials; you sent {json.dumps(req.headers)}",
+                               "headers": req.headers})
+
+        server.routes.insert(0, ("POST", __import__("re").compile(r"/(fal-ai/[\w/-]+)"), "echo", echo))
+        env = clean_env(tmp_path, REELGRAPH_FAL_BASE_URL=server.url, REELGRAPH_FAL_API_KEY=key)
+        wf = workflow(tmp_path, takes=1)
+        doc = json.loads(wf.read_text())
+        doc["nodes"][2]["params"].update(backend="fal", model="fal-ai/kling-video/v2/image-to-video")
+        wf.write_text(json.dumps(doc))
+        out = cli("run", str(wf), "--events", "jsonl", env=env)
+        assert out.returncode == 1, out.stderr
+        assert "refused the key" in out.stdout + out.stderr and "[redacted]" in out.stdout + out.stderr
+        (tmp_path / "events.jsonl").write_text(out.stdout + out.stderr)
+        assert server.requests and server.requests[0].headers["authorization"] == f"Key {key}"  # it was sent
+        for path in tmp_path.rglob("*"):
+            if path.is_file():
+                assert key.encode() not in path.read_bytes(), path
+        # a key pasted with a stray CR: refused before anything is sent, the job not left 'submitting'
+        sent = len(server.requests)
+        out = cli("run", str(wf), env=dict(env, REELGRAPH_FAL_API_KEY="fal-key-with\rbreak"))
+        assert out.returncode == 1 and "line break" in out.stderr + out.stdout and "with\rbreak" not in out.stderr
+        assert len(server.requests) == sent
+        import sqlite3
+
+        with sqlite3.connect(tmp_path / "cache" / "jobs.sqlite") as db:
+            assert {s for (s,) in db.execute("SELECT state FROM jobs")} == {"failed"}
+
+
+def test_redact_masks_labelled_credentials_and_registered_keys():
+    from app.core.redact import redact, register
+
+    register("sk-live-REGISTERED-777")
+    text = redact('HTTP 401: {"Authorization": "Bearer abc.def.ghi-12345", "x-goog-api-key": "AIzaSy000111", '
+                  '"note": "sk-live-REGISTERED-777"} and ?key=AIza98765&alt=media; token expired')
+    assert "abc.def" not in text and "AIzaSy000111" not in text and "REGISTERED" not in text
+    assert "AIza98765" not in text and "token expired" in text and text.count("[redacted]") == 4

@@ -2,7 +2,6 @@
 documented request shapes, each provider's polling and result conventions, cancel, failures."""
 
 import base64
-import json
 import shutil
 import threading
 import time

@@ -118,3 +118,48 @@ def test_selecting_a_node_does_not_edit_it(win):
     assert all(n.params == {} for n in win.doc.wf.nodes)
     assert [win.doc.undo.text(i) for i in range(win.doc.undo.count())] == [
         "add Camera path", "add Export", "add Generator", "add Prompt", "add Reference image"]
+
+
+def test_model_is_a_drop_down_of_the_catalog_with_prices_and_mode_shows_where_it_applies(win, qtbot):
+    from tests.ui.test_editors import shot
+
+    win._add_and_select("generator", (0, 0))
+    assert field(win, "mode") is None  # the local engine has no modes
+    backend = field(win, "backend")
+    backend.setCurrentIndex(backend.findData("kling"))
+    qtbot.waitUntil(lambda: field(win, "model") is not None and field(win, "model").findData("kling-v1-5") >= 0)
+    model = field(win, "model")
+    labels = [model.itemText(i) for i in range(model.count())]
+    assert "kling-v1-5 · std $0.056/s · pro $0.098/s" in labels and labels[0].startswith("default (kling-v1")
+    assert not model.isEditable()
+    # pick a model with the mouse: the drop-down opens, a click on the item sets it
+    model.showPopup()
+    view = model.view()
+    index = model.model().index(model.findData("kling-v1-5"), 0)
+    qtbot.waitUntil(lambda: view.isVisible())
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view.visualRect(index).center())
+    assert win.doc.wf.node("generator").params["model"] == "kling-v1-5"
+    # the panel rebuilds for the new model: its modes, with resolution and price
+    qtbot.waitUntil(lambda: field(win, "mode") is not None and "1080p" in field(win, "mode").itemText(2))
+    mode = field(win, "mode")
+    assert [mode.itemData(i) for i in range(mode.count())] == ["", "std", "pro"]
+    assert "1080p" in mode.itemText(2) and "$0.098/s" in mode.itemText(2)
+    win.resize(1400, 1300)
+    qtbot.wait(100)  # the docks take the new height
+    shot(win.props, "properties_model_and_mode.png")
+    mode.setCurrentIndex(2)
+    mode.activated.emit(2)
+    assert win.doc.wf.node("generator").params["mode"] == "pro"
+    # a master model has no modes: the row goes away
+    model = field(win, "model")
+    model.setCurrentIndex(model.findData("kling-v2-1-master"))
+    model.activated.emit(model.currentIndex())
+    qtbot.waitUntil(lambda: field(win, "mode") is None)
+    # fal takes any endpoint id: the drop-down is editable and a typed id is stored
+    backend = field(win, "backend")
+    backend.setCurrentIndex(backend.findData("fal"))
+    qtbot.waitUntil(lambda: field(win, "model") is not None and field(win, "model").isEditable())
+    model = field(win, "model")
+    model.lineEdit().setText("fal-ai/kling-video/v2.1/pro/image-to-video")
+    model.lineEdit().editingFinished.emit()
+    assert win.doc.wf.node("generator").params["model"] == "fal-ai/kling-video/v2.1/pro/image-to-video"
