@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     mo = sub.add_parser("models", help="the model catalog: each backend's models, modes, prices and what they take")
     mo.add_argument("--backend", help="only this backend")
     mo.add_argument("--json", action="store_true", help="the catalog as JSON (with sources and dates)")
+    mo.add_argument("--markdown", action="store_true", help="the capability table of docs/backends.md")
+    mo.add_argument("--update", metavar="FILE", help="rewrite the table between the model-table markers of FILE")
 
     e = sub.add_parser("edit", help="open the editor")
     e.add_argument("workflow", nargs="?")
@@ -309,7 +311,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from app.providers.catalog import catalog, user_file, user_warning
+    from app.providers.catalog import catalog, describe, markdown_table, shipped_catalog, user_file, user_warning
 
     cat = catalog()
     if args.backend and cat.backend(args.backend) is None:
@@ -318,6 +320,20 @@ def cmd_models(args: argparse.Namespace) -> int:
     if user_warning():
         _err("warning: " + user_warning())
     chosen = {n: b for n, b in cat.backends.items() if not args.backend or n == args.backend}
+    if args.markdown or args.update:  # docs/backends.md's table: the catalog as shipped, not the user's
+        table = markdown_table(shipped_catalog())
+        if not args.update:
+            print(table, end="")
+            return EXIT_OK
+        path = Path(args.update)
+        text = path.read_text(encoding="utf-8")
+        begin, end = "<!-- model-table:begin (make docs) -->\n", "<!-- model-table:end -->"
+        if begin not in text or end not in text:
+            _err(f"{path} has no model-table markers")
+            return EXIT_INVALID
+        head, rest = text.split(begin, 1)
+        path.write_text(head + begin + table + end + rest.split(end, 1)[1], encoding="utf-8")
+        return EXIT_OK
     if args.json:
         print(json.dumps({n: b.model_dump(mode="json", exclude_none=True) for n, b in chosen.items()}, indent=2))
         return EXIT_OK
@@ -327,39 +343,11 @@ def cmd_models(args: argparse.Namespace) -> int:
             label = "any valid id" if mname == "*" else mname
             print(f"  {label:<26} {m.task:<9} {m.title}")
             for mode_name, md in m.modes.items():
-                print(f"    {mode_name if m.named_modes else '':<8}{capabilities(md)}")
+                print(f"    {mode_name if m.named_modes else '':<8}{describe(md)}")
             if m.source:
                 print(f"    checked {m.checked or '?'} against {m.source}")
     print(f"Add or override models in {user_file()} (same shape as `reelgraph models --json`, under \"backends\").")
     return EXIT_OK
-
-
-def capabilities(md) -> str:
-    """One line of what a mode takes and costs (also the docs' capability table)."""
-    from app.providers.catalog import price_label
-
-    def durs(ds) -> str:
-        return "/".join(f"{d:g}" for d in ds) + " s"
-
-    parts = [price_label(md)]
-    if md.durations:
-        parts.append(durs(md.durations))
-    if md.resolution:
-        parts.append(md.resolution)
-    parts.append({"required": "start frame required", "optional": "start frame", "none": "no start frame"}
-                 [md.start_frame])
-    for name, word in (("end_frame", "end frame"), ("motion_brush", "motion brush"), ("camera", "camera")):
-        f = getattr(md, name)
-        if f is not None:
-            extra = f" ({f.kind})" if name == "camera" else ""
-            parts.append(word + extra + (f" on {durs(f.durations)}" if f.durations else ""))
-    parts += [w for w, on in (("seed", md.seed), ("negative prompt", md.negative_prompt), ("cfg", md.cfg_scale),
-                              ("sound", md.audio)) if on]
-    if sum(getattr(md, f) is not None for f in md.exclusive) > 1:
-        parts.append("one of end frame/brush/camera per request")
-    if md.max_upload_mb:
-        parts.append(f"uploads up to {md.max_upload_mb:g} MB")
-    return ", ".join(parts)
 
 
 def _print_problems(e) -> None:

@@ -28,3 +28,14 @@ def test_readme_links_and_images_exist():
     assert "make run" in readme.split("\n\n")[1] and "make test" in readme.split("\n\n")[1]
     for target in re.findall(r"\]\(((?:docs|packaging|workflows|resources)/[^)#]+)", readme):
         assert (ROOT / target).exists(), target
+
+
+def test_backend_capability_table_is_generated_from_the_catalog():
+    from app.providers.catalog import markdown_table, shipped_catalog
+
+    committed = (ROOT / "docs" / "backends.md").read_text()
+    table = committed.split("<!-- model-table:begin (make docs) -->\n", 1)[1].split("<!-- model-table:end -->")[0]
+    assert table == markdown_table(shipped_catalog()), "docs/backends.md's table is stale: run `make docs`"
+    for backend, b in shipped_catalog().backends.items():
+        for model in b.models:
+            assert f"| `{backend}` | {'any valid id' if model == '*' else f'`{model}`'} |" in table

@@ -400,3 +400,45 @@ def param_options(task: Task, backend: str, model: str, *, with_mode: bool = Fal
         else:
             out["mode"] = Options(())
     return out
+
+
+# -- words ----------------------------------------------------------------------------------------------
+
+def describe(md: Mode) -> str:
+    """One line of what a mode takes and costs (`reelgraph models` and the docs' table)."""
+
+    def durs(ds: list[float]) -> str:
+        return "/".join(f"{d:g}" for d in ds) + " s"
+
+    parts = [price_label(md)]
+    if md.durations:
+        parts.append(durs(md.durations))
+    if md.resolution:
+        parts.append(md.resolution)
+    parts.append({"required": "start frame required", "optional": "start frame", "none": "no start frame"}
+                 [md.start_frame])
+    for name, word in (("end_frame", "end frame"), ("motion_brush", "motion brush"), ("camera", "camera")):
+        f = getattr(md, name)
+        if f is not None:
+            extra = f" ({f.kind})" if isinstance(f, Camera) else ""
+            parts.append(word + extra + (f" on {durs(f.durations)}" if f.durations else ""))
+    parts += [w for w, on in (("seed", md.seed), ("negative prompt", md.negative_prompt), ("cfg", md.cfg_scale),
+                              ("sound", md.audio)) if on]
+    if sum(getattr(md, f) is not None for f in md.exclusive) > 1:
+        parts.append("one of end frame/brush/camera per request")
+    if md.max_upload_mb:
+        parts.append(f"uploads up to {md.max_upload_mb:g} MB")
+    return ", ".join(parts)
+
+
+def markdown_table(cat: Catalog) -> str:
+    """The capability table of docs/backends.md, made from the catalog."""
+    rows = ["| backend | model | task | mode | what it takes and costs | checked |", "|---|---|---|---|---|---|"]
+    for bname, b in cat.backends.items():
+        for mname, m in b.models.items():
+            label = "any valid id" if mname == "*" else f"`{mname}`"
+            checked = f"[{m.checked}]({m.source})" if m.source else m.checked
+            for mode_name, md in m.modes.items():
+                rows.append(f"| `{bname}` | {label} | {m.task} | {mode_name if m.named_modes else ''} | "
+                            f"{describe(md)} | {checked} |")
+    return "\n".join(rows) + "\n"
