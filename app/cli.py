@@ -311,7 +311,14 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from app.providers.catalog import catalog, describe, markdown_table, shipped_catalog, user_file, user_warning
+    from app.providers.catalog import (
+        catalog,
+        describe,
+        markdown_table,
+        shipped_catalog,
+        user_file,
+        user_warning,
+    )
 
     cat = catalog()
     if args.backend and cat.backend(args.backend) is None:

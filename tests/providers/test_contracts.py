@@ -345,10 +345,11 @@ def test_google_genai_refuses_veo_with_a_gemini_api_key():
     """Why the Veo backend speaks Agent Platform: google-genai 3.x no longer sends video
     generation to the Gemini API with an API key (nothing is sent)."""
     from google import genai
+    from google.genai import types
 
     client = genai.Client(api_key=KEY, http_options={"base_url": "http://127.0.0.1:9"})
     with pytest.raises(ValueError, match="only supported in Gemini Enterprise Agent Platform mode"):
-        client.models.generate_videos(model="veo-3.1-generate-preview", prompt="x")
+        client.models.generate_videos(model="veo-3.1-generate-preview", source=types.GenerateVideosSource(prompt="x"))
 
 
 # -- sync.so (syncsdk) -----------------------------------------------------------------------------------

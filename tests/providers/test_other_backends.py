@@ -270,7 +270,7 @@ def test_runway_video_upscale(backend_env, result_video, runner, monkeypatch):
                    [("v", "video", "u", "media")])
         assert r.status == "ok", r.errors
         [body] = server.bodies
-        assert body["model"] == "upscale_v1"
+        assert body["model"] == "magnific_video_upscaler_creative"
         assert base64.b64decode(body["videoUri"].split(",", 1)[1]) == r.outputs["v"]["video"].path.read_bytes()
         assert r.outputs["u"]["media"].meta["backend"] == "runway"
 
