@@ -191,3 +191,40 @@ def test_redact_masks_labelled_credentials_and_registered_keys():
                   '"note": "sk-live-REGISTERED-777"} and ?key=AIza98765&alt=media; token expired')
     assert "abc.def" not in text and "AIzaSy000111" not in text and "REGISTERED" not in text
     assert "AIza98765" not in text and "token expired" in text and text.count("[redacted]") == 4
+
+
+def test_the_cli_refuses_what_a_model_cannot_honour_before_any_request(tmp_path, kling, result_video):
+    """Through the real CLI: kling-v2-1 with a motion brush and gen4_turbo with an end image exit 2
+    naming what can, and no HTTP request reaches either server."""
+    import numpy as np
+
+    from app.media.masks import encode_mask
+    from tests.providers.fakes import FakeRunway
+
+    h, w = 400, 600
+    region = np.zeros((h, w), np.uint8)
+    region[50:150, 100:300] = 255
+    with FakeRunway(result_video) as runway:
+        env = clean_env(tmp_path, REELGRAPH_KLING_BASE_URL=kling.url, REELGRAPH_KLING_ACCESS_KEY=ACCESS,
+                        REELGRAPH_KLING_SECRET_KEY=SECRET, REELGRAPH_RUNWAY_BASE_URL=runway.url,
+                        REELGRAPH_RUNWAY_API_KEY="rw-key-123456")
+        wf = workflow(tmp_path, takes=1)
+        doc = json.loads(wf.read_text())
+        doc["nodes"][2]["params"].update(model="kling-v2-1")
+        doc["nodes"].append({"id": "m", "type": "motion_brush", "params": {"regions": [
+            {"name": "steam", "mask": encode_mask(region), "trajectory": [[150, 100], [250, 60]]}]}})
+        doc["links"] += [{"from": ["i", "image"], "to": ["m", "image"]}, {"from": ["m", "motion"], "to": ["g", "motion"]}]
+        wf.write_text(json.dumps(doc))
+        out = cli("run", str(wf), env=env)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert ("node g (generator): input 'motion': Kling kling-v2-1 (in any mode) cannot take a motion brush; "
+                "Kling models that can: kling-v1 (std, 5 s; pro, 5 s), kling-v1-5 (pro, 5 s)") in out.stderr
+        doc = json.loads(workflow(tmp_path, takes=1).read_text())
+        doc["nodes"][2]["params"].update(backend="runway", model="gen4_turbo")
+        doc["links"].append({"from": ["i", "image"], "to": ["g", "end_image"]})
+        wf.write_text(json.dumps(doc))
+        out = cli("run", str(wf), env=env)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert ("node g (generator): input 'end_image': Runway gen4_turbo cannot take an end frame; Runway models "
+                "that can: veo3.1, veo3.1_fast") in out.stderr
+        assert kling.requests == [] and runway.requests == []
