@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     mo.add_argument("--backend", help="only this backend")
     mo.add_argument("--json", action="store_true", help="the catalog as JSON (with sources and dates)")
     mo.add_argument("--markdown", action="store_true", help="the capability table of docs/backends.md")
-    mo.add_argument("--update", metavar="FILE", help="rewrite the table between the model-table markers of FILE")
+    mo.add_argument("--update", metavar="FILE", help=argparse.SUPPRESS)  # `make docs`: docs/backends.md's table
 
     e = sub.add_parser("edit", help="open the editor")
     e.add_argument("workflow", nargs="?")
@@ -77,6 +77,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return launch_editor(getattr(args, "workflow", None))
     _setup_logging()
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:  # `reelgraph models | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return EXIT_OK
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("run", "validate"):
+        from app.providers.catalog import user_warning
+
+        if user_warning():  # the user's models.json: say why a model of theirs is missing
+            _err("warning: " + user_warning())
     if args.command == "run":
         return cmd_run(args)
     if args.command == "validate":
@@ -302,7 +315,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     for r in rows:
-        models = ", ".join(r["models"]) + (" (or any valid id)" if r["any_model"] else "")
+        models = ", ".join(r["models"] + (["or any valid id"] if r["any_model"] else []))
         print(f"{r['backend']:<10} {'/'.join(r['tasks']):<22} key: {r['key']:<12} {r['base_url']}")
         print(f"{'':<10} models: {models or '(your templates)'}")
     print("`reelgraph models` lists each model's modes, prices and what they take.")
@@ -348,12 +361,13 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"{name} ({b.title})" + (f": {b.notes}" if b.notes else ""))
         for mname, m in b.models.items():
             label = "any valid id" if mname == "*" else mname
-            print(f"  {label:<26} {m.task:<9} {m.title}")
+            print(f"  {label} ({m.task}): {m.title}")
             for mode_name, md in m.modes.items():
-                print(f"    {mode_name if m.named_modes else '':<8}{describe(md)}")
+                print(f"    {mode_name if m.named_modes else '':<8}{describe(md, m.task)}")
             if m.source:
                 print(f"    checked {m.checked or '?'} against {m.source}")
-    print(f"Add or override models in {user_file()} (same shape as `reelgraph models --json`, under \"backends\").")
+    print(f"Add a model, or change a price, in {user_file()}: the shape of `reelgraph models --json` (a model's "
+          "fields you give replace those of the same name).")
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from app.core.errors import NodeError
 from app.core.node import NodeType, Output, Params
@@ -24,9 +24,17 @@ class ReferenceImageParams(Params):
         "start_frame", description="how generators should use it")
     aspect: Literal["source", "16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "2.39:1"] = Field(
         "source", description="centre-crop to this aspect ratio, or keep the source's")
-    url: str = Field("", max_length=2048, pattern=r"^(https://\S+)?$",
+    url: str = Field("", max_length=2048,
                      description="a public https URL of this same picture, for cloud models that fetch images by "
                                  "URL (Luma); upload it anywhere public and paste the link")
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        v = v.strip()
+        if v and (not v.startswith("https://") or any(c.isspace() for c in v) or len(v) < 12):
+            raise ValueError("must be a public https:// link to the picture (or empty)")
+        return v
 
 
 def _file(p: ReferenceImageParams, base: Path) -> Path:

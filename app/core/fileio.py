@@ -137,10 +137,12 @@ def dumps_workflow(workflow: Workflow) -> str:
     return json.dumps(workflow.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
     """Write to a temp file beside the target, fsync, then rename over it.
 
     Killing the process at any point leaves either the old or the new file, never a mix.
+    ``mode`` (0o600 for secrets) is the file's mode from its creation: the temp file is made
+    0600 and never widened, so no reader ever sees the content with looser permissions.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,7 +152,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if target.exists():
+        if mode is not None:
+            os.chmod(tmp, mode)
+        elif target.exists():
             os.chmod(tmp, target.stat().st_mode & 0o777)
         else:
             os.chmod(tmp, 0o644)

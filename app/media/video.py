@@ -157,11 +157,13 @@ class VideoWriter:
 
     def _encode(self) -> None:
         index = -1
+        ended = False  # the end-of-stream sentinel was taken: nothing more will be put
         try:
             while True:
                 index += 1
                 arr = self._q.get()
                 if arr is None:
+                    ended = True
                     break
                 if isinstance(arr, av.VideoFrame):  # a decoded frame: swscale converts it directly
                     frame = arr.reformat(format=self.stream.pix_fmt)
@@ -176,8 +178,8 @@ class VideoWriter:
                 self.container.mux(packet)
         except BaseException as e:  # reported on the producer's next write/close
             self._error = e
-            while self._q.get() is not None:  # drain so the producer never blocks
-                pass
+            while not ended:  # drain so the producer never blocks, up to the sentinel (once)
+                ended = self._q.get() is None
 
     def write(self, frame: np.ndarray) -> None:
         if self._error:

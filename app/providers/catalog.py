@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
 from app.core.resources import resource_path
 
@@ -31,7 +31,8 @@ class _Strict(BaseModel):
 
 
 class Feature(_Strict):
-    durations: list[float] | None = Field(None, description="only on clips of these lengths (s); absent: any")
+    durations: list[PositiveFloat] | None = Field(None, min_length=1, description="only on clips of these lengths (s); "
+                                                                                "absent: any")
     modes_note: str = ""
 
 
@@ -49,9 +50,9 @@ class Camera(Feature):
 
 class Mode(_Strict):
     title: str = ""
-    price_per_second: float = 0.0
-    price_per_request: float = 0.0
-    durations: list[float] | None = Field(None, description="clip lengths offered; absent: any")
+    price_per_second: float = Field(0.0, ge=0)
+    price_per_request: float = Field(0.0, ge=0)
+    durations: list[PositiveFloat] | None = Field(None, min_length=1, description="clip lengths offered; absent: any")
     ratios: list[str] | None = None
     resolution: str | None = None
     start_frame: Literal["required", "optional", "none"] = "optional"
@@ -78,7 +79,7 @@ class Mode(_Strict):
 class Model(_Strict):
     title: str = ""
     task: Task = "generate"
-    modes: dict[str, Mode]
+    modes: dict[str, Mode] = Field(min_length=1)
     source: str = ""
     checked: str = ""
     notes: str = ""
@@ -155,11 +156,12 @@ class Catalog(_Strict):
                 f = getattr(md, feature, None)
                 if f is None:
                     continue
-                if duration is not None and f.durations and not any(abs(duration - d) < 1e-6 for d in f.durations):
+                lengths = f.durations or md.durations
+                if duration is not None and lengths and not any(abs(duration - d) < 1e-6 for d in lengths):
                     continue
                 label = mname if m.named_modes else ""
-                if f.durations:
-                    label = f"{label}, {'/'.join(f'{d:g}' for d in f.durations)} s".lstrip(", ")
+                if lengths:
+                    label = f"{label}, {'/'.join(f'{d:g}' for d in lengths)} s".lstrip(", ")
                 modes.append(label)
             if modes:
                 labels = [x for x in modes if x]
@@ -171,20 +173,37 @@ def valid_model_id(backend: Backend, model: str) -> bool:
     return bool(backend.model_grammar and re.fullmatch(backend.model_grammar, model))
 
 
-def _merge(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
-    """User models replace or add whole model entries; backend fields other than models are
-    taken as given (a base URL, say)."""
+def _merge(base: dict[str, Any], user: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The user's models merged into the shipped catalog: a new model is taken whole; for a
+    model that exists, the fields given replace those of the same mode (a price alone changes
+    only the price). Accepts {"backends": {...}} and the shape `reelgraph models --json` prints
+    ({backend: {...}}). Returns the merged catalog and notes on what was ignored."""
     out = json.loads(json.dumps(base))
-    for bname, b in (user.get("backends") or {}).items():
-        if bname not in out["backends"] or not isinstance(b, dict):
-            continue  # a backend needs an adapter in code: unknown ones are ignored (and reported)
+    notes: list[str] = []
+    backends = user.get("backends") if isinstance(user.get("backends"), dict) else \
+        {k: v for k, v in user.items() if k not in ("schema", "version", "about")}
+    for bname, b in backends.items():
+        if bname not in out["backends"]:
+            notes.append(f"backend {bname!r} ignored (backends need code; known: {', '.join(out['backends'])})")
+            continue
+        if not isinstance(b, dict) or not isinstance(b.get("models", {}), dict):
+            notes.append(f"backend {bname!r} ignored: expected {{\"models\": {{...}}}}")
+            continue
         target = out["backends"][bname]
-        for k, v in b.items():
-            if k == "models" and isinstance(v, dict):
-                target["models"].update(v)
-            elif k in ("notes", "source", "checked"):
-                target[k] = v
-    return out
+        for mname, m in (b.get("models") or {}).items():
+            have = target["models"].get(mname)
+            if not isinstance(have, dict) or not isinstance(m, dict):
+                target["models"][mname] = m
+                continue
+            merged = dict(have, **{k: v for k, v in m.items() if k != "modes"})
+            modes = dict(have.get("modes") or {})
+            for mode_name, mode in (m.get("modes") or {}).items():
+                base_mode = modes.get(mode_name)
+                modes[mode_name] = dict(base_mode, **mode) if isinstance(base_mode, dict) and isinstance(mode, dict) \
+                    else mode
+            merged["modes"] = modes
+            target["models"][mname] = merged
+    return out, notes
 
 
 class CatalogError(Exception):
@@ -218,8 +237,11 @@ def _load(stamp: tuple[float, int], config: str) -> tuple[Catalog, str]:
             user = json.loads(user_file().read_text(encoding="utf-8"))
             if not isinstance(user, dict):
                 raise ValueError("the top level must be an object")
-            merged = _merge(base, user)
-            return Catalog.model_validate(merged), warning
+            merged, notes = _merge(base, user)
+            cat = Catalog.model_validate(merged)
+            if notes:
+                warning = f"{user_file()}: " + "; ".join(notes)
+            return cat, warning
         except (OSError, ValueError, ValidationError) as e:
             warning = f"{user_file()}: ignored ({_short(e)}); fix it or remove it"
     return Catalog.model_validate(base), warning
@@ -280,8 +302,11 @@ def check_model(backend: str, task: Task, model: str, mode: str) -> tuple[Model 
                                               f"{user_file()})")]
     md = m.modes.get(mode or m.default_mode)
     if md is None:
-        return m, None, [("param 'mode'", f"{b.title} {model or cat.default_model(backend, task)} has no mode "
-                                          f"{mode!r}; modes: {', '.join(m.modes)}")]
+        name = model or cat.default_model(backend, task)
+        if not m.named_modes:
+            return m, None, [("param 'mode'", f"{b.title} {name} has no modes; leave mode empty")]
+        return m, None, [("param 'mode'", f"{b.title} {name} has no mode {mode!r}; modes: {', '.join(m.modes)} "
+                                          "(or empty: the cheapest that fits)")]
     return m, md, []
 
 
@@ -294,53 +319,66 @@ def wanted(connected: frozenset[str]) -> set[str]:
 
 def resolve_mode(backend: str, task: Task, model: str, mode: str, wants: set[str], duration: float) -> str:
     """The mode to send: the one asked for, or (mode left empty) the first of the model's modes,
-    cheapest first, that honours every feature the request uses at this duration."""
+    cheapest first, that honours every feature the request uses at this duration (failing that,
+    at some duration, so the check can say which length to pick)."""
     m = catalog().model(backend, task, model)
     if m is None or mode:
         return mode
-    for name, md in m.modes.items():
-        if all(md.feature(f, duration) is not None for f in wants):
-            return name
+    for at in (duration, None):
+        for name, md in m.modes.items():
+            if all(md.feature(f, at) is not None for f in wants):
+                return name
     return m.default_mode
+
+
+def _lengths(ds: list[float]) -> str:
+    words = [f"{d:g}" for d in sorted(ds)]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def check_generate(backend: str, model: str, mode: str, *, duration: float,
                    connected: frozenset[str]) -> list[Problem]:
     """What this backend/model/mode cannot honour in a generator request, each naming what can."""
-    chosen = resolve_mode(backend, "generate", model, mode, wanted(connected), duration)
+    wants = wanted(connected)
+    chosen = resolve_mode(backend, "generate", model, mode, wants, duration)
     m, md, problems = check_model(backend, "generate", model, chosen)
     if md is None or m is None:
         return problems
     cat = catalog()
     b = cat.backends[backend]
     name = model or cat.default_model(backend, "generate")
-    label = f"{b.title} {name}" + (f" ({mode})" if mode and m.named_modes else "")
-    # a feature no mode honours: said of the model, since the mode was left to choose
-    any_mode = " (in any mode)" if m.named_modes and not mode else ""
-    if md.durations and not any(abs(duration - d) < 1e-6 for d in md.durations):
-        allowed = ", ".join(f"{d:g}" for d in md.durations)
-        problems.append(("param 'duration'", f"{label} makes {allowed} s clips; set duration to one of those"))
+    label = f"{b.title} {name}" + (f" ({chosen})" if m.named_modes else "")
+    port = {f: p for p, f in PORT_FEATURE.items()}
     if md.start_frame == "required" and "image" not in connected:
         problems.append(("input 'image'", f"{label} animates a start frame; connect an image"))
     if md.start_frame == "none" and "image" in connected:
         problems.append(("input 'image'", f"{label} takes no start frame; disconnect it or pick a model that does"))
-    wants = wanted(connected)
-    port = {f: p for p, f in PORT_FEATURE.items()}
+    honoured = []
     for feature in sorted(wants):
-        if md.feature(feature) is None:
-            can = cat.who_can(backend, "generate", feature)
-            others = [n for n in cat.backends_for("generate")
-                      if n != backend and cat.who_can(n, "generate", feature)]
-            where = (f"; {b.title} models that can: {', '.join(can)}" if can else
-                     f"; no {b.title} model can (backends that can: {', '.join(others)})")
-            problems.append((f"input '{port[feature]}'", f"{label}{any_mode} cannot take {FEATURE_WORDS[feature]}{where}. "
-                             "Disconnect it or pick one of those"))
-        elif md.feature(feature, duration) is None:
-            f = getattr(md, feature)
-            allowed = ", ".join(f"{d:g}" for d in f.durations)
-            problems.append(("param 'duration'", f"{label} takes {FEATURE_WORDS[feature]} on {allowed} s clips only; "
-                             f"set duration to {allowed}"))
-    used = [f for f in md.exclusive if f in wants]
+        if md.feature(feature) is not None:
+            honoured.append(feature)
+            continue
+        can = cat.who_can(backend, "generate", feature)
+        others = [n for n in cat.backends_for("generate") if n != backend and cat.who_can(n, "generate", feature)]
+        where = (f"; {b.title} models that can: {', '.join(can)}" if can else
+                 f"; no {b.title} model can (backends that can: {', '.join(others)})")
+        who = label if mode or not m.named_modes else f"{b.title} {name} (in any mode)"
+        problems.append((f"input '{port[feature]}'", f"{who} cannot take {FEATURE_WORDS[feature]}{where}. "
+                         "Disconnect it or pick one of those"))
+    # one word on the clip length: the mode's lengths, narrowed by the features used
+    allowed = set(md.durations) if md.durations else None
+    limited_by = []
+    for feature in honoured:
+        f = getattr(md, feature)
+        if f.durations:
+            allowed = set(f.durations) if allowed is None else allowed & set(f.durations)
+            limited_by.append(FEATURE_WORDS[feature])
+    if allowed is not None and not any(abs(duration - d) < 1e-6 for d in allowed):
+        with_ = f" with {' and '.join(limited_by)}" if limited_by else ""
+        fix = f"set duration to {_lengths(sorted(allowed))}" if allowed else "use one of them at a time"
+        problems.append(("param 'duration'", f"{label} makes {_lengths(sorted(allowed or md.durations or []))} s "
+                         f"clips{with_}; {fix}" if allowed else f"{label} has no clip length{with_}; {fix}"))
+    used = [f for f in md.exclusive if f in honoured]
     if len(used) > 1:
         problems.append((f"input '{port[used[-1]]}'", f"{label} takes one of "
                          f"{', '.join(FEATURE_WORDS[f] for f in md.exclusive)} per request, not "
@@ -362,11 +400,12 @@ def price(backend: str, task: Task, model: str, mode: str, seconds: float, takes
 # -- drop-downs ---------------------------------------------------------------------------------------
 
 def price_label(md: Mode) -> str:
+    parts = []
     if md.price_per_second:
-        return f"${md.price_per_second:.3f}/s"
+        parts.append(f"${md.price_per_second:.3f}/s")
     if md.price_per_request:
-        return f"${md.price_per_request:.2f}/request"
-    return "free"
+        parts.append(f"${md.price_per_request:.3f}/request")
+    return " + ".join(parts) or "free"
 
 
 def model_label(name: str, m: Model) -> str:
@@ -404,7 +443,7 @@ def param_options(task: Task, backend: str, model: str, *, with_mode: bool = Fal
 
 # -- words ----------------------------------------------------------------------------------------------
 
-def describe(md: Mode) -> str:
+def describe(md: Mode, task: Task = "generate") -> str:
     """One line of what a mode takes and costs (`reelgraph models` and the docs' table)."""
 
     def durs(ds: list[float]) -> str:
@@ -415,8 +454,9 @@ def describe(md: Mode) -> str:
         parts.append(durs(md.durations))
     if md.resolution:
         parts.append(md.resolution)
-    parts.append({"required": "start frame required", "optional": "start frame", "none": "no start frame"}
-                 [md.start_frame])
+    if task == "generate":
+        parts.append({"required": "start frame required", "optional": "start frame", "none": "no start frame"}
+                     [md.start_frame])
     for name, word in (("end_frame", "end frame"), ("motion_brush", "motion brush"), ("camera", "camera")):
         f = getattr(md, name)
         if f is not None:
@@ -427,7 +467,8 @@ def describe(md: Mode) -> str:
     if sum(getattr(md, f) is not None for f in md.exclusive) > 1:
         parts.append("one of end frame/brush/camera per request")
     if md.max_upload_mb:
-        parts.append(f"uploads up to {md.max_upload_mb:g} MB")
+        size = f"{md.max_upload_mb / 1024:g} GB" if md.max_upload_mb >= 1024 else f"{md.max_upload_mb:g} MB"
+        parts.append(f"uploads up to {size}")
     return ", ".join(parts)
 
 
@@ -440,5 +481,5 @@ def markdown_table(cat: Catalog) -> str:
             checked = f"[{m.checked}]({m.source})" if m.source else m.checked
             for mode_name, md in m.modes.items():
                 rows.append(f"| `{bname}` | {label} | {m.task} | {mode_name if m.named_modes else ''} | "
-                            f"{describe(md)} | {checked} |")
+                            f"{describe(md, m.task)} | {checked} |")
     return "\n".join(rows) + "\n"

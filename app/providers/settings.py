@@ -104,9 +104,7 @@ def _fallback_read() -> dict[str, str]:
 
 
 def _fallback_write(data: dict[str, str]) -> None:
-    path = _fallback_file()
-    atomic_write_bytes(path, json.dumps(data).encode())
-    os.chmod(path, 0o600)
+    atomic_write_bytes(_fallback_file(), json.dumps(data).encode(), mode=0o600)
 
 
 FALLBACK_WARNING = ("no system keyring is available, so keys are kept in {path} (readable only by you); "

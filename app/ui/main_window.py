@@ -261,6 +261,10 @@ class MainWindow(QMainWindow):
         self.runner.finished.connect(self._on_finished)
         self.runner.refused.connect(self._on_refused)
         self.runner.crashed.connect(lambda msg: self._run_ended(f"The run stopped on an internal error: {msg}", True))
+        from app.providers.catalog import user_warning
+
+        if user_warning():  # the user's models.json could not be used: say so once, at the start
+            self.log_line("warning: " + user_warning(), "#c8a060")
 
     # -- messages ---------------------------------------------------------------------------------------
     def say(self, text: str, error: bool = False) -> None:

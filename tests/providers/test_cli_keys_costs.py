@@ -226,5 +226,28 @@ def test_the_cli_refuses_what_a_model_cannot_honour_before_any_request(tmp_path,
         out = cli("run", str(wf), env=env)
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert ("node g (generator): input 'end_image': Runway gen4_turbo cannot take an end frame; Runway models "
-                "that can: veo3.1, veo3.1_fast") in out.stderr
+                "that can: veo3.1 (4/6/8 s), veo3.1_fast (4/6/8 s)") in out.stderr
         assert kling.requests == [] and runway.requests == []
+
+
+def test_a_price_only_override_keeps_the_models_checks_and_odd_files_are_reported(tmp_path):
+    env = clean_env(tmp_path, REELGRAPH_KLING_ACCESS_KEY="a", REELGRAPH_KLING_SECRET_KEY="b")
+    (tmp_path / "config").mkdir()
+    # the shape `reelgraph models --json` prints (no "backends" level), changing one price
+    (tmp_path / "config" / "models.json").write_text(json.dumps({
+        "kling": {"models": {"kling-v2-1": {"modes": {"std": {"price_per_second": 0.05}}}}},
+        "klingg": {"models": {}}}))
+    cat = json.loads(cli("models", "--json", "--backend", "kling", env=env).stdout)
+    v21 = cat["kling"]["models"]["kling-v2-1"]["modes"]
+    assert v21["std"]["price_per_second"] == 0.05 and v21["std"]["durations"] == [5.0, 10.0]
+    assert v21["pro"]["price_per_second"] == 0.098  # the other mode is untouched
+    wf = workflow(tmp_path, takes=1)
+    doc = json.loads(wf.read_text())
+    doc["nodes"][2]["params"].update(model="kling-v2-1", duration=7)
+    wf.write_text(json.dumps(doc))
+    out = cli("validate", str(wf), env=env)
+    assert out.returncode == 2 and "makes 5 or 10 s clips" in out.stdout + out.stderr  # the checks are still there
+    assert "backend 'klingg' ignored" in out.stderr  # and the unknown backend is reported
+    (tmp_path / "config" / "models.json").write_text(json.dumps({"kling": {"models": {"kling-v9": {"modes": {}}}}}))
+    out = cli("validate", str(wf), env=env)
+    assert "models.json: ignored" in out.stderr and "Traceback" not in out.stderr
