@@ -27,7 +27,7 @@ FEATURE_WORDS = {"end_frame": "an end frame", "motion_brush": "a motion brush", 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Feature(_Strict):
@@ -64,7 +64,8 @@ class Mode(_Strict):
     negative_prompt: bool = False
     cfg_scale: bool = False
     max_prompt: int | None = None
-    exclusive: list[str] = Field(default_factory=list, description="features one request cannot combine")
+    exclusive: list[Literal["end_frame", "motion_brush", "camera"]] = Field(
+        default_factory=list, description="features one request cannot combine")
     max_upload_mb: float | None = None  # per input file (lip-sync audio, upscale video)
 
     def feature(self, name: str, duration: float | None = None) -> Feature | None:
@@ -134,7 +135,7 @@ class Catalog(_Strict):
         if b is None:
             return None
         name = name or self.default_model(backend, task)
-        m = b.models.get(name)
+        m = b.models.get(name) if name != "*" else None  # '*' is the entry, not an id
         if m is None and b.open_models and valid_model_id(b, name):
             m = b.models.get("*")
         return m if m is not None and m.task == task else None
@@ -170,7 +171,7 @@ class Catalog(_Strict):
 
 
 def valid_model_id(backend: Backend, model: str) -> bool:
-    return bool(backend.model_grammar and re.fullmatch(backend.model_grammar, model))
+    return bool(backend.model_grammar and len(model) <= 200 and re.fullmatch(backend.model_grammar, model))
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -190,6 +191,9 @@ def _merge(base: dict[str, Any], user: dict[str, Any]) -> tuple[dict[str, Any], 
             notes.append(f"backend {bname!r} ignored: expected {{\"models\": {{...}}}}")
             continue
         target = out["backends"][bname]
+        extra = sorted(set(b) - {"models", "title", "notes", "source", "checked"})
+        if extra:
+            notes.append(f"{bname}: only its models can be changed here (ignored: {', '.join(extra)})")
         for mname, m in (b.get("models") or {}).items():
             have = target["models"].get(mname)
             if not isinstance(have, dict) or not isinstance(m, dict):
@@ -242,7 +246,7 @@ def _load(stamp: tuple[float, int], config: str) -> tuple[Catalog, str]:
             if notes:
                 warning = f"{user_file()}: " + "; ".join(notes)
             return cat, warning
-        except (OSError, ValueError, ValidationError) as e:
+        except (OSError, ValueError, ValidationError, RecursionError) as e:
             warning = f"{user_file()}: ignored ({_short(e)}); fix it or remove it"
     return Catalog.model_validate(base), warning
 

@@ -205,8 +205,8 @@ class ReplicateBackend(TemplateBackend):
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
         model = body["model"]
-        if ":" in model:  # owner/name:version
-            payload = {"version": model.split(":", 1)[1], "input": body["input"]}
+        if ":" in model or "/" not in model:  # owner/name:version, or a bare version id
+            payload = {"version": model.split(":", 1)[-1], "input": body["input"]}
             path = "/v1/predictions"
         else:
             payload = {"input": body["input"]}

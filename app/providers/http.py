@@ -48,17 +48,23 @@ class SubmitUncertain(ProviderError):
         super().__init__(message, final=False)
 
 
+def _short(text: str, limit: int = 300) -> str:
+    """Provider text for a message: redacted first (a cut could split a key), then cut."""
+    text = redact(text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _detail(resp: httpx.Response) -> str:
     try:
         data = resp.json()
     except ValueError:
-        return redact(resp.text[:200])
+        return _short(resp.text, 200)
     if isinstance(data, dict):
         err = data.get("error")
         if isinstance(err, dict):
-            return redact(str(err.get("message") or err))
-        return redact(str(data.get("detail") or data.get("failure") or err or data)[:300])
-    return redact(str(data)[:300])
+            return _short(str(err.get("message") or err))
+        return _short(str(data.get("detail") or data.get("failure") or err or data))
+    return _short(str(data))
 
 
 POLICY_WORDS = ("moderation", "safety", "policy", "inappropriate", "content")
@@ -115,10 +121,44 @@ class Http:
         self.cancel = cancel or CancelToken()
         self.max_retries, self.backoff, self.max_wait = max_retries, backoff, max_wait
         self.name = name
-        self.client = httpx.Client(timeout=timeout, follow_redirects=True)
+        self.origin = _origin(httpx.URL(self.base_url)) if self.base_url else None
+        self._auth_names: set[str] = set(CREDENTIAL_HEADERS)
+        # every request passes the guard: credentials go only to the provider's own origin
+        # (a result URL on a CDN, a redirect elsewhere get none); redirects are followed by hand
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False, event_hooks={"request": [self._guard]})
+
+    def _guard(self, request: httpx.Request) -> None:
+        if self.origin is None or _origin(request.url) == self.origin:
+            return
+        for name in list(request.headers):
+            if name.lower() in self._auth_names:
+                del request.headers[name]
+
+    def _send(self, method: str, url: str, headers: dict[str, str], *, stream: bool = False,
+              **kw: Any) -> httpx.Response:
+        """One request, following up to 5 redirects; a request with a body is never redirected
+        to another host (its content and idempotency would go elsewhere)."""
+        for _ in range(6):
+            resp = self.client.send(self.client.build_request(method, url, headers=headers, **kw), stream=stream)
+            if not resp.is_redirect or "location" not in resp.headers:
+                return resp
+            target = resp.url.join(resp.headers["location"])
+            resp.close()
+            if method not in ("GET", "HEAD") and _origin(target) != _origin(httpx.URL(url)):
+                raise ProviderError(f"{self.name} redirected a {method} to another host ({target.host}); not "
+                                    "followed")
+            if resp.status_code == 303:
+                method, kw = "GET", {}
+            url = str(target)
+        raise ProviderError(f"{self.name}: too many redirects from {url}")
 
     def close(self) -> None:
         self.client.close()
+
+    def _auth_headers(self) -> dict[str, str]:
+        h = dict(self.headers())
+        self._auth_names |= {k.lower() for k in h}  # whatever carries the key is a credential
+        return h
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
@@ -142,11 +182,12 @@ class Http:
         extra_headers = kw.pop("headers", None) or {}
         while True:
             self.cancel.check()
-            headers = dict(self.headers()) if auth else {}
+            url = self.url(path)
+            headers = self._auth_headers() if auth else {}
             headers.update(extra_headers)
             _check_headers(self.name, headers)
             try:
-                resp = self.client.request(method, self.url(path), headers=headers, **kw)
+                resp = self._send(method, url, headers, **kw)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
                 err: Exception = e  # never reached the server: safe to retry even a submit
             except httpx.RequestError as e:
@@ -201,10 +242,12 @@ class Http:
         attempt = 0
         while True:
             self.cancel.check()
-            h = dict(self.headers()) if auth else {}
+            h = self._auth_headers() if auth else {}
             h.update(headers or {})
+            _check_headers(self.name, h)
             try:
-                with self.client.stream("GET", self.url(url), headers=h) as resp:
+                resp = self._send("GET", self.url(url), h, stream=True)
+                try:
                     if resp.status_code in (401, 403, 404, 410):
                         raise ProviderError(f"{self.name}: the result file cannot be downloaded (HTTP "
                                             f"{resp.status_code}); its link may have expired", final=True,
@@ -225,6 +268,8 @@ class Http:
                     if got == 0:
                         raise httpx.RemoteProtocolError("download was empty")
                     return
+                finally:
+                    resp.close()
             except (httpx.RequestError, httpx.HTTPStatusError) as e:
                 if attempt >= self.max_retries:
                     raise ProviderError(f"{self.name}: download failed: {e}", final=False) from None
@@ -232,17 +277,31 @@ class Http:
                 attempt += 1
 
 
-def _check_headers(name: str, headers: dict[str, str]) -> None:
-    """A key pasted with a stray line break would make httpx fail after the job was journaled
-    as 'submitting'; it is refused before anything is sent, without showing the value."""
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+# headers that carry a credential for some provider; those a backend sends are added per client
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "cookie"})
+
+
+def check_headers(name: str, headers: dict[str, str]) -> None:
+    """A key pasted with a stray line break or a non-ASCII character would make httpx fail
+    after the job was journaled as 'submitting'; it is refused before anything is sent, without
+    showing the value."""
     for k, v in headers.items():
-        if any(c in str(v) for c in "\r\n\0"):
-            raise ProviderError(f"{name}: the {k} header has a line break in it (a key pasted with a stray "
-                                "character?); set the key again with `reelgraph keys set` or in Settings")
+        text = str(v)
+        if any(c in text for c in "\r\n\0") or not text.isascii() or not text.isprintable():
+            raise ProviderError(f"{name}: the {k} header has a line break or a character that is not plain ASCII "
+                                "in it (a key pasted with a stray character?); set the key again with "
+                                "`reelgraph keys set` or in Settings")
+
+
+_check_headers = check_headers
 
 
 def _text(resp: httpx.Response) -> str:
     try:
-        return redact(resp.text[:300])
+        return _short(resp.text)
     except Exception:  # noqa: BLE001
         return "(unreadable body)"

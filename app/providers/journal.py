@@ -91,8 +91,9 @@ class Journal:
             setattr(job, k, redact(v) if k == "detail" and isinstance(v, str) else v)
         with self._lock, self._connect() as db:
             db.execute("UPDATE jobs SET provider_id = ?, urls = ?, state = ?, detail = ?, outputs = ?, updated = ? "
-                       "WHERE job_key = ?", (job.provider_id, json.dumps(job.urls), job.state, job.detail[:2000],
-                                             json.dumps(job.outputs), time.time(), job.job_key))
+                       "WHERE job_key = ?", (job.provider_id, redact(json.dumps(job.urls), labelled=False), job.state,
+                                             job.detail[:2000], redact(json.dumps(job.outputs), labelled=False), time.time(),
+                                             job.job_key))
         return job
 
     def all(self) -> list[Job]:

@@ -19,10 +19,11 @@ from app.providers.journal import Job
 from app.providers.remote import RemoteBackend, Status
 
 
-def idempotency_key(job_key: str) -> str:
-    """A key sync.so accepts (1-128 of [A-Za-z0-9._~-]) that is the same for the same node
-    result and take in every run, so a resend can never make a second paid generation."""
-    return "rg-" + hashlib.sha256(job_key.encode()).hexdigest()
+def idempotency_key(job_key: str, client_id: str) -> str:
+    """A key sync.so accepts (1-128 of [A-Za-z0-9._~-]) that stays the same for one attempt at
+    a node's take across runs (so a resend can never make a second paid generation) and is new
+    for a new attempt (after a failure, an expired result or `jobs forget`)."""
+    return "rg-" + hashlib.sha256(f"{job_key}\n{client_id}".encode()).hexdigest()
 
 
 class LipSyncBackend(RemoteBackend):
@@ -60,7 +61,7 @@ class SyncBackend(LipSyncBackend):
         with open(body["video"], "rb") as v, open(body["audio"], "rb") as a:
             files = {"video": (body["video"].name, v, "video/mp4"), "audio": (body["audio"].name, a, "audio/wav")}
             data = http.json("POST", "/v2/generate", files=files, submit=True, idempotent=True,
-                             classify=self.classify, headers={"Idempotency-Key": idempotency_key(job.job_key)},
+                             classify=self.classify, headers={"Idempotency-Key": idempotency_key(job.job_key, job.client_id)},
                              data={"model": body["model"], "options": json.dumps({"sync_mode": body["sync_mode"]})})
         return str(data["id"]), {}
 

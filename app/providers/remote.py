@@ -21,7 +21,7 @@ import httpx
 from app.core.errors import Cancelled, NodeError
 from app.providers.base import GenerateJob, GenerateRequest
 from app.providers.catalog import Mode, Task, catalog, check_generate, price
-from app.providers.http import Http, ProviderError, SubmitUncertain, classify_common
+from app.providers.http import Http, ProviderError, SubmitUncertain, check_headers, classify_common
 from app.providers.journal import Job, Journal
 from app.providers.settings import base_url, get_key
 
@@ -144,6 +144,11 @@ class RemoteBackend:
     def lookup(self, http: Http, job: Job) -> str | None:
         return None
 
+    def is_duplicate(self, error: ProviderError) -> bool:
+        """Whether a refusal says our client id is already taken (the job exists)."""
+        text = str(error).lower()
+        return any(w in text for w in ("already exist", "duplicate", "already used", "external_task_id"))
+
     def cancel(self, http: Http, job: Job) -> None:
         return None
 
@@ -184,6 +189,10 @@ class RemoteBackend:
 
     def generate(self, req: GenerateRequest, job: GenerateJob) -> list[Path]:
         self.refuse(req)
+        try:
+            check_headers(self.title, self.headers())  # a mangled key: refused before the journal
+        except ProviderError as e:
+            raise NodeError(str(e), field="param 'backend'") from None
         body = self.translate(req, job)  # refuses what the model cannot honour, before paying
         journal = self.journal(job)
         http = self.http(job)
@@ -271,6 +280,12 @@ class RemoteBackend:
                 found = self.lookup(http, j)
                 if found:
                     return journal.update(j, provider_id=found, state="submitted")
+                if self.is_duplicate(e):
+                    # the provider has a job under our id that it cannot show yet: it exists and
+                    # is paid for, so the row stays 'submitting' and the next run looks again
+                    raise ProviderError(f"{self.title}: the job was submitted (the provider refuses our id as "
+                                        "taken) but cannot be found yet; run again in a minute to pick it up",
+                                        final=True) from None
             if e.final:
                 journal.update(j, state="failed", detail=str(e))  # refused: nothing was made
             raise  # not final (still busy after retries): stays 'submitting' for a lookup next time

@@ -392,7 +392,7 @@ def test_sync_create_with_files_and_get_match_syncsdk(cap, monkeypatch, tmp_path
     for name in mine:
         assert mine[name] == sdk[name], name  # same file names, same bytes, same text fields
     # what the SDK cannot send but the API documents: a resend is never a second generation
-    assert o_post.headers["idempotency-key"] == idempotency_key("k#take1")
+    assert o_post.headers["idempotency-key"] == idempotency_key("k#take1", "rg-contract")
     same(o_get, t_get, ("x-api-key",))
     assert st.state == "done" and st.outputs == [got.output_url]
 

@@ -349,3 +349,30 @@ def test_stop_never_cancels_a_finished_job_and_the_next_run_resumes_it(kling, ru
         assert db.execute("SELECT state FROM jobs").fetchall() == [("done",)]
     again = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "renders")
     assert again.status == "ok" and kling.count("POST", "/image2video") == 1
+
+
+@pytest.mark.parametrize("lost", ["502", "503", "504", "not json"])
+def test_a_resend_refused_as_taken_while_the_task_stays_invisible_is_never_paid_twice(kling, runner, lost):
+    """The provider makes the task and loses the answer; lookups keep saying 'not found' (the
+    task is not visible yet); the resend under our id is refused as taken. The take is never
+    marked failed (which would let the next run submit with a new id): the next run finds it."""
+    state = {"hide": True}
+    original = kling.dispatch
+
+    def dispatch(req):
+        if req.method == "POST" and req.path == "/v1/videos/image2video" and not kling.bodies:
+            original(req)
+            return Reply(200, b"<html>oops") if lost == "not json" else Reply(int(lost), b"gateway")
+        if req.method == "GET" and "/image2video/rg-" in req.path and state["hide"]:
+            return Reply(404, {"code": 1203, "message": "task not found"})
+        return original(req)
+
+    kling.dispatch = dispatch
+    r = runner(*shot(runner))
+    assert r.status == "failed" and "run again in a minute" in r.errors["g"]
+    with sqlite3.connect(runner.tmp / "cache" / "jobs.sqlite") as db:
+        assert db.execute("SELECT state FROM jobs").fetchall() == [("submitting",)]
+    state["hide"] = False  # now Kling shows it
+    r = runner(*shot(runner))
+    assert r.status == "ok", r.errors
+    assert len(kling.tasks) == 1  # one paid task, whatever happened
