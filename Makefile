@@ -33,6 +33,7 @@ package: install
 docs: install
 	$(PY) -m app.cli nodes --markdown > docs/nodes.md
 	$(PY) -m app.cli models --update docs/backends.md
+	$(PY) -m app.core.limits docs/limits.md
 
 screenshots: install
 	QT_QPA_PLATFORM=offscreen REELGRAPH_SCREENSHOTS=docs/images $(PY) -m pytest -q tests/ui

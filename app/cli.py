@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.cli_progress import shown
 from app.core.redact import RedactingFormatter
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_CANCELLED = 0, 1, 2, 130
+GRACE_SECONDS = 10.0  # after a cancel, how long a run may take to stop before the process exits
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,7 +129,7 @@ def _setup_logging() -> None:
 
 
 def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    print(shown(msg), file=sys.stderr)
 
 
 def _load(path: str):
@@ -172,6 +174,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from app.core.executor import Executor
     from app.core.registry import default_registry
 
+    token = CancelToken()
+
+    def on_signal(signum, frame):  # the first Ctrl-C/SIGTERM cancels cleanly, a second one quits at once
+        if token.cancelled:
+            os._exit(EXIT_CANCELLED)
+        token.cancel()
+        # whatever does not notice the cancel in time (a stuck read) does not keep the process alive
+        timer = threading.Timer(GRACE_SECONDS, lambda: os._exit(EXIT_CANCELLED))
+        timer.daemon = True  # a run that stops in time exits normally
+        timer.start()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
     registry = default_registry()
     try:
         workflow = _load(args.workflow)
@@ -182,6 +198,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     wf_path = Path(args.workflow).resolve()
     base_dir = wf_path.parent
     out_dir = Path(args.out).resolve() if args.out else base_dir / "renders"
+    if out_dir.exists() and not out_dir.is_dir():
+        _err(f"--out {args.out or out_dir}: that is a file; name a folder for the renders")
+        return EXIT_INVALID
     try:
         cache = Cache(Path(args.cache_dir) if args.cache_dir else None)
     except OSError as e:
@@ -190,16 +209,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     executor = Executor(registry, cache)
     if args.dry_run:
         return _dry_run(executor, workflow, base_dir, args)
-    token = CancelToken()
-
-    def on_sigint(signum, frame):  # first Ctrl-C cancels cleanly, a second one quits at once
-        if token.cancelled:
-            os._exit(EXIT_CANCELLED)
-        token.cancel()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, on_sigint)
-        signal.signal(signal.SIGTERM, on_sigint)
     sink, close = make_sink(args.events, workflow)
     try:
         result = executor.run(workflow, base_dir=base_dir, out_dir=out_dir, targets=args.target or None,
@@ -226,9 +235,9 @@ def _dry_run(executor, workflow, base_dir: Path, args: argparse.Namespace) -> in
     cached = [n.id for n in workflow.nodes if n.id not in costs]
     for node_id, cost in costs.items():
         node = workflow.node(node_id)
-        print(f"{node_id:<24} {node.type:<16} would run   ${cost:,.2f}")
+        print(f"{shown(node_id):<24} {node.type:<16} would run   ${cost:,.2f}")
     for node_id in cached:
-        print(f"{node_id:<24} {workflow.node(node_id).type:<16} cached      $0.00")
+        print(f"{shown(node_id):<24} {shown(workflow.node(node_id).type):<16} cached      $0.00")
     print(f"total estimate: ${sum(costs.values()):,.2f} ({len(costs)} node(s) would run; nothing was run)")
     return EXIT_OK
 
@@ -285,8 +294,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.action == "list":
         jobs = journal.all()
         for job in jobs:
-            print(f"{job.state:<11} {job.backend:<10} {job.provider_id or '-':<28} {job.job_key}"
-                  + (f"  ({job.detail[:80]})" if job.detail else ""))
+            print(f"{job.state:<11} {job.backend:<10} {shown(job.provider_id or '-'):<28} {job.job_key}"
+                  + (f"  ({shown(job.detail[:80])})" if job.detail else ""))
         if not jobs:
             print("no remote jobs recorded")
         return EXIT_OK
@@ -390,10 +399,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     problems = validate(workflow, default_registry())
     for p in problems:
-        print(str(p))
+        print(shown(p))
     if problems:
         return EXIT_INVALID
-    print(f"{args.workflow}: ok ({len(workflow.nodes)} nodes, {len(workflow.links)} links)")
+    print(f"{shown(args.workflow)}: ok ({len(workflow.nodes)} nodes, {len(workflow.links)} links)")
     return EXIT_OK
 
 

@@ -17,6 +17,20 @@ ICONS = {
     "failed": ("✗", "red"), "skipped": ("-", "yellow"), "cancelled": ("■", "magenta"),
 }
 MAX_ROWS = 24
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0, 32), *range(127, 160)) if c not in (9, 10)}
+
+
+def shown(text: object) -> str:
+    """Text from a workflow or a provider as it may go to a terminal: control characters (escape
+    sequences that could rewrite the screen or the title) shown as \\xNN."""
+    return str(text).translate(_CONTROL)
+
+
+def markup_safe(text: object) -> str:
+    """shown(), with rich markup escaped too ('p[/]x' is a node id, not a closing tag)."""
+    from rich.markup import escape
+
+    return escape(shown(text))
 
 
 def make_sink(mode: str | None, workflow) -> tuple[Callable[[Event], None], Callable[[Any], None]]:
@@ -36,19 +50,19 @@ def _plain_sink():
             return
         if ev.event == "run_finished":
             for path in ev.delivered or []:
-                print(f"wrote {path}", flush=True)
+                print(f"wrote {shown(path)}", flush=True)
             for note in ev.data.get("notes", []):
-                print(f"note: {note}", flush=True)
+                print(f"note: {shown(note)}", flush=True)
             counts = ", ".join(f"{v} {k}" for k, v in sorted(ev.data.get("counts", {}).items()))
             print(f"run {ev.data.get('status')} in {ev.data.get('wall_s', 0):.2f} s ({counts})", flush=True)
             return
-        line = f"{ev.event:9} node {ev.node} ({ev.type})"
+        line = f"{ev.event:9} node {shown(ev.node)} ({ev.type})"
         if ev.error:
-            line += f": {ev.error}"
+            line += f": {shown(ev.error)}"
         elif ev.message:
-            line += f": {ev.message}"
+            line += f": {shown(ev.message)}"
         for path in ev.delivered or []:
-            line += f"\n          wrote {path}"
+            line += f"\n          wrote {shown(path)}"
         print(line, flush=True)
     return sink, lambda result: None
 
@@ -76,9 +90,9 @@ class _LiveDisplay:
         def close(result: Any) -> None:
             self.live.stop()
             for line in self.errors:
-                self.console.print(f"[red]{line}[/]", highlight=False)
+                self.console.print(f"[red]{markup_safe(line)}[/]", highlight=False)
             for path in self.delivered:
-                self.console.print(f"wrote {path}", highlight=False)
+                self.console.print(f"wrote {markup_safe(path)}", highlight=False)
             if self.summary:
                 counts = ", ".join(f"{v} {k}" for k, v in sorted(self.summary.get("counts", {}).items()))
                 colour = {"ok": "green", "failed": "red"}.get(self.summary.get("status"), "magenta")
@@ -132,7 +146,8 @@ class _LiveDisplay:
                 row = self.rows[n]
                 icon, style = ICONS.get(row["state"], ("?", ""))
                 bar = ProgressBar(total=1.0, completed=row["progress"], width=22) if row["state"] == "running" else row["state"]
-                table.add_row(f"[{style}]{icon}[/]", f"{n} [dim]({self.types.get(n, '?')})[/]", bar, row["message"])
+                table.add_row(f"[{style}]{icon}[/]", f"{markup_safe(n)} [dim]({markup_safe(self.types.get(n, '?'))})[/]",
+                              bar, markup_safe(row["message"]))
             counts: dict[str, int] = {}
             for r in self.rows.values():
                 counts[r["state"]] = counts.get(r["state"], 0) + 1

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from app.core.node import Input, NodeType, Output, Params
 from app.core.ports import PortType
-from app.core.publish import safe_relative_name
+from app.core.publish import name_problem
 from app.core.values import Value, expand_takes
 from app.media.encode import export
 from app.media.grid import grid_frames
@@ -20,8 +20,9 @@ class CompareParams(Params):
 
 
 def check(p: CompareParams, connected):
-    if p.filename and safe_relative_name(p.filename) is None:
-        return [("param 'filename'", f"{p.filename!r} must be a name inside the output folder")]
+    problem = name_problem(p.filename) if p.filename else None
+    if problem:
+        return [("param 'filename'", f"{p.filename[:80]!r} {problem}")]
     return []
 
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from app.core.errors import NodeError
 from app.core.node import Input, NodeType, Output, Params
 from app.core.ports import PortType
-from app.core.publish import safe_relative_name
+from app.core.publish import name_problem
 from app.core.values import Value
 from app.media.encode import SUFFIX, export
 
@@ -36,8 +36,9 @@ def _name(p: ExportParams) -> str:
 
 
 def check(p: ExportParams, connected):
-    if safe_relative_name(_name(p)) is None:
-        return [("param 'filename'", f"{p.filename!r} must be a name inside the output folder (no '..', not absolute)")]
+    problem = name_problem(_name(p))
+    if problem:
+        return [("param 'filename'", f"{_name(p)[:80]!r} {problem}")]
     return []
 
 
@@ -54,7 +55,7 @@ def run(ctx, p: ExportParams, inputs):
     return {"file": Value(PortType.VIDEO if p.format != "png" else PortType.IMAGE, files[0], meta)}
 
 
-def finalize(items, folder: Path, workflow: dict) -> dict[str, Path]:
+def finalize(items, folder: Path, workflow: dict) -> dict[str, Path | Exception]:
     """When any export asks for it, one timeline of every clip exported in the run."""
     from app.media import timeline
 

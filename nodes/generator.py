@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.core.errors import NodeError
+from app.core.limits import limit
 from app.core.node import Input, NodeType, Output, Params
 from app.core.ports import PortType
 from app.core.values import Value
@@ -39,6 +40,13 @@ def check(p: GeneratorParams, connected: frozenset[str]):
     problems = []
     if p.selected_take > p.takes:
         problems.append(("param 'selected_take'", f"take {p.selected_take} of {p.takes}; pick 1..{p.takes}"))
+    if p.backend == "local":  # what this machine would render: bounded before the run starts
+        work = p.width * p.height * max(1, round(p.duration * p.fps)) * p.takes
+        if work > limit("node_pixels"):
+            problems.append(("param 'takes'", f"{p.width}x{p.height} at {p.fps:g} fps for {p.duration:g} s x "
+                             f"{p.takes} take(s) is {work / 1e9:,.0f} billion pixels to render; the limit is "
+                             f"{limit('node_pixels') / 1e9:,.0f} billion (a minute of 8K at 24 fps): lower the size, "
+                             "frame rate, duration or takes"))
     backend = get_backend(p.backend)
     if backend is None:
         problems.append(("param 'backend'", f"unknown backend {p.backend!r}"))

@@ -8,10 +8,11 @@ from typing import Literal
 from pydantic import Field
 
 from app.core.errors import NodeError
+from app.core.limits import limit
 from app.core.node import Input, NodeType, Output, Params
 from app.core.ports import PortType
 from app.core.values import Value
-from app.media.images import load_image, write_png
+from app.media.images import image_size, load_image, write_png
 from app.media.upscale import OnnxUpscaler, lanczos
 from app.media.video import VideoWriter, iter_frames, probe, stream_frames
 from app.providers import adapter
@@ -85,6 +86,11 @@ def run(ctx, p: UpscaleParams, inputs):
     op = OnnxUpscaler(_model(p, ctx.base_dir), p.factor, p.tile) if p.method == "onnx" else \
         (lambda img: lanczos(img, p.factor, p.sharpen))
     if src.type != PortType.VIDEO:
+        w, h = image_size(src.path)
+        if w * p.factor * h * p.factor > limit("image_pixels"):
+            raise NodeError(f"{w}x{h} x{p.factor} would be {w * p.factor}x{h * p.factor}, over the "
+                            f"{limit('image_pixels') / 1e6:.0f} MP limit for images", field="param 'factor'",
+                            hint="use factor 2 or a smaller image")
         img = load_image(src.path)
         out = write_png(ctx.path("upscaled.png"), op(img))
         h, w = img.shape[:2]

@@ -34,6 +34,7 @@ from app.core.node import Finished, NodeType
 from app.core.publish import publish
 from app.core.redact import redact
 from app.core.registry import Registry
+from app.core.safefiles import checked_file
 from app.core.validate import Index, build_graph, check, needed_for
 from app.core.values import Value
 from app.core.workflow import Workflow
@@ -194,6 +195,7 @@ class Executor:
 
 
 def _hash_for_key(path: Path) -> str:
+    checked_file(path)  # never a FIFO, a device or a folder: hashing those would block or never end
     try:
         return file_hash(path)
     except FileNotFoundError:
@@ -331,16 +333,22 @@ class _Run:
             nt = self.ex.registry.get(type_id)
             assert nt is not None and nt.finalize is not None
             with tempfile.TemporaryDirectory(prefix="reelgraph-final-") as tmp:
+                written = []
                 try:
                     files = nt.finalize(items, Path(tmp), self.workflow_json)
-                    written = [publish(path, self.out_dir, name) for name, path in files.items()]
+                    for name, path in files.items():
+                        if isinstance(path, Exception):  # one file could not be made: said, the rest kept
+                            self.result.notes.append(f"{type_id}: {name} was not written: {path}")
+                            continue
+                        try:
+                            written.append(publish(path, self.out_dir, name))
+                        except NodeError as e:
+                            self.result.notes.append(f"{type_id}: {name}: {e}")
                 except NodeError as e:
                     self.result.notes.append(f"{type_id}: {e}")
-                    continue
                 except Exception as e:
                     log.exception("finalize of %s failed", type_id)
                     self.result.notes.append(f"{type_id}: internal error: {type(e).__name__}: {e}")
-                    continue
             self.result.run_files.extend(written)
 
     @staticmethod
@@ -365,7 +373,15 @@ class _Run:
     def _finish_cached(self, node_id: str, entry: Entry) -> None:
         self.result.states[node_id] = "cached"
         outputs = self._present(node_id, entry)
-        delivered = self._deliver(node_id, entry)
+        try:
+            delivered = self._deliver(node_id, entry)
+        except NodeError as e:  # the result is safe in the cache; only its copy into the output folder failed
+            message = redact(str(e))
+            self.result.states[node_id] = "failed"
+            self.result.errors[node_id] = message
+            self.result.outputs[node_id] = outputs
+            self.emit("failed", node_id, error=message)
+            return
         self.emit("cached", node_id, outputs={p: str(v.path) for p, v in outputs.items()},
                   delivered=[str(p) for p in delivered] or None)
 

@@ -13,12 +13,35 @@ from pydantic import ValidationError
 
 from app.core import workflow as wf
 from app.core.errors import Problem, WorkflowError
+from app.core.limits import limit
+from app.core.safefiles import is_regular
 from app.core.workflow import Workflow
 
 # MIGRATIONS[n] turns a version-n document into a version n+1 document (plain dicts).
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # masks are inline base64; a sane workflow is far below this
+MAX_FILE_BYTES = limit("workflow_bytes")  # masks are inline base64; a sane workflow is far below this
+
+
+def _too_deep(doc: Any, max_depth: int) -> str | None:
+    """Where a document nests deeper than ``max_depth`` (walked without recursion), or None.
+    Deeper documents would pass JSON parsing and then break saving, hashing and copying."""
+    stack: list[tuple[Any, int, str]] = [(doc, 1, "document")]
+    while stack:
+        value, depth, where = stack.pop()
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = ((f"[{i}]", v) for i, v in enumerate(value))
+        else:
+            continue
+        if depth > max_depth:
+            return where
+        for k, v in items:
+            if isinstance(v, (dict, list)):
+                key = str(k)[:40]
+                stack.append((v, depth + 1, f"{where}{key}" if key.startswith("[") else f"{where}.{key}"))
+    return None
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -100,6 +123,13 @@ def parse_workflow(text: str | bytes, *, source: str | None = None) -> Workflow:
                             path=source) from None
     if not isinstance(doc, dict):
         raise WorkflowError(Problem("a workflow must be a JSON object", where="document"), path=source)
+    deep = _too_deep(doc, limit("json_depth"))
+    if deep is not None:
+        where = deep.removeprefix("document.")
+        raise WorkflowError(Problem(f"nested more than {limit('json_depth')} levels deep; a workflow never needs "
+                                    "that (the file may be damaged or hostile)",
+                                    where=where if len(where) <= 60 else where[:60] + "..."),
+                            path=source)
     if doc.get("schema") != wf.SCHEMA:
         raise WorkflowError(
             Problem(f"not a Reelgraph workflow: 'schema' must be {wf.SCHEMA!r}", where="schema"), path=source
@@ -120,6 +150,8 @@ def load_workflow(path: str | os.PathLike[str]) -> Workflow:
     """Read a workflow file. Never modifies the file, whatever happens."""
     p = Path(path)
     try:
+        if p.exists() and not p.is_dir() and not is_regular(p):
+            raise WorkflowError(Problem("is a device, pipe or socket, not a workflow file", where="file"), path=str(p))
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
             raise WorkflowError(Problem(f"file is {size} bytes; too large for a workflow", where="file"), path=str(p))

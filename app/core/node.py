@@ -72,8 +72,9 @@ class Finished:
 
 
 # Called once after a run with every finished/cached node of the type, in workflow order;
-# returns files to publish into the output folder as {name: file}.
-FinalizeFn = Callable[[list[Finished], Path, dict[str, Any]], dict[str, Path]]
+# returns files to publish into the output folder as {name: file}, or {name: the reason it
+# could not be made} for a file that failed while the others were made.
+FinalizeFn = Callable[[list[Finished], Path, dict[str, Any]], dict[str, Path | Exception]]
 
 
 PresentFn = Callable[[Any, dict[str, Value]], dict[str, Value]]

@@ -6,17 +6,58 @@ import os
 import re
 import shutil
 import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from app.core.cache import file_hash
+from app.core.errors import NodeError
+from app.core.limits import limit
+
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be written inside the output folder on every OS, or None. Checked
+    by the rules of the strictest system (Windows drive letters and reserved names too), so a
+    workflow made on one OS is safe on another."""
+    text = name.replace("\\", "/")
+    if not text.strip():
+        return "is empty"
+    if any(ord(c) < 32 or c == "\x7f" for c in text):
+        return "has control characters in it"
+    if PureWindowsPath(name).drive or text.startswith("/") or ":" in text:
+        return "must be a relative name inside the output folder (no drive, no leading '/', no ':')"
+    for part in text.split("/"):
+        if part in ("", ".", ".."):
+            return "may not have empty, '.' or '..' parts"
+        if part != part.strip() or part.endswith("."):
+            return f"part {part!r} starts or ends with a space or ends with '.'"
+        if part.startswith("."):
+            return f"part {part!r} would be a hidden file"
+        if any(c in part for c in '<>"|?*'):
+            return f"part {part!r} has a character Windows refuses (<>\"|?*)"
+        if part.split(".")[0].lower() in _RESERVED:
+            return f"part {part!r} is a reserved name on Windows"
+        if len(part.encode("utf-8")) > limit("name_bytes"):
+            return f"part {part[:20]!r}... is {len(part.encode('utf-8'))} bytes; the limit is {limit('name_bytes')}"
+    return None
 
 
 def safe_relative_name(name: str) -> str | None:
-    """A relative name that stays inside the output folder, or None."""
-    p = PurePosixPath(name.replace("\\", "/"))
-    if not name.strip() or p.is_absolute() or any(part in ("..", "") for part in p.parts):
+    """A relative name that stays inside the output folder on every OS, or None."""
+    if name_problem(name) is not None:
         return None
-    return p.as_posix()
+    return PurePosixPath(name.replace("\\", "/")).as_posix()
+
+
+def _inside(out_dir: Path, rel: str) -> Path:
+    """out_dir/rel, refused when a folder on the way is a link (it could lead outside)."""
+    cur = out_dir
+    for part in PurePosixPath(rel).parts:
+        cur = cur / part
+        if cur.is_symlink():
+            raise NodeError(f"{cur} is a link; Reelgraph does not write through links in the output folder",
+                            hint="remove the link or pick another name")
+    return cur
 
 
 def _versioned(target: Path, n: int, folder: bool = False) -> Path:
@@ -50,21 +91,37 @@ def _same(a: Path, b: Path) -> bool:
 def publish(src: Path, out_dir: Path, name: str) -> Path:
     """Copy ``src`` to ``out_dir/name``; an identical file already there is reused, a different
     one is kept and the copy gets the next free ``_vNNN`` name. A folder (an image sequence)
-    is published and versioned as one unit: ``shot/``, then ``shot_v002/``."""
-    rel = safe_relative_name(name)
-    if rel is None:
-        raise ValueError(f"output name {name!r} must be a relative path inside the output folder")
-    target = out_dir / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    folder = src.is_dir()
-    for candidate in _versions(target, folder):
-        if _same(candidate, src):
-            return candidate
-    if folder:
-        return _publish_folder(src, target)
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
-    shutil.copyfile(src, tmp)
+    is published and versioned as one unit: ``shot/``, then ``shot_v002/``. Failures (a full
+    disk, a name the file system refuses) are NodeErrors that leave no partial file behind."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise NodeError(f"output name {name!r} {problem}", field="param 'filename'")
+    rel = PurePosixPath(name.replace("\\", "/")).as_posix()
     try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise NodeError(f"the output folder {out_dir} is a file", hint="pick a folder for the renders")
+        target = _inside(out_dir, rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.resolve().is_relative_to(out_dir.resolve()):
+            raise NodeError(f"{name} would be written outside the output folder", field="param 'filename'")
+        folder = src.is_dir()
+        for candidate in _versions(target, folder):
+            if _same(candidate, src):
+                return candidate
+        return _publish_folder(src, target) if folder else _publish_file(src, target)
+    except shutil.Error as e:  # copytree's list of (src, dst, why): the first why says it
+        first = e.args[0][0][2] if e.args and isinstance(e.args[0], list) and e.args[0] else str(e)
+        raise NodeError(f"cannot write {name} into {out_dir}: {str(first).split(':')[0]}",
+                        hint="free disk space, or pick a shorter name or another output folder") from None
+    except OSError as e:
+        raise NodeError(f"cannot write {name} into {out_dir}: {e.strerror or e}",
+                        hint="free disk space, or pick a shorter name or another output folder") from None
+
+
+def _publish_file(src: Path, target: Path) -> Path:
+    tmp = target.parent / f".{target.name[:60]}.{uuid.uuid4().hex}.part"
+    try:
+        shutil.copyfile(src, tmp)
         n = 1
         while True:
             dest = _versioned(target, n)
@@ -84,9 +141,10 @@ def publish(src: Path, out_dir: Path, name: str) -> Path:
 
 
 def _publish_folder(src: Path, target: Path) -> Path:
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
-    shutil.copytree(src, tmp)
+    tmp = target.parent / f".{target.name[:60]}.{uuid.uuid4().hex}.part"
+    dest: Path | None = None
     try:
+        shutil.copytree(src, tmp)
         n = 1
         while True:
             dest = _versioned(target, n, folder=True)
@@ -98,5 +156,9 @@ def _publish_folder(src: Path, target: Path) -> Path:
         for f in sorted(tmp.iterdir()):
             os.replace(f, dest / f.name)
         return dest
+    except BaseException:
+        if dest is not None and dest.exists() and not any(dest.iterdir()):
+            dest.rmdir()  # a claimed but unfilled name is released
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,8 +14,11 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+from PIL import Image
 
 from app.core.errors import NodeError
+from app.core.limits import limit
+from app.core.safefiles import is_regular
 from app.media import shotfile
 from app.media.images import png_text, write_png
 from app.media.video import VideoMeta, VideoWriter, iter_frames, probe
@@ -134,8 +137,13 @@ def _gif_rate(fps: float) -> Fraction:
 def read_embedded_workflow(path: Path) -> dict | None:
     """The workflow embedded in a render (MP4/MOV/WebM tag or PNG text chunk), or None."""
     text: str | None = None
+    if not is_regular(path):
+        return None
     if path.suffix.lower() == ".png":
-        text = png_text(path).get(WORKFLOW_KEY)
+        try:
+            text = png_text(path).get(WORKFLOW_KEY)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            return None
     else:
         try:
             with av.open(str(path)) as c:
@@ -147,11 +155,11 @@ def read_embedded_workflow(path: Path) -> dict | None:
                             break
         except av.error.FFmpegError:
             return None
-    if not text:
+    if not text or len(text) > limit("workflow_bytes"):
         return None
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return doc if isinstance(doc, dict) else None
 

@@ -10,22 +10,27 @@ import numpy as np
 from PIL import Image
 
 from app.core.errors import NodeError
+from app.core.limits import limit
 
-# 100 megapixels: beyond any real reference still, well short of a decompression bomb.
-MAX_PIXELS = 100_000_000
+# 100 megapixels: beyond any real reference still, well short of a decompression bomb. Pillow's
+# own bomb threshold is set to it, so a 95 MP still is read and a larger one refused by us.
+MAX_PIXELS = limit("image_pixels")
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) read from the header only; raises NodeError for unreadable files."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # over the limit (but not absurd): the size is read and the caller says what it is
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 return im.size
     except FileNotFoundError:
         raise NodeError(f"file not found: {path}", hint="check the path") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise NodeError(f"{path.name} claims an absurd size; refusing to decode it (possible decompression bomb)") from None
+    except Image.DecompressionBombError:
+        raise NodeError(f"{path.name} claims a size over {2 * MAX_PIXELS / 1e6:.0f} MP; refusing to decode it "
+                        "(possible decompression bomb)", hint="scale the image down") from None
     except OSError as e:
         raise NodeError(f"cannot read image {path.name}: {e}", hint="use a PNG, JPEG, WebP or TIFF file") from None
 
@@ -83,6 +88,11 @@ def write_png(path: Path, img: np.ndarray, *, level: int = 1, text: dict[str, st
 
 
 def png_text(path: Path) -> dict[str, str]:
+    from PIL import PngImagePlugin
+
+    # a render's embedded workflow may be larger than Pillow's default 1 MB text chunk guard
+    PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, limit("workflow_bytes"))
+    PngImagePlugin.MAX_TEXT_MEMORY = max(PngImagePlugin.MAX_TEXT_MEMORY, limit("workflow_bytes"))
     with Image.open(path) as im:
         return {k: v for k, v in (getattr(im, "text", {}) or {}).items() if isinstance(v, str)}
 

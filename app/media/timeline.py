@@ -28,18 +28,27 @@ def build(name: str, clips: list[Clip]) -> otio.schema.Timeline:
     return timeline
 
 
-def write_all(timeline: otio.schema.Timeline, folder: Path, stem: str) -> dict[str, Path]:
-    """The timeline in every format editors take; returns {file name: path}."""
-    out = {}
-    otio_path = folder / f"{stem}.otio"
-    otio.adapters.write_to_file(timeline, str(otio_path))
-    out[otio_path.name] = otio_path
-    xml_path = folder / f"{stem}.xml"
-    otio.adapters.write_to_file(timeline, str(xml_path), adapter_name="fcp_xml")
-    out[xml_path.name] = xml_path
-    edl_path = folder / f"{stem}.edl"
+def write_all(timeline: otio.schema.Timeline, folder: Path, stem: str) -> dict[str, Path | Exception]:
+    """The timeline in every format editors take, each on its own: {file name: path}, or the
+    reason a format could not be written (the others are written all the same)."""
+    out: dict[str, Path | Exception] = {}
     # CMX 3600 has one frame rate for the whole list: the first clip's
     rate = timeline.tracks[0][0].source_range.duration.rate if len(timeline.tracks[0]) else 24
-    otio.adapters.write_to_file(timeline, str(edl_path), adapter_name="cmx_3600", rate=rate)
-    out[edl_path.name] = edl_path
+    kinds = {"otio": "OpenTimelineIO", "xml": "FCP 7 XML", "edl": "CMX 3600 EDL"}
+    for suffix, adapter, kw in (("otio", None, {}), ("xml", "fcp_xml", {}), ("edl", "cmx_3600", {"rate": rate})):
+        path = folder / f"{stem}.{suffix}"
+        try:
+            otio.adapters.write_to_file(timeline, str(path), adapter_name=adapter, **kw)
+            out[path.name] = path
+        except Exception as e:  # noqa: BLE001 - an adapter's refusal: said, and the other formats kept
+            reason = str(e) or type(e).__name__
+            if "timecode" in reason.lower():
+                reason = (f"{kinds[suffix]} uses SMPTE timecode, which has no {rate:g} fps (only 23.976, 24, 25, "
+                          "29.97, 30, 50, 59.94 and 60)")
+            out[path.name] = RuntimeError(reason)
+            path.unlink(missing_ok=True)
+    written = [name for name, v in out.items() if isinstance(v, Path)]
+    for name, v in out.items():
+        if isinstance(v, Exception) and written:
+            out[name] = RuntimeError(f"{v}; the timeline is in {', '.join(written)}")
     return out

@@ -16,6 +16,7 @@ import av
 import numpy as np
 
 from app.core.errors import NodeError
+from app.core.limits import limit
 from app.media import shotfile
 from app.media.streams import ahead
 
@@ -70,6 +71,10 @@ def probe(path: Path) -> VideoMeta:
         vs = c.streams.video[0]
         rate = vs.average_rate or vs.guessed_rate or Fraction(24)
         audio = c.streams.audio[0] if c.streams.audio else None
+        check_frame_size(vs.codec_context.width, vs.codec_context.height, path.name)
+        if c.duration and c.duration / 1_000_000 > limit("video_seconds"):
+            raise NodeError(f"{path.name} lasts {c.duration / 3.6e9:.1f} h; the limit is "
+                            f"{limit('video_seconds') / 60:.0f} min", hint="trim it first")
         frames = vs.frames
         if not frames:
             frames = sum(1 for p in c.demux(vs) if p.size)
@@ -80,6 +85,14 @@ def probe(path: Path) -> VideoMeta:
         duration = frames / fps
         return VideoMeta(vs.codec_context.width, vs.codec_context.height, fps, int(frames), duration,
                          audio is not None, vs.codec_context.name, audio.rate if audio else 0)
+
+
+def check_frame_size(width: int, height: int, name: str) -> None:
+    """Refused from the header, before a frame is decoded: one frame beyond 8K (a 16000x16000
+    frame would take gigabytes per decoded copy)."""
+    if width * height > limit("frame_pixels") or width <= 0 or height <= 0:
+        raise NodeError(f"{name} has {width}x{height} frames; the limit is 8K ({limit('frame_pixels'):,} pixels "
+                        "a frame)", hint="scale the video down first")
 
 
 def iter_frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> Iterator[Any]:
@@ -271,16 +284,29 @@ def _np_dtype(fmt: str) -> Any:
 
 
 def read_audio(path: Path, rate: int = 16000) -> np.ndarray:
-    """Mono float32 samples at ``rate``; NodeError when there is no audio stream."""
+    """Mono float32 samples at ``rate``; NodeError when there is no audio stream or it is
+    longer than the limit (from the header when it says, else while decoding)."""
+    cap = limit("audio_seconds")
+    too_long = NodeError(f"{path.name}'s sound is longer than {cap / 60:.0f} min, the limit", field="param 'path'",
+                         hint="trim it first")
     with _open(path) as c:
         if not c.streams.audio:
             raise NodeError(f"{path.name} has no audio stream", hint="pick a file with sound")
+        stream = c.streams.audio[0]
+        declared = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else \
+            (c.duration / 1_000_000 if c.duration else 0.0)
+        if declared > cap:
+            raise too_long
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
         chunks = []
+        total = 0
         try:
-            for frame in c.decode(c.streams.audio[0]):
+            for frame in c.decode(stream):
                 for rf in resampler.resample(frame):
                     chunks.append(rf.to_ndarray().reshape(-1))
+                    total += len(chunks[-1])
+                if total > cap * rate:
+                    raise too_long
         except av.error.FFmpegError as e:
             raise NodeError(f"cannot decode audio of {path.name}: {e}", hint="the file may be damaged") from None
         for rf in resampler.resample(None):

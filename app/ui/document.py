@@ -242,4 +242,8 @@ def open_any(path: Path) -> Workflow:
                             "Reelgraph carry one", path=str(path))
     import json
 
-    return parse_workflow(json.dumps(doc), source=path.name)
+    try:
+        text = json.dumps(doc)
+    except (RecursionError, ValueError):
+        raise WorkflowError(f"{path.name}: its embedded workflow is damaged (nested too deeply)", path=str(path)) from None
+    return parse_workflow(text, source=path.name)

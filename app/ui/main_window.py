@@ -4,6 +4,7 @@ menus, status bar; runs, files, autosave and recovery."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 import platformdirs
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -64,6 +65,7 @@ FILE_FILTER = "Reelgraph workflows (*.json);;Renders with a workflow (*.mp4 *.mo
 
 
 class MainWindow(QMainWindow):
+    _peeked = Signal(int, object, str)  # generation, {node: outputs}, error: a cache lookup's answer
     def __init__(self, registry: Registry | None = None, cache: Cache | None = None) -> None:
         super().__init__()
         self.registry = registry or default_registry()
@@ -116,6 +118,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self._build_actions()
         self._wire()
+        self._peek_generation = 0
+        self._peek_busy = False
+        self._peeked.connect(self._peek_done, Qt.QueuedConnection)
         self._peek_timer = QTimer(self)
         self._peek_timer.setSingleShot(True)
         self._peek_timer.setInterval(400)
@@ -789,14 +794,34 @@ class MainWindow(QMainWindow):
         self.refresh_previews()
 
     def refresh_previews(self) -> None:
-        """Show what the cache holds for the workflow as it is now (after open, edits, undo)."""
+        """Show what the cache holds for the workflow as it is now (after open, edits, undo).
+        The lookup hashes the files the workflow names, so it runs on a worker thread: a huge or
+        slow file never freezes the window (the newest lookup wins; older answers are dropped)."""
         if self.runner.running():
             self._peek_timer.start()
             return
-        try:
-            cached = self.runner.executor.peek(self.doc.wf, self.doc.base_dir)
-        except Exception as e:  # noqa: BLE001 - previews are a comfort, never a crash
-            self.log_line(f"could not look up cached results: {e}", "#c8a060")
+        self._peek_generation += 1
+        if self._peek_busy:
+            return  # the running lookup is followed by another when it ends
+        self._peek_busy = True
+        generation, wf, base = self._peek_generation, self.doc.wf.model_copy(deep=True), self.doc.base_dir
+        executor = self.runner.executor
+
+        def work() -> None:
+            try:
+                self._peeked.emit(generation, executor.peek(wf, base), "")
+            except Exception as e:  # noqa: BLE001 - previews are a comfort, never a crash
+                self._peeked.emit(generation, {}, str(e))
+
+        threading.Thread(target=work, name="reelgraph-peek", daemon=True).start()
+
+    def _peek_done(self, generation: int, cached: dict, error: str) -> None:
+        self._peek_busy = False
+        if generation != self._peek_generation:
+            self.refresh_previews()  # the workflow changed meanwhile: look again
+            return
+        if error:
+            self.log_line(f"could not look up cached results: {error}", "#c8a060")
             return
         for node_id in self.bridge.nodes:
             if node_id in cached:
