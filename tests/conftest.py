@@ -25,3 +25,7 @@ def cache(tmp_path):
     from app.core.cache import Cache
 
     return Cache(tmp_path / "cache")
+
+
+# the editor fixtures, for tests outside tests/ui that drive the real window
+from tests.ui.conftest import state_dir, win  # noqa: E402, F401

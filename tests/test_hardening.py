@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from app.core.limits import LIMITS, limit
-from tests.ui.conftest import ROOT, state_dir, win  # noqa: F401 - the editor fixtures
+from tests.ui.conftest import ROOT
 
 MEDIA = ROOT / "resources" / "media"
 PEAKS: dict[str, dict] = {}  # bomb -> {peak_mb, seconds}: printed at the end of the module for the note
