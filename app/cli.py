@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     mo.add_argument("--markdown", action="store_true", help="the capability table of docs/backends.md")
     mo.add_argument("--update", metavar="FILE", help=argparse.SUPPRESS)  # `make docs`: docs/backends.md's table
 
+    cu = sub.add_parser("comfyui", help="ComfyUI templates: add an Export (API) workflow, list them, show one")
+    cu.add_argument("action", choices=["add", "list", "show"])
+    cu.add_argument("file", nargs="?", help="add: the workflow exported with Export (API); show: a template name")
+    cu.add_argument("--name", help="add: the template's name (default: the file's name)")
+    cu.add_argument("--offline", action="store_true", help="add: do not ask the server's /object_info")
+
     e = sub.add_parser("edit", help="open the editor")
     e.add_argument("workflow", nargs="?")
     return p
@@ -108,6 +114,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_models(args)
     if args.command == "jobs":
         return cmd_jobs(args)
+    if args.command == "comfyui":
+        return cmd_comfyui(args)
     return EXIT_INVALID
 
 
@@ -378,6 +386,75 @@ def cmd_models(args: argparse.Namespace) -> int:
     print(f"Add a model, or change a price, in {user_file()}: the shape of `reelgraph models --json` (a model's "
           "fields you give replace those of the same name).")
     return EXIT_OK
+
+
+def cmd_comfyui(args: argparse.Namespace) -> int:
+    from app.core.errors import NodeError
+    from app.providers import comfy_templates as ct
+
+    if args.action == "list":
+        for name in ct.names():
+            print(name)
+        if not ct.names():
+            print(f"no templates yet: `reelgraph comfyui add wf_api.json` (they go to {ct.user_folder()})")
+        return EXIT_OK
+    if not args.file:
+        _err("name the file to add (or the template to show)")
+        return EXIT_INVALID
+    try:
+        if args.action == "show":
+            t = ct.load(args.file, Path.cwd())
+        else:
+            path = Path(args.file)
+            graph = ct.api_graph(ct.read_file(path))
+            info = None if args.offline else _comfy_object_info()
+            mapping, frames, output, notes = ct.propose(graph, info)
+            t = ct.Template(name=args.name or path.stem, workflow=graph, mapping=mapping, frames=frames,
+                            output=output, source=path.name, added=ct.added_today())
+            for note in notes:
+                print(f"note: {note}")
+            if info is None and not args.offline:
+                print("note: the ComfyUI server did not answer, so the mapping was found by node class only; it is "
+                      "checked against the server before each run")
+            problems = ct.problems(t, info)
+            if problems:
+                for p in problems:
+                    _err(f"template {t.name}: {p}")
+                return EXIT_INVALID
+            saved = ct.save(t)
+            print(f"added ComfyUI template {t.name!r} ({saved})")
+    except (ct.TemplateError, NodeError) as e:
+        _err(str(e))
+        return EXIT_INVALID
+    for role in ct.ROLES:
+        targets = t.mapping.get(role) or []
+        where = ", ".join(f"node {n} ({t.workflow[n]['class_type']}).{i}" for n, i in targets if n in t.workflow)
+        print(f"  {role:<10} {where or '- (not mapped)'}")
+    if t.frames:
+        print(f"  frames are {t.frames['step']}n+{t.frames['offset']} (at least {t.frames['min']}): durations are "
+              "rounded to that and the result says so")
+    if t.output:
+        print(f"  output     node {t.output} ({t.workflow[t.output]['class_type']})")
+    missing = ct.missing(t, set(ct.ALWAYS_SET))
+    if missing:
+        print(f"  not mapped: {', '.join(missing)} — a generator using this template is refused until they are "
+              f"(edit \"mapping\" in {t.path})")
+    print(f"Use it: set a generator's backend to comfyui and its model to {t.name!r}.")
+    return EXIT_OK
+
+
+def _comfy_object_info() -> dict | None:
+    import httpx
+
+    from app.providers.catalog import catalog
+    from app.providers.settings import base_url
+
+    url = base_url("comfyui", catalog().backends["comfyui"].base_url)
+    try:
+        resp = httpx.get(f"{url}/object_info", timeout=httpx.Timeout(10.0, connect=2.0))
+        return resp.json() if resp.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
 
 
 def _print_problems(e) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -73,7 +74,7 @@ def run(ctx, p: GeneratorParams, inputs):
         end_image_url=inputs["end_image"].meta.get("url") if "end_image" in inputs else None,
     )
     job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id,
-                      key=ctx.key, cache_dir=ctx.cache_dir)
+                      key=ctx.key, cache_dir=ctx.cache_dir, base_dir=ctx.base_dir)
     files = backend.generate(req, job)
     metas = []
     for i, f in enumerate(files, start=1):
@@ -97,6 +98,17 @@ def cost(p: GeneratorParams, connected: frozenset[str] = frozenset()) -> float:
     return price(p.backend, "generate", p.model, p.mode, p.duration, p.takes, wanted(connected))
 
 
+def reads(p: GeneratorParams, base: Path) -> list[Path]:
+    """A ComfyUI template is part of what the node makes: its content is in the cache key, so
+    editing the template re-runs the node (and an unchanged one never does)."""
+    if p.backend != "comfyui" or not p.model:
+        return []
+    from app.providers.comfy_templates import find
+
+    found = find(p.model, base)
+    return [found] if found is not None else []
+
+
 def options(p: GeneratorParams):
     return param_options("generate", p.backend, p.model, with_mode=True)
 
@@ -116,7 +128,7 @@ def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
 NODE = NodeType(
     id="generator", title="Generator", category="Generate", params=GeneratorParams, run=run, check=check,
     choices=("selected_take",), present=present, kind_for=lambda p: "cpu" if p.backend == "local" else "remote", cost=cost,
-    options=options,
+    options=options, reads=reads,
     description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
                 "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "
                 "renders an animatic slate so the sequence can be timed before anything is generated.",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.providers.catalog import Task, catalog
-from app.providers.generic import ComfyUIBackend, FalBackend, ReplicateBackend
+from app.providers.comfy import ComfyUIBackend
+from app.providers.generic import FalBackend, ReplicateBackend
 from app.providers.hosted import LumaBackend, RunwayBackend, RunwayUpscale, VeoBackend
 from app.providers.kling import KlingBackend
 from app.providers.lipsync_remote import KlingLipSync, SyncBackend

@@ -43,6 +43,7 @@ class GenerateJob:
     info: dict[str, Any] = field(default_factory=dict)  # notes for the user (approximations)
     key: str = ""  # the node's cache key: remote jobs are journaled under it
     cache_dir: Path | None = None  # where the job journal lives
+    base_dir: Path | None = None  # the workflow's folder (templates shipped beside it)
     take_meta: dict[int, dict[str, Any]] = field(default_factory=dict)  # per take: provider result ids
 
 

@@ -1,5 +1,5 @@
-"""fal and Replicate (any hosted model) and the user's ComfyUI server: backends whose request is
-a small user-editable JSON template.
+"""fal and Replicate (any hosted model): backends whose request is a small user-editable JSON
+template (the ComfyUI server has its own module, app.providers.comfy).
 
 A template is JSON with placeholders: a string that is exactly "{{name}}" becomes the value
 (with its type), "{{name}}" inside a longer string is replaced as text. Names: prompt, negative,
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import re
-import uuid
 from typing import Any
 
 import httpx
@@ -228,122 +227,3 @@ class ReplicateBackend(TemplateBackend):
 
     def cancel(self, http: Http, job: Job) -> None:
         http.request("POST", f"/v1/predictions/{job.provider_id}/cancel", classify=self.classify)
-
-
-class ComfyUIBackend(TemplateBackend):
-    """The user's own GPU: an API-format workflow exported from ComfyUI plus a mapping of which
-    node inputs receive our prompt, images, seed, frames... Images are uploaded first."""
-
-    name = "comfyui"
-    title = "ComfyUI"
-    poll_interval = 1.0
-    supports_cancel = True
-
-    def key(self) -> dict[str, str] | None:
-        return {}  # a local server needs no key (a token, when set, is sent as a Bearer header)
-
-    def headers(self) -> dict[str, str]:
-        from app.providers.settings import get_key
-
-        token = get_key("comfyui")
-        return {"Authorization": f"Bearer {token['api_key']}"} if token else {}
-
-    def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
-        if not params.model:
-            return [("param 'model'", "name the ComfyUI template to run (settings.json: templates.comfyui)")]
-        t = self.template(params.model)
-        if not isinstance(t, dict) or "workflow" not in t or "inputs" not in t:
-            return [("param 'model'", f"no ComfyUI template {params.model!r}: add {{'workflow': <API-format JSON "
-                     "exported from ComfyUI>, 'inputs': {name: [node id, input]}} under templates.comfyui")]
-        problems: list[tuple[str | None, str]] = []
-        for inp in ("image", "end_image"):
-            if inp in connected and inp not in t["inputs"]:
-                problems.append((f"input '{inp}'", f"the ComfyUI template {params.model} maps no '{inp}'"))
-        for inp in ("motion", "camera"):
-            if inp in connected:
-                problems.append((f"input '{inp}'", f"ComfyUI templates take no {inp}; disconnect it"))
-        return problems
-
-    def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
-        t = self.template(req.model)
-        return {"model": req.model, "template": t, "values": values_for(req), "image": req.image,
-                "end_image": req.end_image}
-
-    def prepare(self, http: Http, body: dict[str, Any], job: GenerateJob) -> dict[str, Any]:
-        values = dict(body["values"])
-        for name in ("image", "end_image"):
-            if body.get(name) is not None:
-                path = body[name]
-                with open(path, "rb") as fh:
-                    data = http.json("POST", "/upload/image", files={"image": (f"rg_{uuid.uuid4().hex[:8]}_{path.name}",
-                                                                                fh, "image/png")},
-                                     data={"overwrite": "true"}, classify=self.classify)
-                values[name] = data.get("name")
-        graph = copy.deepcopy(body["template"]["workflow"])
-        for name, (node, field) in body["template"]["inputs"].items():
-            if name not in values:
-                raise NodeError(f"the ComfyUI template maps '{name}', which Reelgraph does not fill", field="param 'model'")
-            if str(node) not in graph:
-                raise NodeError(f"the ComfyUI template maps '{name}' to node {node}, which its workflow lacks",
-                                field="param 'model'")
-            graph[str(node)]["inputs"][field] = values[name]
-        return {"model": body["model"], "graph": graph, "seed_at": body["template"]["inputs"].get("seed")}
-
-    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
-        if take == 1 or not body.get("seed_at"):
-            return body
-        graph = copy.deepcopy(body["graph"])
-        node, field = body["seed_at"]
-        graph[str(node)]["inputs"][field] = req.seed + take - 1
-        return dict(body, graph=graph)
-
-    def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
-        data = http.json("POST", "/prompt", json={"prompt": body["graph"], "client_id": job.client_id}, submit=True,
-                         classify=self.classify)
-        if data.get("node_errors"):
-            raise ProviderError(f"ComfyUI refused the workflow: {data['node_errors']}")
-        return str(data["prompt_id"]), {}
-
-    def classify(self, resp: httpx.Response) -> ProviderError | None:
-        if resp.status_code == 400:
-            try:
-                doc = resp.json()
-                return ProviderError(f"ComfyUI refused the workflow: {doc.get('error')} {doc.get('node_errors', '')}",
-                                     status=400)
-            except ValueError:
-                pass
-        return super().classify(resp)
-
-    def status(self, http: Http, job: Job) -> Status:
-        hist = http.json("GET", f"/history/{job.provider_id}", classify=self.classify)
-        entry = hist.get(job.provider_id) if isinstance(hist, dict) else None
-        if not entry:
-            return Status("running", None, "queued or running")
-        st = entry.get("status") or {}
-        if st.get("status_str") == "error":
-            msgs = [m for m in st.get("messages", []) if m and m[0] == "execution_error"]
-            why = msgs[0][1].get("exception_message") if msgs else "execution error"
-            return Status("failed", None, f"ComfyUI: {why}")
-        files = []
-        for out in (entry.get("outputs") or {}).values():
-            for key in ("videos", "gifs", "images"):
-                for f in out.get(key, []):
-                    files.append(f)
-        files.sort(key=lambda f: 0 if str(f.get("filename", "")).lower().endswith(VIDEO_EXT) else 1)
-        if not files:
-            return Status("failed", None, "ComfyUI finished without an output file (add a SaveVideo / "
-                          "VHS_VideoCombine node to the template)")
-        f = files[0]
-        url = httpx.URL(f"{http.base_url}/view", params={"filename": f["filename"], "subfolder": f.get("subfolder", ""),
-                                                         "type": f.get("type", "output")})
-        return Status("done", 1.0, "", [str(url)])
-
-    def cancel(self, http: Http, job: Job) -> None:
-        http.request("POST", "/queue", json={"delete": [job.provider_id]}, classify=self.classify)
-        http.request("POST", "/interrupt", classify=self.classify)
-
-    def download_headers(self) -> dict[str, str]:
-        return self.headers()
-
-    def models(self) -> list[str]:
-        return sorted(load_settings().get("templates", {}).get("comfyui", {}))

@@ -57,6 +57,10 @@ class FakeServer:
                 n = int(self.headers.get("content-length") or 0)
                 req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
                               self.rfile.read(n) if n else b"")
+                if req.headers.get("upgrade", "").lower() == "websocket":
+                    fake.websocket(self, req)  # the handler's socket is the fake's until it closes
+                    self.close_connection = True
+                    return
                 reply = fake.dispatch(req)
                 if reply.delay:
                     time.sleep(reply.delay)
@@ -94,6 +98,9 @@ class FakeServer:
             self.routes.append((method, re.compile(f"^{pattern}$"), name, fn))
             return fn
         return deco
+
+    def websocket(self, handler: Any, req: Request) -> None:
+        handler.send_error(404)
 
     def fault(self, name: str, *replies: Reply) -> None:
         with self.lock:
@@ -434,47 +441,6 @@ class FakeReplicate(FakeTasks):
             if not done:
                 return Reply(200, {"id": m.group(1), "status": "processing"})
             return Reply(200, {"id": m.group(1), "status": "succeeded", "output": self.file_url(m.group(1))})
-
-
-class FakeComfy(FakeTasks):
-    def __init__(self, video: Path) -> None:
-        super().__init__(video)
-        self.uploads: list[bytes] = []
-        self.interrupted = 0
-
-        @self.route("POST", "/upload/image", "upload")
-        def upload(req, m):
-            self.uploads.append(req.body)
-            return Reply(200, {"name": f"upload_{len(self.uploads)}.png", "subfolder": "", "type": "input"})
-
-        @self.route("POST", "/prompt", "submit")
-        def submit(req, m):
-            body = req.json()
-            return Reply(200, {"prompt_id": self.new_task(body), "number": 1, "node_errors": {}})
-
-        @self.route("GET", r"/history/(\w+)", "poll")
-        def poll(req, m):
-            task, done = self.tick(m.group(1))
-            if not done:
-                return Reply(200, {})
-            return Reply(200, {m.group(1): {"status": {"status_str": "success", "completed": True}, "outputs": {
-                "9": {"images": [{"filename": "preview.png", "subfolder": "", "type": "temp"}]},
-                "12": {"gifs": [{"filename": f"{m.group(1)}.mp4", "subfolder": "video", "type": "output"}]}}}})
-
-        @self.route("GET", "/view", "view")
-        def view(req, m):
-            if "subfolder=video" not in req.path or "type=output" not in req.path:
-                return Reply(404, {"error": "wrong file"})
-            return Reply(200, self.video.read_bytes())
-
-        @self.route("POST", "/interrupt", "interrupt")
-        def interrupt(req, m):
-            self.interrupted += 1
-            return Reply(200, {})
-
-        @self.route("POST", "/queue", "queue")
-        def queue(req, m):
-            return Reply(200, {})
 
 
 class FakeSync(FakeTasks):

@@ -5,11 +5,10 @@ import base64
 import re
 import shutil
 import threading
-import time
 
 import pytest
 
-from tests.providers.fakes import FakeComfy, FakeFal, FakeLuma, FakeReplicate, FakeRunway, FakeVeo
+from tests.providers.fakes import FakeFal, FakeLuma, FakeReplicate, FakeRunway, FakeVeo
 from tests.ui.conftest import ROOT
 
 
@@ -179,61 +178,6 @@ def test_replicate_model_predictions(backend_env, result_video, runner):
         assert body["model"] == "acme/video-model" and body["input"]["start_image"].startswith("data:image/png")
         assert body["input"]["duration"] == 5
         assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
-
-
-COMFY_WORKFLOW = {
-    "3": {"class_type": "KSampler", "inputs": {"seed": 0, "steps": 20}},
-    "6": {"class_type": "CLIPTextEncode", "inputs": {"text": ""}},
-    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": ""}},
-    "10": {"class_type": "LoadImage", "inputs": {"image": ""}},
-    "11": {"class_type": "EmptyLatentVideo", "inputs": {"length": 0, "width": 0, "height": 0}},
-    "12": {"class_type": "VHS_VideoCombine", "inputs": {"frame_rate": 24}},
-}
-
-
-def test_comfyui_uploads_maps_queues_and_fetches(backend_env, result_video, runner, tmp_path):
-    from app.providers.settings import load_settings, save_settings
-
-    save_settings(dict(load_settings(), templates={"comfyui": {"wan-i2v": {
-        "workflow": COMFY_WORKFLOW,
-        "inputs": {"prompt": ["6", "text"], "negative": ["7", "text"], "image": ["10", "image"],
-                   "seed": ["3", "seed"], "frames": ["11", "length"], "width": ["11", "width"],
-                   "height": ["11", "height"], "fps": ["12", "frame_rate"]}}}}))
-    with FakeComfy(result_video) as server:
-        backend_env("comfyui", server)
-        r = runner(*shot(runner, "comfyui", "wan-i2v", takes=2, duration=2, width=832, height=480))
-        assert r.status == "ok", r.errors
-        assert len(server.uploads) == 1 and (runner.tmp / "coffee.png").read_bytes() in server.uploads[0]
-        a, b = server.bodies
-        g = a["prompt"]
-        assert "espresso" in g["6"]["inputs"]["text"].lower() and g["7"]["inputs"]["text"] == "text"
-        assert g["10"]["inputs"]["image"] == "upload_1.png"
-        assert g["11"]["inputs"] == {"length": 48, "width": 832, "height": 480}
-        assert (g["3"]["inputs"]["seed"], b["prompt"]["3"]["inputs"]["seed"]) == (11, 12)
-        assert a["client_id"].startswith("rg-")
-        assert r.outputs["g"]["video"].path.read_bytes() == result_video.read_bytes()
-
-
-def test_comfyui_cancel_interrupts_the_server(backend_env, result_video, runner):
-    from app.core.context import CancelToken
-    from app.core.workflow import Workflow
-    from app.providers.settings import load_settings, save_settings
-
-    save_settings(dict(load_settings(), templates={"comfyui": {"t": {
-        "workflow": COMFY_WORKFLOW, "inputs": {"prompt": ["6", "text"]}}}}))
-    with FakeComfy(result_video) as server:
-        backend_env("comfyui", server)
-        server.polls_to_finish = 10_000
-        token = CancelToken()
-        threading.Timer(0.4, token.cancel).start()
-        wf = Workflow.model_validate({"nodes": [{"id": "p", "type": "prompt"},
-                                                {"id": "g", "type": "generator",
-                                                 "params": {"backend": "comfyui", "model": "t", "duration": 1}}],
-                                      "links": [{"from": ["p", "prompt"], "to": ["g", "prompt"]}]})
-        t0 = time.monotonic()
-        res = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "r", cancel=token)
-        assert res.status == "cancelled" and time.monotonic() - t0 < 5
-        assert server.interrupted == 1
 
 
 def test_sync_lipsync_uploads_video_and_audio(backend_env, result_video, runner):

@@ -1,0 +1,376 @@
+"""The user's own GPU through a ComfyUI server: a template (an "Export (API)" workflow plus its
+mapping, app.providers.comfy_templates) filled with the request, checked against the server's
+/object_info, queued, followed over the websocket (progress) and /history, and its outputs
+turned into a video whatever the save node (video files as they are, animated WebP/PNG and
+image batches encoded at the shot's rate). Protocol facts: ComfyUI's server.py / execution.py."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.core.errors import NodeError
+from app.providers import comfy_templates as ct
+from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.generic import fill, values_for
+from app.providers.http import Http, ProviderError
+from app.providers.journal import Job
+from app.providers.remote import RemoteBackend, Status
+
+log = logging.getLogger("reelgraph.providers")
+VIDEO_FILES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".avi")
+ANIMATED_IMAGES = (".webp", ".png", ".apng")
+
+
+def node_errors_text(errors: Any, graph: dict[str, Any] | None = None) -> str:
+    """ComfyUI's node_errors in plain words: "node 52 (LoadImage) input 'image': Invalid image
+    file: x.png"; missing model files listed with the folder they belong in."""
+    lines, models = [], []
+    for node_id, entry in (errors or {}).items() if isinstance(errors, dict) else []:
+        cls = (entry or {}).get("class_type") or (graph or {}).get(node_id, {}).get("class_type") or "?"
+        for err in (entry or {}).get("errors", []) if isinstance(entry, dict) else []:
+            name = (err.get("extra_info") or {}).get("input_name") or ""
+            if err.get("type") == "value_not_in_list" and name in ct.MODEL_FOLDERS:
+                wanted = (err.get("extra_info") or {}).get("received_value") or err.get("details", "")
+                models.append(f"{wanted} (ComfyUI/models/{ct.MODEL_FOLDERS[name]}/, node {node_id} {cls})")
+                continue
+            detail = str(err.get("details") or "").split(" - ", 1)[-1] or err.get("message", "")
+            where = f"node {node_id} ({cls})" + (f" input '{name}'" if name else "")
+            lines.append(f"{where}: {detail or err.get('message', 'invalid')}")
+    if models:
+        lines.insert(0, "missing model files on the ComfyUI server: " + "; ".join(models))
+    return "; ".join(lines)[:1500]
+
+
+class Progress:
+    """Listens on ComfyUI's websocket for one client id: step progress and the node running,
+    per prompt. A daemon thread that ends when the prompt ends, the socket closes, or after
+    an hour; progress is a comfort, so any failure just leaves it empty."""
+
+    def __init__(self, ws_url: str, headers: dict[str, str]) -> None:
+        self.state: dict[str, tuple[float | None, str]] = {}
+        self.done: set[str] = set()
+        self._thread = threading.Thread(target=self._listen, args=(ws_url, headers), daemon=True,
+                                        name="reelgraph-comfy-ws")
+        self._thread.start()
+
+    def _listen(self, url: str, headers: dict[str, str]) -> None:
+        try:
+            from websockets.sync.client import connect
+
+            with connect(url, additional_headers=headers or None, open_timeout=5, max_size=2**22) as ws:
+                deadline = time.monotonic() + 3600
+                while time.monotonic() < deadline:
+                    try:
+                        msg = ws.recv(timeout=30)
+                    except TimeoutError:
+                        continue
+                    if isinstance(msg, bytes):
+                        continue  # preview frames
+                    self._handle(json.loads(msg))
+        except Exception as e:  # noqa: BLE001 - no progress is not an error
+            log.info("ComfyUI websocket: %s", e)
+
+    def _handle(self, msg: dict[str, Any]) -> None:
+        kind, data = msg.get("type"), msg.get("data") or {}
+        pid = data.get("prompt_id")
+        if not pid:
+            return
+        if kind == "progress" and data.get("max"):
+            self.state[pid] = (float(data["value"]) / float(data["max"]),
+                               f"node {data.get('node')}: step {data['value']}/{data['max']}")
+        elif kind == "executing" and data.get("node") is not None:
+            self.state[pid] = (self.state.get(pid, (None, ""))[0], f"running node {data['node']}")
+        elif kind in ("execution_success", "execution_error", "execution_interrupted") or \
+                (kind == "executing" and data.get("node") is None):
+            self.done.add(pid)
+
+
+class ComfyUIBackend(RemoteBackend):
+    name = "comfyui"
+    title = "ComfyUI"
+    poll_interval = 1.0
+    supports_cancel = True
+
+    def __init__(self) -> None:
+        self._progress: dict[str, Progress] = {}
+        self._lock = threading.Lock()
+
+    # -- catalog and keys -----------------------------------------------------------------------------------
+    def key(self) -> dict[str, str] | None:
+        return {}  # a local server needs no key (a token, when set, is sent as a Bearer header)
+
+    def key_problem(self) -> list[tuple[str | None, str]]:
+        return []
+
+    def headers(self) -> dict[str, str]:
+        from app.providers.settings import get_key
+
+        token = get_key("comfyui")
+        return {"Authorization": f"Bearer {token['api_key']}"} if token else {}
+
+    def models(self) -> list[str]:
+        return ct.names()
+
+    def http(self, job: GenerateJob) -> Http:
+        """An unreachable server is said within seconds: a short connect timeout, few retries."""
+        from app.providers.remote import timing
+        from app.providers.settings import base_url
+
+        return Http(base_url(self.name, self.default_base), self.headers, cancel=job.cancel, name=self.title,
+                    max_retries=2, backoff=min(0.5, timing()["backoff"]),
+                    timeout=httpx.Timeout(connect=3.0, read=timing()["read_timeout"], write=60.0, pool=5.0))
+
+    def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
+        problems = super().check(connected, params)
+        if problems or not params.model:
+            return problems or [("param 'model'", "name the ComfyUI template to run (`reelgraph comfyui list`)")]
+        if ct.find(params.model) is None and params.model not in ct.names():
+            return []  # maybe beside the workflow: looked up (and checked) when the node runs
+        try:
+            t = ct.load(params.model)
+        except (ct.TemplateError, NodeError) as e:
+            return [("param 'model'", str(e))]
+        return [("param 'model'", f"template {params.model}: {p}") for p in self._template_problems(t, connected)]
+
+    def _template_problems(self, t: ct.Template, connected: frozenset[str]) -> list[str]:
+        out = ct.problems(t)
+        wanted = set(ct.ALWAYS_SET) | {r for r in ("image", "end_image") if r in connected}
+        for role in ct.missing(t, wanted):
+            out.append(f"it maps no '{role}', so the {role.replace('_', ' ')} you set would be ignored; map it in "
+                       f"{t.path or 'its file'} (\"mapping\": {{\"{role}\": [[node id, input]]}}) or add the export "
+                       "again with `reelgraph comfyui add`")
+        return out
+
+    # -- request ------------------------------------------------------------------------------------------
+    def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
+        try:
+            t = ct.load(req.model, job.base_dir)
+        except ct.TemplateError as e:
+            raise NodeError(str(e), field="param 'model'") from None
+        connected = frozenset(n for n, v in (("image", req.image), ("end_image", req.end_image)) if v is not None)
+        problems = self._template_problems(t, connected)
+        if problems:
+            raise NodeError(f"ComfyUI template {t.name}: {problems[0]}", field="param 'model'")
+        values = values_for(req)
+        frames = t.snap_frames(int(values["frames"]))
+        if frames != values["frames"]:
+            job.info.setdefault("notes", []).append(
+                f"ComfyUI template {t.name} takes {t.frames['step']}n+{t.frames['offset']} frames: sent {frames} "
+                f"({frames / req.fps:.2f} s) for {values['frames']}")
+        values["frames"] = frames
+        return {"model": req.model, "template": t, "values": values, "image": req.image, "end_image": req.end_image}
+
+    def prepare(self, http: Http, body: dict[str, Any], job: GenerateJob) -> dict[str, Any]:
+        t: ct.Template = body["template"]
+        object_info = self._object_info(http)
+        if object_info is not None:
+            problems = ct.problems(t, object_info)
+            if problems:
+                raise NodeError(f"ComfyUI template {t.name} does not fit this server: {'; '.join(problems)[:800]}",
+                                field="param 'model'")
+        values = dict(body["values"])
+        for name in ("image", "end_image"):
+            if body.get(name) is not None:
+                path = body[name]
+                with open(path, "rb") as fh:
+                    data = http.json("POST", "/upload/image", files={"image": (f"rg_{uuid.uuid4().hex[:8]}_{path.name}",
+                                                                                fh, "image/png")},
+                                     data={"overwrite": "true"}, classify=self.classify)
+                values[name] = f"{data['subfolder']}/{data['name']}" if data.get("subfolder") else data.get("name")
+        graph = fill(copy.deepcopy(t.workflow), {k: v for k, v in values.items() if v is not None})
+        for role, targets in t.mapping.items():
+            if values.get(role) is None:
+                continue
+            for node_id, name in targets:
+                graph[node_id]["inputs"][name] = values[role]
+        return {"model": body["model"], "graph": graph, "seeds": t.mapping.get("seed", []), "output": t.output,
+                "fps": values["fps"]}
+
+    def _object_info(self, http: Http) -> dict[str, Any] | None:
+        try:
+            data = http.json("GET", "/object_info", classify=self.classify)
+        except ProviderError as e:
+            if e.status == 404:
+                return None  # an old server: the mapping is checked against the graph only
+            raise
+        return data if isinstance(data, dict) else None
+
+    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
+        if take == 1 or not body.get("seeds"):
+            return body
+        graph = copy.deepcopy(body["graph"])
+        for node_id, name in body["seeds"]:
+            graph[node_id]["inputs"][name] = req.seed + take - 1
+        return dict(body, graph=graph)
+
+    def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
+        self._listen(http, job.client_id)
+        data = http.json("POST", "/prompt", json={"prompt": body["graph"], "client_id": job.client_id}, submit=True,
+                         classify=lambda r: self.classify(r, body["graph"]))
+        if data.get("node_errors"):
+            raise ProviderError(f"ComfyUI refused the workflow: {node_errors_text(data['node_errors'], body['graph'])}")
+        return str(data["prompt_id"]), {"output": body.get("output"), "fps": body.get("fps")}
+
+    def classify(self, resp: httpx.Response, graph: dict[str, Any] | None = None) -> ProviderError | None:
+        if resp.status_code == 400:
+            try:
+                doc = resp.json()
+            except ValueError:
+                doc = None
+            if isinstance(doc, dict):
+                err = doc.get("error") or {}
+                text = node_errors_text(doc.get("node_errors"), graph) or \
+                    (err.get("message", "") + (f": {err.get('details')}" if err.get("details") else ""))
+                return ProviderError(f"ComfyUI refused the workflow: {text}", status=400)
+        return super().classify(resp)
+
+    # -- following ------------------------------------------------------------------------------------------
+    def _listen(self, http: Http, client_id: str) -> None:
+        with self._lock:
+            if client_id in self._progress:
+                return
+            url = httpx.URL(http.base_url)
+            ws = url.copy_with(scheme="wss" if url.scheme == "https" else "ws", path=url.path.rstrip("/") + "/ws",
+                               params={"clientId": client_id})
+            self._progress[client_id] = Progress(str(ws), self.headers())
+
+    def status(self, http: Http, job: Job) -> Status:
+        pid = job.provider_id or ""
+        entry = self._history(http, pid)
+        if entry is None:
+            queue = http.json("GET", "/queue", classify=self.classify)
+            running = [str(i[1]) for i in (queue or {}).get("queue_running", []) if isinstance(i, list) and len(i) > 1]
+            pending = [str(i[1]) for i in (queue or {}).get("queue_pending", []) if isinstance(i, list) and len(i) > 1]
+            if pid in running or pid in pending:
+                self._listen(http, job.client_id)
+                fraction, detail = self._progress[job.client_id].state.get(pid, (None, ""))
+                where = "running" if pid in running else f"queued ({pending.index(pid) + 1} ahead of it)"
+                return Status("running", fraction, detail or where)
+            entry = self._history(http, pid)  # it may have finished between the two answers
+            if entry is None:
+                return Status("failed", None, "ComfyUI no longer has this job (it was deleted from the queue, or the "
+                                              "server restarted); run again to queue it anew")
+        st = entry.get("status") or {}
+        if st.get("status_str") == "error":
+            msgs = [m for m in st.get("messages", []) if isinstance(m, list) and m and m[0] in
+                    ("execution_error", "execution_interrupted")]
+            if msgs and msgs[0][0] == "execution_interrupted":
+                return Status("cancelled", None, "interrupted on the ComfyUI server")
+            data = msgs[0][1] if msgs else {}
+            why = f"node {data.get('node_id')} ({data.get('node_type')}): {data.get('exception_message')}" \
+                if data else "execution error"
+            return Status("failed", None, f"ComfyUI: {why}".strip())
+        return self._outputs(http, job, entry)
+
+    def _history(self, http: Http, pid: str) -> dict[str, Any] | None:
+        hist = http.json("GET", f"/history/{pid}", classify=self.classify)
+        entry = hist.get(pid) if isinstance(hist, dict) else None
+        return entry if isinstance(entry, dict) else None
+
+    def _outputs(self, http: Http, job: Job, entry: dict[str, Any]) -> Status:
+        outputs = entry.get("outputs") or {}
+        chosen = job.urls.get("output")
+        order = ([chosen] if chosen in outputs else []) + sorted(n for n in outputs if n != chosen)
+        for node_id in order:
+            out = outputs[node_id] or {}
+            files = [f for key in ("videos", "gifs", "images") for f in out.get(key, []) if isinstance(f, dict)]
+            if chosen in outputs and node_id != chosen:
+                break
+            if not files:
+                continue
+            urls = [str(httpx.URL(f"{http.base_url}/view", params={"filename": f["filename"],
+                                                                   "subfolder": f.get("subfolder", ""),
+                                                                   "type": f.get("type", "output")})) for f in files]
+            return Status("done", 1.0, "", urls, {"comfy_output": node_id})
+        return Status("failed", None, "ComfyUI finished without an output file (the template needs a SaveVideo, "
+                                      "SaveAnimatedWEBP or SaveImage node)")
+
+    def cancel(self, http: Http, job: Job) -> None:
+        """Ours only: a queued prompt is deleted from the queue; a running one is interrupted by
+        its prompt_id (never a global interrupt that would stop another client's job)."""
+        queue = http.json("GET", "/queue", classify=self.classify)
+        running = [str(i[1]) for i in (queue or {}).get("queue_running", []) if isinstance(i, list) and len(i) > 1]
+        if job.provider_id in running:
+            http.request("POST", "/interrupt", json={"prompt_id": job.provider_id}, classify=self.classify)
+        else:
+            http.request("POST", "/queue", json={"delete": [job.provider_id]}, classify=self.classify)
+
+    def download_headers(self) -> dict[str, str]:
+        return self.headers()
+
+    # -- results -----------------------------------------------------------------------------------------------
+    def _download(self, http: Http, journal, j: Job, job: GenerateJob, take: int) -> Path:
+        """The output as a video with its real extension; animated images and image batches are
+        encoded at the shot's rate (lossless), so a template ending in SaveImage still gives a shot."""
+        headers = self.download_headers() or None
+        names = [httpx.URL(u).params.get("filename", f"out_{i}") for i, u in enumerate(j.outputs)]
+        parts = []
+        for i, (url, name) in enumerate(zip(j.outputs, names, strict=True)):
+            suffix = Path(name).suffix.lower() or ".bin"
+            dest = job.work_dir / f"take_{take:02d}_part{i:04d}{suffix}"
+            tmp = dest.with_suffix(dest.suffix + ".part")
+            self.fetch(http, j, url, tmp, headers)
+            tmp.replace(dest)
+            parts.append(dest)
+        fps = float(j.urls.get("fps") or 24.0)
+        result = frames_to_video(parts, job.work_dir / f"take_{take:02d}", fps)
+        journal.update(j, state="downloaded")
+        return result
+
+
+def frames_to_video(parts: list[Path], stem: Path, fps: float) -> Path:
+    """One video from what a ComfyUI output node saved: a video file kept as it is (with its
+    real extension), an animated WebP/PNG decoded with Pillow, or an image batch, encoded
+    losslessly at ``fps``."""
+    from PIL import Image, ImageSequence
+
+    from app.media.images import load_image
+    from app.media.video import VideoWriter, probe
+
+    first = parts[0]
+    if len(parts) == 1 and first.suffix.lower() in VIDEO_FILES:
+        dest = stem.with_suffix(first.suffix.lower())
+        first.replace(dest)
+        meta = probe(dest)  # what PyAV cannot decode fails here, named
+        if meta.frames < 1 or meta.width < 2:
+            raise NodeError(f"ComfyUI's {first.name} has no readable frames")
+        return dest
+    frames_src: list[Any] = []
+    if len(parts) == 1 and first.suffix.lower() in ANIMATED_IMAGES:
+        with Image.open(first) as im:
+            frames_src = [f.convert("RGB").copy() for f in ImageSequence.Iterator(im)]
+            duration = im.info.get("duration")
+        if duration:
+            fps = 1000.0 / float(duration)
+    else:
+        frames_src = [p for p in parts if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")]
+    if not frames_src:
+        raise NodeError(f"ComfyUI returned {', '.join(p.name for p in parts)}: not a video or images")
+    import numpy as np
+
+    def bgr(item: Any) -> Any:
+        if isinstance(item, Path):
+            return load_image(item)
+        return np.asarray(item)[:, :, ::-1].copy()
+
+    first_frame = bgr(frames_src[0])
+    h, w = first_frame.shape[:2]
+    dest = stem.with_suffix(".mkv")
+    with VideoWriter(dest, w - w % 2, h - h % 2, fps) as writer:
+        for i, item in enumerate(frames_src):
+            frame = first_frame if i == 0 else bgr(item)
+            if frame.shape[:2] != (h, w):
+                raise NodeError("ComfyUI's images are not all the same size: cannot make one video of them")
+            writer.write(np.ascontiguousarray(frame[: h - h % 2, : w - w % 2]))
+    for p in parts:
+        p.unlink(missing_ok=True)
+    return dest
