@@ -188,6 +188,8 @@ class MainWindow(QMainWindow):
         self.act_layout = A("Auto &layout", self.auto_layout, "Ctrl+L", canvas=True)
         self.act_quick_add = A("Add node...", self.open_quick_add)
         self.act_settings = A("&Settings...", self.open_settings, QKeySequence.Preferences)
+        self.act_add_comfy = A("Add ComfyUI workflow...", self.add_comfy_workflow,
+                               tip="Use a workflow exported from ComfyUI (Export (API)) as a generator template")
         self.act_help = A("&Node reference", self.show_help, QKeySequence.HelpContents,
                           tip="The reference of the selected node (F1), or of every node")
         self.act_about = A("&About Reelgraph", self.show_about)
@@ -218,7 +220,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addActions([self.act_select_all, self.act_rename, self.act_backdrop, self.act_quick_add])
         m.addSeparator()
-        m.addAction(self.act_settings)
+        m.addActions([self.act_settings, self.act_add_comfy])
         m = mb.addMenu("&View")
         m.addActions([self.act_frame_all, self.act_frame_sel, self.act_layout])
         m.addSeparator()
@@ -673,6 +675,33 @@ class MainWindow(QMainWindow):
         from app.ui.settings_dialog import SettingsDialog
 
         SettingsDialog(self).exec()
+
+    def add_comfy_workflow(self, path: Path | None = None) -> Path | None:
+        """A ComfyUI Export (API) file as a template: the proposed mapping shown to confirm."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from app.providers import comfy_templates as ct
+        from app.ui.comfy_dialog import ComfyTemplateDialog
+
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, "A workflow exported from ComfyUI with Export (API)",
+                                                  str(self.doc.base_dir), "ComfyUI API workflow (*.json)")
+            if not name:
+                return None
+            path = Path(name)
+        from app.cli import _comfy_object_info
+
+        try:
+            dlg = ComfyTemplateDialog(self, path, _comfy_object_info())
+        except (ct.TemplateError, Exception) as e:  # noqa: BLE001 - any unreadable file is one message
+            self.say(f"Cannot add {path.name}: {e}", error=True)
+            return None
+        self.comfy_dialog = dlg  # tests drive it
+        if dlg.exec() and dlg.saved is not None:
+            self.say(f"Added ComfyUI template {dlg.saved.stem!r}: set a generator's backend to comfyui and its "
+                     "model to it")
+            return dlg.saved
+        return None
 
     def stop(self) -> None:
         if self.runner.running():

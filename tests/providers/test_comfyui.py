@@ -261,3 +261,38 @@ def test_progress_comes_from_the_websocket(comfy, runner):
     assert res.status == "ok"
     fractions = [ev.progress for ev in seen if ev.node == "g" and 0 < (ev.progress or 0) < 0.95]
     assert fractions and max(fractions) > min(fractions)  # the bar moved while ComfyUI worked
+
+
+def test_the_editor_adds_a_workflow_with_the_mapping_shown_to_confirm(win, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QDialog
+
+    from tests.ui.test_editors import shot as screenshot
+
+    monkeypatch.setenv("REELGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("REELGRAPH_COMFYUI_BASE_URL", "http://127.0.0.1:9")  # no server: mapping by class
+    (tmp_path / "ltx_api.json").write_text(json.dumps(graph("ltxv_i2v_api")))
+    steps = []
+
+    def drive() -> None:
+        dlg = win.comfy_dialog
+        node, field = dlg.rows["width"]
+        assert node.currentData() == "77" and field.text() == "width"
+        screenshot(dlg, "comfyui_add_workflow.png")
+        field.setText("widht")  # a typo: refused with the node and input named, nothing saved
+        dlg.save()
+        steps.append(dlg.problems.text())
+        field.setText("width")
+        dlg.name.setText("ltx")
+        dlg.save()
+        steps.append(dlg.result() == QDialog.Accepted)
+
+    QTimer.singleShot(0, drive)
+    saved = win.add_comfy_workflow(tmp_path / "ltx_api.json")
+    assert "node 77 (LTXVImgToVideo) input 'widht' does not exist" in steps[0] and steps[1] is True
+    assert saved == tmp_path / "config" / "comfyui" / "ltx.json"
+    t = ct.load("ltx")
+    assert t.mapping["width"] == [["77", "width"]] and t.mapping["fps"] == [["69", "frame_rate"], ["80", "fps"]]
+    (tmp_path / "ui.json").write_text(json.dumps({"last_node_id": 3, "nodes": [], "links": [], "version": 0.4}))
+    assert win.add_comfy_workflow(tmp_path / "ui.json") is None
+    assert "Export (API)" in win.status_label.text()
