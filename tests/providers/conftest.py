@@ -35,3 +35,12 @@ def kling(fast_net, result_video, monkeypatch):
 @pytest.fixture
 def runner(tmp_path):
     return Runner(tmp_path)
+
+
+@pytest.fixture
+def backend_env(fast_net, monkeypatch):
+    """Point a backend at a fake server with a key."""
+    def setup(name, server, key="key-abcdef"):
+        monkeypatch.setenv(f"REELGRAPH_{name.upper()}_BASE_URL", server.url)
+        monkeypatch.setenv(f"REELGRAPH_{name.upper()}_API_KEY", key)
+    return setup

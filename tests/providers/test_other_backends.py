@@ -12,14 +12,6 @@ from tests.providers.fakes import FakeFal, FakeLuma, FakeReplicate, FakeRunway, 
 from tests.ui.conftest import ROOT
 
 
-@pytest.fixture
-def backend_env(fast_net, monkeypatch):
-    def setup(name, server, key="key-abc"):
-        monkeypatch.setenv(f"REELGRAPH_{name.upper()}_BASE_URL", server.url)
-        monkeypatch.setenv(f"REELGRAPH_{name.upper()}_API_KEY", key)
-    return setup
-
-
 def shot(runner, backend, model, *, duration=5, takes=1, camera=None, end=False, width=1280, height=720):
     shutil.copy(ROOT / "resources" / "media" / "coffee.png", runner.tmp / "coffee.png")
     nodes = [("p", "prompt", {"subject": "espresso", "negative": "text"}),

@@ -14,14 +14,6 @@ from tests.providers.test_cli_keys_costs import clean_env, cli, workflow
 from tests.ui.conftest import ROOT
 
 
-@pytest.fixture
-def backend_env(fast_net, monkeypatch):
-    def setup(name, server, key="key-abcdef"):
-        monkeypatch.setenv(f"REELGRAPH_{name.upper()}_BASE_URL", server.url)
-        monkeypatch.setenv(f"REELGRAPH_{name.upper()}_API_KEY", key)
-    return setup
-
-
 def gen(runner, backend, model, duration=5):
     shutil.copy(ROOT / "resources" / "media" / "coffee.png", runner.tmp / "coffee.png")
     return ([("p", "prompt", {"subject": "espresso"}), ("i", "reference_image", {"path": "coffee.png"}),
