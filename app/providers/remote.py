@@ -297,6 +297,7 @@ class RemoteBackend:
     def _follow(self, http: Http, journal: Journal, job: GenerateJob, jobs: list[Job], req: GenerateRequest) -> list[Path]:
         paths: list[Path | None] = [None] * len(jobs)
         progress = [0.0] * len(jobs)
+        details = [""] * len(jobs)
         while True:
             pending = 0
             for i, j in enumerate(jobs):
@@ -314,6 +315,7 @@ class RemoteBackend:
                         if j.state != "running" or st.detail != j.detail:
                             journal.update(j, state="running", detail=st.detail)
                         progress[i] = st.progress if st.progress is not None else progress[i]
+                        details[i] = st.detail
                         pending += 1
                         continue
                     if not st.outputs:
@@ -324,9 +326,10 @@ class RemoteBackend:
                                    urls=dict(j.urls, _meta=dict(st.meta)))
                     job.take_meta[i + 1] = dict(st.meta)
                 paths[i] = self._download(http, journal, j, job, i + 1)
-                progress[i] = 1.0
+                progress[i], details[i] = 1.0, ""
+            said = next((d for d in details if d), "")  # what the provider says of a job still being made
             job.progress(sum(progress) / len(jobs) * 0.95, f"{self.title}: {sum(p is not None for p in paths)}/"
-                         f"{len(jobs)} done")
+                         f"{len(jobs)} done" + (f"; {said}" if said else ""))
             if pending == 0:
                 return [p for p in paths if p is not None]
             job.cancel.wait(self.interval)
