@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
 )
 
@@ -72,6 +73,11 @@ class SettingsDialog(QDialog):
         self.default_backend.setCurrentText(self.settings.get("default_backend", "local"))
         g.addRow("Ask before a run estimated above", self.threshold)
         g.addRow("Default backend for new generators", self.default_backend)
+        add_comfy = QPushButton("Add ComfyUI workflow...")
+        add_comfy.setObjectName("add_comfy")
+        add_comfy.setToolTip("Use a workflow exported from ComfyUI with Export (API) as a generator template")
+        add_comfy.clicked.connect(lambda: parent.add_comfy_workflow() if hasattr(parent, "add_comfy_workflow") else None)
+        g.addRow("Your ComfyUI server", add_comfy)
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
