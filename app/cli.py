@@ -240,12 +240,12 @@ def _dry_run(executor, workflow, base_dir: Path, args: argparse.Namespace) -> in
     except WorkflowError as e:
         _print_problems(e)
         return EXIT_INVALID
+    types = {n.id: n.type for n in workflow.nodes}
     cached = [n.id for n in workflow.nodes if n.id not in costs]
     for node_id, cost in costs.items():
-        node = workflow.node(node_id)
-        print(f"{shown(node_id):<24} {node.type:<16} would run   ${cost:,.2f}")
+        print(f"{shown(node_id):<24} {shown(types[node_id]):<16} would run   ${cost:,.2f}")
     for node_id in cached:
-        print(f"{shown(node_id):<24} {shown(workflow.node(node_id).type):<16} cached      $0.00")
+        print(f"{shown(node_id):<24} {shown(types[node_id]):<16} cached      $0.00")
     print(f"total estimate: ${sum(costs.values()):,.2f} ({len(costs)} node(s) would run; nothing was run)")
     return EXIT_OK
 

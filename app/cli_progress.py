@@ -17,7 +17,10 @@ ICONS = {
     "failed": ("✗", "red"), "skipped": ("-", "yellow"), "cancelled": ("■", "magenta"),
 }
 MAX_ROWS = 24
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0, 32), *range(127, 160)) if c not in (9, 10)}
+# control characters (newlines too: a name must not forge lines) and direction overrides
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0, 32), *range(127, 160))}
+_CONTROL.update({c: f"\\u{c:04x}" for c in (0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
+                                           *range(0x2066, 0x206A))})
 
 
 def shown(text: object) -> str:

@@ -402,12 +402,14 @@ def test_8_secrets_file_is_never_readable_by_others(tmp_path, monkeypatch):
 def test_11_hostile_node_ids_on_a_terminal_and_in_plain_output(tmp_path):
     import pty
 
-    evil = "p[/]x\x1b]0;pwned\x07\x1b[2J"
-    wf = workflow(tmp_path, [(evil, "prompt", {"subject": "x"}), ("q[bold]", "prompt", {"subject": "y"})], [])
+    evil = "p[/]x\x1b]0;pwned\x07\x1b[2J\nrun ok in 0.01 s\u202e"
+    wf = workflow(tmp_path, [(evil, "prompt", {"subject": "x"})], [], name="evil")
     out = cli(tmp_path, "run", str(wf))
-    text = clean(out)
-    assert out.returncode == 0 and "\x1b" not in text and "\\x1b]0;pwned" in text
-    master, slave = pty.openpty()  # the live display (rich) on a real terminal
+    text = clean(out)  # refused, and the refusal itself shows the id escaped
+    assert out.returncode == 2 and "may not contain control, line-break or text-direction characters" in text
+    assert "\x1b" not in text and "\u202e" not in text and "\nrun ok" not in text
+    wf = workflow(tmp_path, [("p[/]x", "prompt", {"subject": "x"}), ("q[bold]", "prompt", {"subject": "y"})], [])
+    master, slave = pty.openpty()  # the live display (rich) on a real terminal, with markup-like ids
     p = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(wf)], cwd=ROOT, env=env_for(tmp_path),
                          stdin=slave, stdout=slave, stderr=slave)
     os.close(slave)
@@ -425,7 +427,16 @@ def test_11_hostile_node_ids_on_a_terminal_and_in_plain_output(tmp_path):
     os.close(master)
     screen = b"".join(chunks).decode(errors="replace")
     assert p.returncode == 0, screen[-2000:]
-    assert "Traceback" not in screen and "pwned\x07" not in screen and "\\x1b]0;pwned" in screen
+    assert "Traceback" not in screen and "p[/]x" in screen and "q[bold]" in screen
+
+
+def test_11_names_and_messages_with_line_breaks_are_escaped():
+    from app.cli_progress import shown
+    from app.core.publish import name_problem
+
+    assert shown("a\nb\u202ec\x1b") == "a\\x0ab\\u202ec\\x1b"
+    for bad in ("evil\u202emp4.exe", "a\x85b", "CON .mp4", "conin$", "COM\u00b9.mp4"):
+        assert name_problem(bad) is not None, bad
 
 
 # -- 12/13. model ids are checked; every backend that needs a key can be given one --------------------------------
@@ -564,3 +575,90 @@ def test_fuzz_hostile_renders_open_in_the_editor_with_a_message(tmp_path, win):
         if not opened:
             assert win.status_label.text().startswith(f"Cannot open {name}"), (name, win.status_label.text())
     assert win.isVisible()
+
+
+# -- found by attacking the first round of fixes ------------------------------------------------------------
+
+def test_a_stream_whose_frames_grow_midway_is_refused(tmp_path):
+    import av
+
+    import fractions
+
+    import cv2
+
+    path = tmp_path / "growing.mov"  # the header says 64x64; the packets are PNGs that grow to 9000x9000
+    small = cv2.imencode(".png", np.zeros((64, 64), np.uint8))[1].tobytes()
+    big = cv2.imencode(".png", np.zeros((9000, 9000), np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 9])[1].tobytes()
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("png", rate=24)
+        s.width, s.height, s.pix_fmt = 64, 64, "gray"
+        for i, data in enumerate([small] * 4 + [big] * 2):
+            pkt = av.Packet(data)
+            pkt.stream, pkt.pts, pkt.dts, pkt.time_base = s, i, i, fractions.Fraction(1, 24)
+            pkt.is_keyframe = True
+            c.mux(pkt)
+    wf = workflow(tmp_path, [("v", "load_video", {"path": str(path)})], [])
+    out, f = measured(tmp_path, "frames growing to 9000x9000", "run", str(wf))
+    assert out.returncode == 1 and "9000x9000 frames; the limit is 8K" in clean(out)
+    assert f["peak_mb"] < 900
+
+
+def test_absurd_frame_rates_and_lengths_without_a_container_duration(tmp_path):
+    import av
+
+    for rate, said in ((90000, "frames a second; the limit is 120"), ("1/5000", "lasts 4.2 h")):
+        path = tmp_path / f"r{len(str(rate))}.mkv"
+        from fractions import Fraction
+
+        with av.open(str(path), "w") as c:
+            s = c.add_stream("libx264rgb", rate=Fraction(rate))
+            s.width, s.height, s.pix_fmt = 16, 16, "rgb24"
+            for _ in range(3):
+                for pkt in s.encode(av.VideoFrame.from_ndarray(np.zeros((16, 16, 3), np.uint8), format="rgb24")):
+                    c.mux(pkt)
+            for pkt in s.encode():
+                c.mux(pkt)
+        wf = workflow(tmp_path, [("v", "load_video", {"path": str(path)})], [])
+        out, f = measured(tmp_path, f"video at {str(rate).replace('/', ' per ')} fps", "run", str(wf))
+        assert out.returncode == 1 and said in clean(out), clean(out)
+        assert f["peak_mb"] < 400
+
+
+def test_a_huge_sample_rate_is_refused(tmp_path):
+    import av
+
+    path = tmp_path / "hirate.wav"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("pcm_s16le", rate=1_000_000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 100_000), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 1_000_000
+        for pkt in s.encode(frame):
+            c.mux(pkt)
+        for pkt in s.encode(None):
+            c.mux(pkt)
+    wf = workflow(tmp_path, [("a", "load_audio", {"path": str(path)})], [])
+    out = cli(tmp_path, "run", str(wf))
+    assert out.returncode == 1 and "sampled at 1000000 Hz; the limit is 192000" in clean(out)
+
+
+def test_system_files_and_a_linked_output_folder(tmp_path):
+    wf = workflow(tmp_path, [("v", "load_video", {"path": "/proc/self/pagemap"})], [])
+    out = cli(tmp_path, "run", str(wf), timeout=60)
+    assert out.returncode == 1 and "is a system file" in clean(out)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (tmp_path / "renders").symlink_to(victim)  # a shared bundle's renders/ -> elsewhere
+    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("g", "generator", {"duration": 1, "fps": 6,
+                                                                                     "width": 64, "height": 64}),
+                             ("e", "export", {"filename": "evil"})],
+                  [("p", "prompt", "g", "prompt"), ("g", "video", "e", "video")], name="linked")
+    out = cli(tmp_path, "run", str(wf))
+    assert out.returncode == 1 and "is a link to" in clean(out) and list(victim.iterdir()) == []
+
+
+def test_a_16_bit_still_does_not_blow_up_memory(tmp_path):
+    path = png_stream(tmp_path / "deep.png", 6000, 6000, bit_depth=16)
+    wf = workflow(tmp_path, [("i", "reference_image", {"path": str(path)})], [])
+    out, f = measured(tmp_path, "16-bit 6000x6000 still", "run", str(wf))
+    assert out.returncode == 0, clean(out)
+    assert f["peak_mb"] < 1200  # 36 MP: 16-bit decode (216 MB) + 8-bit copies, no float64 copy

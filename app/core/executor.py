@@ -154,10 +154,11 @@ class Executor:
         order = [n for n in nx.topological_sort(graph) if n in params]
         keys, _ = self.plan_keys(workflow, base_dir, params, order)
         found: dict[str, dict[str, Value]] = {}
+        types = {n.id: n.type for n in workflow.nodes}
         for node_id, key in keys.items():
             entry = self.cache.get(key) if key else None
             if entry is not None:
-                nt = self.registry.get(workflow.node(node_id).type)  # type: ignore[union-attr]
+                nt = self.registry.get(types[node_id])
                 found[node_id] = present(nt, params[node_id], entry.outputs) if nt else entry.outputs
         return found
 
@@ -171,9 +172,10 @@ class Executor:
         inputs: dict[str, set[str]] = {}
         for link in workflow.links:
             inputs.setdefault(link.dst[0], set()).add(link.dst[1])
+        types = {n.id: n.type for n in workflow.nodes}
         for node_id in order:
             if node_id in execute:
-                nt = self.registry.get(workflow.node(node_id).type)  # type: ignore[union-attr]
+                nt = self.registry.get(types[node_id])
                 connected = frozenset(inputs.get(node_id, ()))
                 out[node_id] = float(nt.cost(run.params[node_id], connected)) if nt and nt.cost else 0.0
         return out

@@ -22,6 +22,7 @@ LIMITS: dict[str, Limit] = {
     "shot_seconds": Limit(60, "s", "one generated shot"),
     "video_seconds": Limit(3600, "s", "a video read from disk"),
     "audio_seconds": Limit(1800, "s", "an audio track read from disk (30 min)"),
+    "audio_rate": Limit(192_000, "Hz", "an audio track's sample rate"),
     "takes": Limit(16, "takes", "takes of one generator"),
     # pixels one node may render: a minute of 8K at 24 fps; beyond it a run takes days on a CPU
     "node_pixels": Limit(7680 * 4320 * 24 * 60, "pixels", "frames x width x height x takes one node renders"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import unicodedata
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -12,7 +13,8 @@ from app.core.cache import file_hash
 from app.core.errors import NodeError
 from app.core.limits import limit
 
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+_RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$", *(f"com{i}" for i in "123456789¹²³"),
+             *(f"lpt{i}" for i in "123456789¹²³")}
 
 
 def name_problem(name: str) -> str | None:
@@ -22,8 +24,8 @@ def name_problem(name: str) -> str | None:
     text = name.replace("\\", "/")
     if not text.strip():
         return "is empty"
-    if any(ord(c) < 32 or c == "\x7f" for c in text):
-        return "has control characters in it"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        return "has control or direction-changing characters in it"
     if PureWindowsPath(name).drive or text.startswith("/") or ":" in text:
         return "must be a relative name inside the output folder (no drive, no leading '/', no ':')"
     for part in text.split("/"):
@@ -35,7 +37,7 @@ def name_problem(name: str) -> str | None:
             return f"part {part!r} would be a hidden file"
         if any(c in part for c in '<>"|?*'):
             return f"part {part!r} has a character Windows refuses (<>\"|?*)"
-        if part.split(".")[0].lower() in _RESERVED:
+        if part.split(".")[0].strip().lower() in _RESERVED:
             return f"part {part!r} is a reserved name on Windows"
         if len(part.encode("utf-8")) > limit("name_bytes"):
             return f"part {part[:20]!r}... is {len(part.encode('utf-8'))} bytes; the limit is {limit('name_bytes')}"
@@ -100,6 +102,9 @@ def publish(src: Path, out_dir: Path, name: str) -> Path:
     try:
         if out_dir.exists() and not out_dir.is_dir():
             raise NodeError(f"the output folder {out_dir} is a file", hint="pick a folder for the renders")
+        if out_dir.is_symlink():  # a shared bundle can carry renders/ -> somewhere else
+            raise NodeError(f"the output folder {out_dir} is a link to {os.path.realpath(out_dir)}; Reelgraph "
+                            "does not write through links", hint="pass the real folder with --out, or remove the link")
         target = _inside(out_dir, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.parent.resolve().is_relative_to(out_dir.resolve()):

@@ -23,6 +23,9 @@ def checked_file(path: Path, *, what: str = "file", field: str | None = None, ma
     if not stat.S_ISREG(st.st_mode):
         kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, pipe or socket"
         raise NodeError(f"{path} is {kind}, not a file", field=field, hint=f"pick a {what}")
+    real = os.path.realpath(path)
+    if real.startswith(("/proc/", "/sys/", "/dev/")):  # "regular" files whose size says nothing (pagemap)
+        raise NodeError(f"{path} is a system file ({real}), not media", field=field, hint=f"pick a {what}")
     cap = limit("param_file_bytes") if max_bytes is None else max_bytes
     if st.st_size > cap:
         raise NodeError(f"{path.name} is {st.st_size / 2**30:.1f} GiB; the limit is {cap / 2**30:.0f} GiB",

@@ -11,6 +11,7 @@ File format (JSON):
 from __future__ import annotations
 
 import copy
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -26,6 +27,14 @@ class NodeModel(BaseModel):
     type: str = Field(min_length=1, max_length=200)
     params: dict[str, Any] = Field(default_factory=dict)
     ui: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id", "type")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        # ids go to terminals, logs and timelines: no line breaks, escapes or direction overrides
+        if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in v):
+            raise ValueError("may not contain control, line-break or text-direction characters")
+        return v
 
 
 class Link(BaseModel):

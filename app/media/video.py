@@ -83,6 +83,14 @@ def probe(path: Path) -> VideoMeta:
             # GIF delays are whole centiseconds and vary: the true rate is frames over duration
             fps = frames / (c.duration / 1_000_000)
         duration = frames / fps
+        if fps > limit("fps") or fps <= 0:
+            raise NodeError(f"{path.name} claims {fps:g} frames a second; the limit is {limit('fps')}",
+                            hint="re-encode it at a normal frame rate")
+        if duration > limit("video_seconds"):
+            raise NodeError(f"{path.name} lasts {duration / 3600:.1f} h; the limit is "
+                            f"{limit('video_seconds') / 60:.0f} min", hint="trim it first")
+        if audio is not None and (audio.rate or 0) > limit("audio_rate"):
+            raise NodeError(f"{path.name}'s sound is sampled at {audio.rate} Hz; the limit is {limit('audio_rate')}")
         return VideoMeta(vs.codec_context.width, vs.codec_context.height, fps, int(frames), duration,
                          audio is not None, vs.codec_context.name, audio.rate if audio else 0)
 
@@ -106,10 +114,14 @@ def iter_frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> 
             vs = c.streams.video[0]
             vs.thread_type = "AUTO"
             for frame in c.decode(vs):
+                # every frame, not just the header: a stream may change size midway
+                check_frame_size(frame.width, frame.height, path.name)
                 if not put(frame.to_ndarray(format=fmt) if fmt else frame):
                     return
 
     def error(e: BaseException) -> NodeError:
+        if isinstance(e, NodeError):
+            return e
         if isinstance(e, (av.error.FFmpegError, IndexError)):
             return NodeError(f"cannot decode {path.name}: {e}", hint="the file may be truncated or damaged")
         return NodeError(f"cannot decode {path.name}: {type(e).__name__}: {e}")
@@ -293,6 +305,9 @@ def read_audio(path: Path, rate: int = 16000) -> np.ndarray:
         if not c.streams.audio:
             raise NodeError(f"{path.name} has no audio stream", hint="pick a file with sound")
         stream = c.streams.audio[0]
+        if (stream.rate or 0) > limit("audio_rate"):
+            raise NodeError(f"{path.name}'s sound is sampled at {stream.rate} Hz; the limit is {limit('audio_rate')}",
+                            field="param 'path'", hint="resample it to 48 kHz")
         declared = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else \
             (c.duration / 1_000_000 if c.duration else 0.0)
         if declared > cap:
