@@ -580,10 +580,9 @@ def test_fuzz_hostile_renders_open_in_the_editor_with_a_message(tmp_path, win):
 # -- found by attacking the first round of fixes ------------------------------------------------------------
 
 def test_a_stream_whose_frames_grow_midway_is_refused(tmp_path):
-    import av
-
     import fractions
 
+    import av
     import cv2
 
     path = tmp_path / "growing.mov"  # the header says 64x64; the packets are PNGs that grow to 9000x9000
