@@ -297,3 +297,15 @@ def test_the_editor_adds_a_workflow_with_the_mapping_shown_to_confirm(win, qtbot
     (tmp_path / "ui.json").write_text(json.dumps({"last_node_id": 3, "nodes": [], "links": [], "version": 0.4}))
     assert win.add_comfy_workflow(tmp_path / "ui.json") is None
     assert "Export (API)" in win.status_label.text()
+
+
+def test_a_resumed_job_is_followed_without_uploading_or_queueing_again(comfy, runner):
+    from tests.providers.fakes import Reply
+
+    add("wan", graph("wan21_i2v_api"))
+    comfy.fault("poll", *[Reply(500, {"error": "history is busy"})] * 3)  # the run gives up while it waits
+    first = runner(*shot(runner, "wan"))
+    assert first.status == "failed" and len(comfy.prompts) == 1 and len(comfy.uploads) == 1
+    again = runner(*shot(runner, "wan"))
+    assert again.status == "ok", again.errors
+    assert len(comfy.prompts) == 1 and len(comfy.uploads) == 1  # the same prompt, the image not sent again
