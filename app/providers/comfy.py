@@ -27,6 +27,7 @@ from app.providers.remote import RemoteBackend, Status
 
 log = logging.getLogger("reelgraph.providers")
 VIDEO_FILES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".avi")
+AUDIO_FILES = (".wav", ".flac", ".mp3", ".opus", ".ogg", ".m4a", ".aac")
 ANIMATED_IMAGES = (".webp", ".png", ".apng")
 
 
@@ -287,9 +288,12 @@ class ComfyUIBackend(RemoteBackend):
                 break
             if not files:
                 continue
+            # a separate audio output (SaveAudio) goes into the shot too
+            sounds = [f for n in outputs for f in (outputs[n] or {}).get("audio", []) if isinstance(f, dict)][:1]
             urls = [str(httpx.URL(f"{http.base_url}/view", params={"filename": f["filename"],
                                                                    "subfolder": f.get("subfolder", ""),
-                                                                   "type": f.get("type", "output")})) for f in files]
+                                                                   "type": f.get("type", "output")}))
+                    for f in files + sounds]
             return Status("done", 1.0, "", urls, {"comfy_output": node_id})
         return Status("failed", None, "ComfyUI finished without an output file (the template needs a SaveVideo, "
                                       "SaveAnimatedWEBP or SaveImage node)")
@@ -322,21 +326,33 @@ class ComfyUIBackend(RemoteBackend):
             tmp.replace(dest)
             parts.append(dest)
         fps = float(j.urls.get("fps") or 24.0)
-        result = frames_to_video(parts, job.work_dir / f"take_{take:02d}", fps)
+        sound = next((p for p in parts if p.suffix.lower() in AUDIO_FILES), None)
+        result = frames_to_video([p for p in parts if p != sound], job.work_dir / f"take_{take:02d}", fps, sound)
         journal.update(j, state="downloaded")
         return result
 
 
-def frames_to_video(parts: list[Path], stem: Path, fps: float) -> Path:
+def frames_to_video(parts: list[Path], stem: Path, fps: float, sound: Path | None = None) -> Path:
     """One video from what a ComfyUI output node saved: a video file kept as it is (with its
     real extension), an animated WebP/PNG decoded with Pillow, or an image batch, encoded
-    losslessly at ``fps``."""
+    losslessly at ``fps``; a separate sound track is muxed in (the video is then re-encoded
+    losslessly with it)."""
     from PIL import Image, ImageSequence
 
     from app.media.images import load_image
-    from app.media.video import VideoWriter, probe
+    from app.media.video import VideoWriter, iter_frames, probe
 
     first = parts[0]
+    if len(parts) == 1 and first.suffix.lower() in VIDEO_FILES and sound is not None:
+        meta = probe(first)
+        dest = stem.with_suffix(".mkv")
+        with VideoWriter(dest, meta.width - meta.width % 2, meta.height - meta.height % 2, meta.fps, audio=sound,
+                         audio_seconds=meta.duration) as writer:
+            for frame in iter_frames(first):
+                writer.write(frame[: meta.height - meta.height % 2, : meta.width - meta.width % 2])
+        first.unlink(missing_ok=True)
+        sound.unlink(missing_ok=True)
+        return dest
     if len(parts) == 1 and first.suffix.lower() in VIDEO_FILES:
         dest = stem.with_suffix(first.suffix.lower())
         first.replace(dest)
@@ -365,12 +381,12 @@ def frames_to_video(parts: list[Path], stem: Path, fps: float) -> Path:
     first_frame = bgr(frames_src[0])
     h, w = first_frame.shape[:2]
     dest = stem.with_suffix(".mkv")
-    with VideoWriter(dest, w - w % 2, h - h % 2, fps) as writer:
+    with VideoWriter(dest, w - w % 2, h - h % 2, fps, audio=sound, audio_seconds=len(frames_src) / fps) as writer:
         for i, item in enumerate(frames_src):
             frame = first_frame if i == 0 else bgr(item)
             if frame.shape[:2] != (h, w):
                 raise NodeError("ComfyUI's images are not all the same size: cannot make one video of them")
             writer.write(np.ascontiguousarray(frame[: h - h % 2, : w - w % 2]))
-    for p in parts:
+    for p in [*parts, *([sound] if sound else [])]:
         p.unlink(missing_ok=True)
     return dest

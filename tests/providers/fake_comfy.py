@@ -26,6 +26,7 @@ from tests.providers.fakes import FakeServer, Reply, Request
 
 OBJECT_INFO = json.loads((Path(__file__).parent / "comfy" / "object_info.json").read_text())
 MODEL_INPUTS = ("ckpt_name", "unet_name", "vae_name", "clip_name")
+SPEECH = Path(__file__).resolve().parents[2] / "resources" / "media" / "speech_en.wav"
 
 
 class FakeComfy(FakeServer):
@@ -185,6 +186,12 @@ class FakeComfy(FakeServer):
         save = next((n for n, v in graph.items() if v.get("class_type") in
                      ("SaveVideo", "SaveAnimatedWEBP", "SaveImage", "VHS_VideoCombine")), "99")
         tag = pid[:8]
+        if self.output == "video+audio":  # SaveVideo of the picture and SaveAudio of the sound
+            self.files[f"output/video/{tag}.mp4"] = self.video.read_bytes()
+            self.files[f"output/audio/{tag}.wav"] = SPEECH.read_bytes()
+            return {save: {"images": [{"filename": f"{tag}.mp4", "subfolder": "video", "type": "output"}],
+                           "animated": [True]},
+                    "60": {"audio": [{"filename": f"{tag}.wav", "subfolder": "audio", "type": "output"}]}}
         if self.output == "video":
             self.files[f"output/video/{tag}.mp4"] = self.video.read_bytes()
             return {save: {"images": [{"filename": f"{tag}.mp4", "subfolder": "video", "type": "output"}],

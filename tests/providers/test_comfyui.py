@@ -309,3 +309,15 @@ def test_a_resumed_job_is_followed_without_uploading_or_queueing_again(comfy, ru
     again = runner(*shot(runner, "wan"))
     assert again.status == "ok", again.errors
     assert len(comfy.prompts) == 1 and len(comfy.uploads) == 1  # the same prompt, the image not sent again
+
+
+def test_a_separate_audio_output_is_muxed_into_the_shot(comfy, runner, result_video):
+    from app.media.video import probe
+
+    comfy.output = "video+audio"
+    add("wan", graph("wan21_i2v_api"))
+    r = runner(*shot(runner, "wan"))
+    assert r.status == "ok", r.errors
+    video = r.outputs["g"]["video"]
+    got, src = probe(video.path), probe(result_video)
+    assert got.has_audio and (got.frames, got.width, got.height) == (src.frames, src.width, src.height)
