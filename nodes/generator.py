@@ -109,6 +109,15 @@ def reads(p: GeneratorParams, base: Path) -> list[Path]:
     return [found] if found is not None else []
 
 
+def identity(p: GeneratorParams) -> dict[str, str]:
+    if p.backend != "comfyui":
+        return {}
+    from app.providers.catalog import catalog
+    from app.providers.settings import base_url
+
+    return {"comfyui server": base_url("comfyui", catalog().backends["comfyui"].base_url)}
+
+
 def options(p: GeneratorParams):
     return param_options("generate", p.backend, p.model, with_mode=True)
 
@@ -128,7 +137,7 @@ def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
 NODE = NodeType(
     id="generator", title="Generator", category="Generate", params=GeneratorParams, run=run, check=check,
     choices=("selected_take",), present=present, kind_for=lambda p: "cpu" if p.backend == "local" else "remote", cost=cost,
-    options=options, reads=reads,
+    options=options, reads=reads, identity=identity,
     description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
                 "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "
                 "renders an animatic slate so the sequence can be timed before anything is generated.",

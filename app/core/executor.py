@@ -137,6 +137,8 @@ class Executor:
                 if nt.reads is not None:
                     for path in nt.reads(params[node_id], base_dir):
                         files[str(path)] = _hash_for_key(path)
+                if nt.identity is not None:  # who makes the result, beyond params and files
+                    files.update({f"identity:{k}": v for k, v in nt.identity(params[node_id]).items()})
                 keys[node_id] = node_key(nt, params[node_id], input_keys, files)
                 out_keys[node_id] = output_key(nt, params[node_id], keys[node_id])  # type: ignore[arg-type]
             except NodeError as e:

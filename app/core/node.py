@@ -124,6 +124,9 @@ class NodeType:
     cost: CostFn | None = None
     # Drop-down values of params that depend on other params (backend -> models -> modes).
     options: OptionsFn | None = None
+    # What else decides the result, outside params, inputs and files (the ComfyUI server that
+    # renders it: another server with other models gives another result); enters the key.
+    identity: Callable[[Any], dict[str, str]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def kind_of(self, params: Any) -> Kind:

@@ -321,3 +321,13 @@ def test_a_separate_audio_output_is_muxed_into_the_shot(comfy, runner, result_vi
     video = r.outputs["g"]["video"]
     got, src = probe(video.path), probe(result_video)
     assert got.has_audio and (got.frames, got.width, got.height) == (src.frames, src.width, src.height)
+
+
+def test_another_server_is_another_result(comfy, runner, result_video, monkeypatch):
+    add("wan", graph("wan21_i2v_api"))
+    assert runner(*shot(runner, "wan")).states["g"] == "finished"
+    assert runner(*shot(runner, "wan")).states["g"] == "cached"
+    with FakeComfy(result_video) as other:  # the user's second GPU box, with its own models
+        monkeypatch.setenv("REELGRAPH_COMFYUI_BASE_URL", other.url)
+        r = runner(*shot(runner, "wan"))
+        assert r.states["g"] == "finished" and len(other.prompts) == 1
