@@ -315,8 +315,6 @@ def test_4_deeply_nested_ui(tmp_path, win):
 
 def test_5_publishing_a_cached_output_to_a_full_disk_leaves_no_part_files(tmp_path):
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    wf = workflow(tmp_path, [("i", "reference_image", {"path": "coffee.png"}),
-                             ("e", "export", {"format": "png", "filename": "seq"})], [])
     wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("i", "reference_image", {"path": "coffee.png"}),
                              ("g", "generator", {"duration": 1, "fps": 12, "width": 640, "height": 360}),
                              ("e", "export", {"format": "png", "filename": "seq"})],
@@ -390,7 +388,6 @@ def test_8_secrets_file_is_never_readable_by_others(tmp_path, monkeypatch):
     fileio.atomic_write_bytes(tmp_path / "keys.json", b'{"k": "secret"}', mode=0o600)
     assert seen[0] == 0o600 and (tmp_path / "keys.json").stat().st_mode & 0o777 == 0o600
     monkeypatch.undo()
-    out = cli(tmp_path, "keys", "set", "runway", timeout=60) if False else None  # noqa: F841
     p = subprocess.run([sys.executable, "-m", "app.cli", "keys", "set", "runway"], input="rw-key-123456\n",
                        cwd=ROOT, env=env_for(tmp_path), capture_output=True, text=True, timeout=60)
     assert p.returncode == 0

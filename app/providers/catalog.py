@@ -33,7 +33,6 @@ class _Strict(BaseModel):
 class Feature(_Strict):
     durations: list[PositiveFloat] | None = Field(None, min_length=1, description="only on clips of these lengths (s); "
                                                                                 "absent: any")
-    modes_note: str = ""
 
 
 class MotionBrush(Feature):
@@ -210,10 +209,6 @@ def _merge(base: dict[str, Any], user: dict[str, Any]) -> tuple[dict[str, Any], 
     return out, notes
 
 
-class CatalogError(Exception):
-    pass
-
-
 def shipped() -> dict[str, Any]:
     return json.loads(resource_path("models.json").read_text(encoding="utf-8"))
 
@@ -221,7 +216,7 @@ def shipped() -> dict[str, Any]:
 def user_file():
     from app.providers.settings import config_dir
 
-    return config_dir() / "models.json"
+    return config_dir(create=False) / "models.json"  # looked at on every check: never creates folders
 
 
 def _user_stamp() -> tuple[float, int]:
@@ -262,13 +257,13 @@ def catalog() -> Catalog:
     """The shipped catalog with the user's models.json merged in (re-read when that file changes)."""
     from app.providers.settings import config_dir
 
-    return _load(_user_stamp(), str(config_dir()))[0]
+    return _load(_user_stamp(), str(config_dir(create=False)))[0]
 
 
 def user_warning() -> str:
     from app.providers.settings import config_dir
 
-    return _load(_user_stamp(), str(config_dir()))[1]
+    return _load(_user_stamp(), str(config_dir(create=False)))[1]
 
 
 @lru_cache(maxsize=1)

@@ -69,7 +69,7 @@ class Progress:
 
             with connect(url, additional_headers=headers or None, open_timeout=5, max_size=2**22) as ws:
                 deadline = time.monotonic() + 3600
-                while time.monotonic() < deadline:
+                while time.monotonic() < deadline and not self.done:  # one client id, one prompt
                     try:
                         msg = ws.recv(timeout=30)
                     except TimeoutError:

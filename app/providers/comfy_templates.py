@@ -118,7 +118,7 @@ def read_file(path: Path) -> Any:
 def user_folder() -> Path:
     from app.providers.settings import config_dir
 
-    return config_dir() / "comfyui"
+    return config_dir(create=False) / "comfyui"  # made by save() when first needed
 
 
 def locations(name: str, base_dir: Path | None = None) -> Iterator[Path]:

@@ -185,7 +185,7 @@ class Http:
             url = self.url(path)
             headers = self._auth_headers() if auth else {}
             headers.update(extra_headers)
-            _check_headers(self.name, headers)
+            check_headers(self.name, headers)
             try:
                 resp = self._send(method, url, headers, **kw)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
@@ -244,7 +244,7 @@ class Http:
             self.cancel.check()
             h = self._auth_headers() if auth else {}
             h.update(headers or {})
-            _check_headers(self.name, h)
+            check_headers(self.name, h)
             try:
                 resp = self._send("GET", self.url(url), h, stream=True)
                 try:
@@ -296,8 +296,6 @@ def check_headers(name: str, headers: dict[str, str]) -> None:
                                 "in it (a key pasted with a stray character?); set the key again with "
                                 "`reelgraph keys set` or in Settings")
 
-
-_check_headers = check_headers
 
 
 def _text(resp: httpx.Response) -> str:

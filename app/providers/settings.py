@@ -24,10 +24,11 @@ log = logging.getLogger("reelgraph.providers")
 SERVICE = "reelgraph"
 
 
-def config_dir() -> Path:
+def config_dir(create: bool = True) -> Path:
     env = os.environ.get("REELGRAPH_CONFIG_DIR")
     d = Path(env) if env else Path(platformdirs.user_config_dir("reelgraph", appauthor=False))
-    d.mkdir(parents=True, exist_ok=True)
+    if create:
+        d.mkdir(parents=True, exist_ok=True)
     return d
 
 
@@ -64,8 +65,6 @@ def key_parts(backend: str) -> tuple[str, ...]:
     b = shipped_catalog().backend(backend)
     return tuple(b.key) if b is not None and b.key else ("api_key",)
 
-
-_parts = key_parts
 
 
 def _env_name(backend: str, part: str) -> str:
@@ -116,7 +115,7 @@ def get_key(backend: str) -> dict[str, str] | None:
     out = {}
     kr = _keyring()
     stored = None if kr is not None else _fallback_read()
-    for part in _parts(backend):
+    for part in key_parts(backend):
         value = os.environ.get(_env_name(backend, part))
         if not value:
             name = f"{backend}:{part}"
@@ -134,16 +133,16 @@ def get_key(backend: str) -> dict[str, str] | None:
 
 def set_key(backend: str, parts: dict[str, str]) -> str:
     """Store the key; returns where it went (for the user)."""
-    missing = [p for p in _parts(backend) if not parts.get(p)]
+    missing = [p for p in key_parts(backend) if not parts.get(p)]
     if missing:
-        raise ValueError(f"{backend} needs {', '.join(_parts(backend))}; missing {', '.join(missing)}")
+        raise ValueError(f"{backend} needs {', '.join(key_parts(backend))}; missing {', '.join(missing)}")
     kr = _keyring()
     if kr is not None:
-        for part in _parts(backend):
+        for part in key_parts(backend):
             kr.set_password(SERVICE, f"{backend}:{part}", parts[part])
         return "the system keyring"
     data = _fallback_read()
-    for part in _parts(backend):
+    for part in key_parts(backend):
         data[f"{backend}:{part}"] = parts[part]
     _fallback_write(data)
     log.warning(FALLBACK_WARNING.format(path=_fallback_file()))
@@ -153,7 +152,7 @@ def set_key(backend: str, parts: dict[str, str]) -> str:
 def remove_key(backend: str) -> bool:
     kr = _keyring()
     found = False
-    for part in _parts(backend):
+    for part in key_parts(backend):
         name = f"{backend}:{part}"
         if kr is not None:
             try:
@@ -171,7 +170,7 @@ def remove_key(backend: str) -> bool:
 
 def key_source(backend: str) -> str | None:
     """Where the key comes from: 'environment', 'keyring', 'file', or None."""
-    if all(os.environ.get(_env_name(backend, p)) for p in _parts(backend)):
+    if all(os.environ.get(_env_name(backend, p)) for p in key_parts(backend)):
         return "environment"
     if get_key(backend) is None:
         return None
