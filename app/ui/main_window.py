@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.open_editor: QWidget | None = None  # the brush/camera/lip-sync editor last opened
         self.editor_context = EditorContext(self, self.doc, self.registry, self.runner.executor, self.out_dir)
         self.props.editor_context = self.editor_context
+        self.props.add_comfy = self.add_comfy_workflow
         self.preview = PreviewPanel()
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)

@@ -98,6 +98,9 @@ class PropertiesPanel(QWidget):
         self.doc, self.registry = doc, registry
         self.node_id: str | None = None
         self.editor_context: Any = None  # app.ui.editors.context.EditorContext, set by the window
+        # The window's "Add ComfyUI workflow..." (returns the saved template's path), offered on a
+        # comfyui generator so a template is added where it is used.
+        self.add_comfy: Callable[[], Any] | None = None
         self.setters: dict[str, Callable[[Any], None]] = {}
         self.options: dict[str, Any] = {}
         self.header = QLabel("Select a node to edit its settings.")
@@ -159,6 +162,12 @@ class PropertiesPanel(QWidget):
             open_btn.setObjectName("open_editor")
             open_btn.clicked.connect(lambda *_, e=editable: self.open_editor(*e))
             self.form.addRow(open_btn)
+        if nt.id == "generator" and values.get("backend") == "comfyui" and self.add_comfy is not None:
+            add = QPushButton("Add ComfyUI workflow...")
+            add.setObjectName("add_comfy")
+            add.setToolTip("Use a workflow exported from ComfyUI with Export (API) as this generator's template")
+            add.clicked.connect(self._add_comfy)
+            self.form.addRow(add)
         self.options = self._options()
         for name, fs in props.items():
             opts = self.options.get(name)
@@ -171,6 +180,11 @@ class PropertiesPanel(QWidget):
             widget.setToolTip(fs.get("description", ""))
             self.form.addRow(label, widget)
         self._update_problems()
+
+    def _add_comfy(self) -> None:
+        saved = self.add_comfy() if self.add_comfy is not None else None
+        if saved is not None and self.node_id is not None:
+            self._commit("model", saved.stem)
 
     def _values(self) -> dict[str, Any]:
         node = self.doc.wf.node(self.node_id or "")

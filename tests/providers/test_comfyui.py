@@ -299,6 +299,32 @@ def test_the_editor_adds_a_workflow_with_the_mapping_shown_to_confirm(win, qtbot
     assert "Export (API)" in win.status_label.text()
 
 
+def test_a_comfyui_generator_adds_its_template_from_its_own_properties(win, qtbot, tmp_path, monkeypatch):
+    """The generator's properties offer "Add ComfyUI workflow..." where the template is used; the
+    saved template becomes the node's model."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    monkeypatch.setenv("REELGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("REELGRAPH_COMFYUI_BASE_URL", "http://127.0.0.1:9")
+    (tmp_path / "wan_api.json").write_text(json.dumps(graph("wan21_i2v_api")))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "wan_api.json"), ""))
+    nid = win.doc.add_node("generator", (0, 0), {"backend": "local"})
+    win.props.show_node(nid)
+    assert win.props.findChild(QPushButton, "add_comfy") is None  # only where it applies
+    win.doc.set_param(nid, "backend", "comfyui")
+    qtbot.waitUntil(lambda: win.props.findChild(QPushButton, "add_comfy") is not None)
+
+    def drive() -> None:
+        win.comfy_dialog.name.setText("my wan")
+        win.comfy_dialog.save()
+
+    QTimer.singleShot(0, drive)
+    qtbot.mouseClick(win.props.findChild(QPushButton, "add_comfy"), Qt.LeftButton)
+    assert (tmp_path / "config" / "comfyui" / "my wan.json").is_file()
+    assert win.doc.wf.node(nid).params["model"] == "my wan"
+
+
 def test_a_resumed_job_is_followed_without_uploading_or_queueing_again(comfy, runner):
     from tests.providers.fakes import Reply
 
