@@ -7,11 +7,12 @@ image batches encoded at the shot's rate). Protocol facts: ComfyUI's server.py /
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
+import mimetypes
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,11 @@ class Progress:
     def __init__(self, ws_url: str, headers: dict[str, str]) -> None:
         self.state: dict[str, tuple[float | None, str]] = {}
         self.done: set[str] = set()
+        # nodes to run per prompt (set by the backend), and those cached or finished: the bar
+        # moves node by node where no node reports steps (most model-free nodes do not)
+        self.total: dict[str, int] = {}
+        self.finished: dict[str, set[str]] = {}
+        self._step: dict[str, float] = {}
         self._thread = threading.Thread(target=self._listen, args=(ws_url, headers), daemon=True,
                                         name="reelgraph-comfy-ws")
         self._thread.start()
@@ -85,14 +91,49 @@ class Progress:
         pid = data.get("prompt_id")
         if not pid:
             return
+        finished = self.finished.setdefault(pid, set())
         if kind == "progress" and data.get("max"):
-            self.state[pid] = (float(data["value"]) / float(data["max"]),
-                               f"node {data.get('node')}: step {data['value']}/{data['max']}")
+            self._step[pid] = float(data["value"]) / float(data["max"])
+            self.state[pid] = (self._fraction(pid), f"node {data.get('node')}: step {data['value']}/{data['max']}")
+        elif kind == "execution_cached":
+            finished.update(str(n) for n in data.get("nodes") or [])
+            self.state[pid] = (self._fraction(pid), self.state.get(pid, (None, ""))[1])
         elif kind == "executing" and data.get("node") is not None:
-            self.state[pid] = (self.state.get(pid, (None, ""))[0], f"running node {data['node']}")
+            running = self.state.get(pid, (None, ""))[1]
+            if running.startswith("running node "):
+                finished.add(running.removeprefix("running node "))  # the one before has finished
+            self._step[pid] = 0.0
+            self.state[pid] = (self._fraction(pid), f"running node {data['node']}")
         elif kind in ("execution_success", "execution_error", "execution_interrupted") or \
                 (kind == "executing" and data.get("node") is None):
             self.done.add(pid)
+
+
+    def _fraction(self, pid: str) -> float | None:
+        total = self.total.get(pid)
+        if not total:
+            return self._step.get(pid)
+        done = len(self.finished.get(pid, ()))
+        return min(0.99, (done + self._step.get(pid, 0.0)) / total)
+
+
+def nodes_to_run(graph: dict[str, Any], output: str | None) -> int:
+    """How many nodes ComfyUI will execute: those the output nodes (the chosen one, and other
+    Save*/Preview* nodes no one reads) depend on."""
+    inputs = {nid: [v[0] for v in (n.get("inputs") or {}).values() if isinstance(v, list) and len(v) == 2]
+              for nid, n in graph.items() if isinstance(n, dict)}
+    read = {str(src) for srcs in inputs.values() for src in srcs}
+    outs = {nid for nid in inputs if nid not in read and
+            str(graph[nid].get("class_type", "")).startswith(("Save", "Preview"))} | ({output} & set(inputs))
+    seen: set[str] = set()
+    todo = list(outs)
+    while todo:
+        nid = str(todo.pop())
+        if nid in seen or nid not in inputs:
+            continue
+        seen.add(nid)
+        todo.extend(str(s) for s in inputs[nid])
+    return len(seen)
 
 
 class ComfyUIBackend(RemoteBackend):
@@ -182,10 +223,13 @@ class ComfyUIBackend(RemoteBackend):
         for name in ("image", "end_image"):
             if body.get(name) is not None:
                 path = body[name]
-                with open(path, "rb") as fh:
-                    data = http.json("POST", "/upload/image", files={"image": (f"rg_{uuid.uuid4().hex[:8]}_{path.name}",
-                                                                                fh, "image/png")},
-                                     data={"overwrite": "true"}, classify=self.classify)
+                content = path.read_bytes()
+                # named by content: the same still is one file in ComfyUI's input folder, however
+                # many shots and seeds use it
+                upload = f"rg_{hashlib.sha256(content).hexdigest()[:16]}{path.suffix.lower()}"
+                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                data = http.json("POST", "/upload/image", files={"image": (upload, content, kind)},
+                                 data={"overwrite": "true"}, classify=self.classify)
                 values[name] = f"{data['subfolder']}/{data['name']}" if data.get("subfolder") else data.get("name")
         graph = fill(copy.deepcopy(t.workflow), {k: v for k, v in values.items() if v is not None})
         for role, targets in t.mapping.items():
@@ -219,7 +263,9 @@ class ComfyUIBackend(RemoteBackend):
                          classify=lambda r: self.classify(r, body["graph"]))
         if data.get("node_errors"):
             raise ProviderError(f"ComfyUI refused the workflow: {node_errors_text(data['node_errors'], body['graph'])}")
-        return str(data["prompt_id"]), {"output": body.get("output"), "fps": body.get("fps")}
+        pid = str(data["prompt_id"])
+        self._progress[job.client_id].total[pid] = nodes_to_run(body["graph"], body.get("output"))
+        return pid, {"output": body.get("output"), "fps": body.get("fps")}
 
     def classify(self, resp: httpx.Response, graph: dict[str, Any] | None = None) -> ProviderError | None:
         if resp.status_code == 400:
@@ -365,7 +411,9 @@ def frames_to_video(parts: list[Path], stem: Path, fps: float, sound: Path | Non
         with Image.open(first) as im:
             frames_src = [f.convert("RGB").copy() for f in ImageSequence.Iterator(im)]
             duration = im.info.get("duration")
-        if duration:
+        # WebP/APNG store whole milliseconds per frame (24 fps is 41 ms): the asked rate when it
+        # is what the file rounds to, else the file's own
+        if duration and int(duration) not in (int(1000 / fps), round(1000 / fps)):
             fps = 1000.0 / float(duration)
     else:
         frames_src = [p for p in parts if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")]

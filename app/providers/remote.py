@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,8 @@ RESUMABLE = ("submitted", "running", "done", "downloaded")  # paid for: followed
 
 def timing() -> dict[str, float]:
     """Network timing, overridable for slow links or tests: REELGRAPH_HTTP_READ_TIMEOUT (s),
-    REELGRAPH_RETRY_BACKOFF (s, the first retry's base wait), REELGRAPH_POLL_INTERVAL (s)."""
+    REELGRAPH_RETRY_BACKOFF (s, the first retry's base wait), REELGRAPH_POLL_INTERVAL (s),
+    REELGRAPH_UNREACHABLE_GRACE (s a submitted job's provider may stay silent: a restart, a blip)."""
     def env(name: str, default: float) -> float:
         try:
             return float(os.environ.get(name, default))
@@ -39,7 +41,7 @@ def timing() -> dict[str, float]:
             return default
 
     return {"read_timeout": env("REELGRAPH_HTTP_READ_TIMEOUT", 60.0), "backoff": env("REELGRAPH_RETRY_BACKOFF", 1.0),
-            "poll": env("REELGRAPH_POLL_INTERVAL", 0.0)}
+            "poll": env("REELGRAPH_POLL_INTERVAL", 0.0), "grace": env("REELGRAPH_UNREACHABLE_GRACE", 90.0)}
 
 
 @dataclass
@@ -298,13 +300,24 @@ class RemoteBackend:
         paths: list[Path | None] = [None] * len(jobs)
         progress = [0.0] * len(jobs)
         details = [""] * len(jobs)
+        silent: dict[int, float] = {}  # take -> when its provider stopped answering
         while True:
             pending = 0
             for i, j in enumerate(jobs):
                 if paths[i] is not None:
                     continue
                 if j.state not in ("done", "downloaded"):
-                    st = self.status(http, j)
+                    try:
+                        st = self.status(http, j)
+                    except ProviderError as e:
+                        # a job already paid for outlives a restart or a network blip: wait a while
+                        since = silent.setdefault(i, time.monotonic())
+                        if e.final or time.monotonic() - since > timing()["grace"]:
+                            raise
+                        details[i] = f"not answering for {time.monotonic() - since:.0f} s, still waiting"
+                        pending += 1
+                        continue
+                    silent.pop(i, None)
                     if st.state == "failed":
                         journal.update(j, state="failed", detail=st.detail)
                         raise NodeError(f"{self.title} failed take {i + 1}: {st.detail}", field="param 'backend'")

@@ -178,6 +178,22 @@ def test_every_output_kind_becomes_a_real_video(comfy, runner, kind, frames, fps
         assert video.path.read_bytes() == result_video.read_bytes()
 
 
+def test_an_animated_webp_keeps_the_asked_rate_its_milliseconds_round_to(tmp_path):
+    """SaveAnimatedWEBP at 24 fps stores 41 ms a frame (seen on ComfyUI 0.3.64): the video is 24 fps,
+    not 24.39; a file whose timing says another rate keeps its own."""
+    from PIL import Image
+
+    from app.media.video import probe
+    from app.providers.comfy import frames_to_video
+
+    frames = [Image.new("RGB", (64, 48), (i * 40, 0, 0)) for i in range(5)]
+    for ms, asked, want in ((41, 24.0, 24.0), (125, 24.0, 8.0)):
+        src = tmp_path / f"a{ms}.webp"
+        frames[0].save(src, save_all=True, append_images=frames[1:], duration=ms, loop=0, lossless=True)
+        meta = probe(frames_to_video([src], tmp_path / f"take_{ms}", asked))
+        assert (meta.frames, round(meta.fps, 3)) == (5, want)
+
+
 def test_a_job_that_vanishes_is_reported_not_polled_forever(comfy, runner):
     add("wan", graph("wan21_i2v_api"))
     comfy.steps = 10_000
@@ -325,10 +341,39 @@ def test_a_comfyui_generator_adds_its_template_from_its_own_properties(win, qtbo
     assert win.doc.wf.node(nid).params["model"] == "my wan"
 
 
-def test_a_resumed_job_is_followed_without_uploading_or_queueing_again(comfy, runner):
+def test_the_same_still_is_uploaded_under_one_name_whatever_the_seed(comfy, runner):
+    """Found on a real ComfyUI: every job uploaded the still under a new random name, filling its
+    input folder. The name is the content's hash (ComfyUI overwrites a same-named upload)."""
+    import re
+
+    add("wan", graph("wan21_i2v_api"))
+    names = []
+    for seed in (1, 2):
+        nodes, links = shot(runner, "wan")
+        nodes[1][2]["seed"] = seed
+        assert runner(nodes, links).status == "ok"
+        names.append(re.search(rb'filename="([^"]+)"', comfy.uploads[-1]).group(1).decode())
+    assert len(comfy.uploads) == 2 and names[0] == names[1] and re.fullmatch(r"rg_[0-9a-f]{16}\.png", names[0])
+    assert b"Content-Type: image/png" in comfy.uploads[0]
+
+
+def test_a_server_silent_for_a_while_is_waited_for_not_failed(comfy, runner):
+    """A restart or a network blip while ComfyUI works: the submitted job is followed again when
+    the server answers (found on a real ComfyUI: a restart failed the run at once)."""
     from tests.providers.fakes import Reply
 
     add("wan", graph("wan21_i2v_api"))
+    comfy.fault("poll", *[Reply(500, {"error": "history is busy"})] * 6)
+    r = runner(*shot(runner, "wan"))
+    assert r.status == "ok", r.errors
+    assert len(comfy.prompts) == 1
+
+
+def test_a_resumed_job_is_followed_without_uploading_or_queueing_again(comfy, runner, monkeypatch):
+    from tests.providers.fakes import Reply
+
+    add("wan", graph("wan21_i2v_api"))
+    monkeypatch.setenv("REELGRAPH_UNREACHABLE_GRACE", "0")
     comfy.fault("poll", *[Reply(500, {"error": "history is busy"})] * 3)  # the run gives up while it waits
     first = runner(*shot(runner, "wan"))
     assert first.status == "failed" and len(comfy.prompts) == 1 and len(comfy.uploads) == 1
