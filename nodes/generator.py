@@ -12,10 +12,11 @@ from app.core.limits import limit
 from app.core.node import Input, NodeType, Output, Params
 from app.core.ports import PortType
 from app.core.values import Value
-from app.media.camera import CameraPath
+from app.media.camera import CameraPath, Fit, Framing
 from app.media.video import probe
 from app.providers import get_backend
 from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.local import take_seed
 from app.providers.catalog import backend_names, param_options, price, resolve_mode, wanted
 
 # the backends the model catalog lists for generation (resources/models.json)
@@ -35,6 +36,21 @@ class GeneratorParams(Params):
     seed: int = Field(0, ge=0, le=2**31 - 1, description="varies the result; same seed, same result")
     takes: int = Field(1, ge=1, le=16, description="how many versions to make")
     selected_take: int = Field(1, ge=1, le=16, description="which take the 'video' output carries (1-based)")
+    # the start framing: how the still fills the frame (drag it in the camera editor)
+    fit: Fit = Field("fill", description="'fill' covers the frame, cropping the still; 'fit' shows the whole still "
+                                         "with black bars")
+    frame_x: float = Field(0.5, ge=0.0, le=1.0, description="the still's point at the frame's centre, across "
+                                                            "(0 left edge, 1 right edge)")
+    frame_y: float = Field(0.5, ge=0.0, le=1.0, description="the still's point at the frame's centre, down "
+                                                            "(0 top edge, 1 bottom edge)")
+    frame_scale: float = Field(1.0, ge=0.25, le=8.0, description="framing closeness: 1 just fills (or fits) the "
+                                                                 "frame, 2 frames twice as close")
+
+    def framing(self) -> Framing:
+        return Framing(fit=self.fit, x=self.frame_x, y=self.frame_y, scale=self.frame_scale)
+
+
+FRAMING_PARAMS = ("fit", "frame_x", "frame_y", "frame_scale")
 
 
 def check(p: GeneratorParams, connected: frozenset[str]):
@@ -62,15 +78,22 @@ def run(ctx, p: GeneratorParams, inputs):
         raise NodeError(f"unknown backend {p.backend!r}", field="param 'backend'")
     prompt = inputs["prompt"].read_json()
     camera = CameraPath.model_validate(inputs["camera"].read_json()) if "camera" in inputs else None
+    framing = p.framing()
+    if camera is not None or not framing.is_default():
+        camera = (camera or CameraPath()).model_copy(update={"framing": framing})
     model = p.model or (backend.models() or [""])[0]
     mode = resolve_mode(p.backend, "generate", model, p.mode, wanted(frozenset(inputs)), p.duration)
+    image = inputs["image"].path if "image" in inputs else None
+    framed = image is not None and p.backend != "local"
+    if framed:  # what the editor shows is what the model is sent
+        image = _framed(ctx.work_dir, image, framing, p.backend, model, mode, p.width, p.height)
     req = GenerateRequest(
-        prompt=prompt, image=inputs["image"].path if "image" in inputs else None,
+        prompt=prompt, image=image,
         end_image=inputs["end_image"].path if "end_image" in inputs else None,
         motion=inputs["motion"].read_json() if "motion" in inputs else None, camera=camera,
         duration=p.duration, fps=p.fps, width=p.width, height=p.height, seed=p.seed, takes=p.takes,
         model=model, mode=mode, shot_name=ctx.node_id,
-        image_url=inputs["image"].meta.get("url") if "image" in inputs else None,
+        image_url=inputs["image"].meta.get("url") if "image" in inputs and not framed else None,
         end_image_url=inputs["end_image"].meta.get("url") if "end_image" in inputs else None,
     )
     job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id,
@@ -79,7 +102,7 @@ def run(ctx, p: GeneratorParams, inputs):
     metas = []
     for i, f in enumerate(files, start=1):
         m = probe(f).to_dict()
-        m.update(backend=p.backend, model=req.model, seed=p.seed, take=i, takes=len(files), **job.info)
+        m.update(backend=p.backend, model=req.model, seed=take_seed(p.seed, i), take=i, takes=len(files), **job.info)
         if req.mode:
             m["mode"] = req.mode
         m.update(job.take_meta.get(i, {}))
@@ -92,6 +115,25 @@ def run(ctx, p: GeneratorParams, inputs):
         "video": Value(PortType.VIDEO, files[p.selected_take - 1], sel),
         "takes": Value(PortType.VIDEO, files[0], takes_meta),
     }
+
+
+def _framed(work_dir: Path, image: Path, framing: Framing, backend: str, model: str, mode: str, width: int,
+            height: int) -> Path:
+    """The start frame cropped (or padded) to the shape the model will make: the catalog's
+    nearest ratio where the model has fixed ratios, else width:height."""
+    from app.media.images import load_image, write_png
+    from app.media.render import framed_still
+    from app.providers.catalog import catalog
+    from app.providers.remote import nearest_ratio
+
+    md = catalog().mode(backend, "generate", model, mode)
+    ratios = tuple(md.ratios or ()) if md is not None else ()
+    aspect = width / height
+    if ratios:
+        sep = ":" if ":" in ratios[0] else "x"
+        a, b = (float(v) for v in nearest_ratio(width, height, ratios, sep).split(sep))
+        aspect = a / b
+    return write_png(work_dir / "start_frame_framed.png", framed_still(load_image(image), framing, aspect))
 
 
 def cost(p: GeneratorParams, connected: frozenset[str] = frozenset()) -> float:
@@ -136,7 +178,7 @@ def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:
 
 NODE = NodeType(
     id="generator", title="Generator", category="Generate", params=GeneratorParams, run=run, check=check,
-    choices=("selected_take",), present=present, kind_for=lambda p: "cpu" if p.backend == "local" else "remote", cost=cost,
+    choices=("selected_take",), present=present, later_params=FRAMING_PARAMS, kind_for=lambda p: "cpu" if p.backend == "local" else "remote", cost=cost,
     options=options, reads=reads, identity=identity,
     description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
                 "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "

@@ -35,6 +35,7 @@ from app.core.publish import publish
 from app.core.redact import redact
 from app.core.registry import Registry
 from app.core.safefiles import checked_file
+from app.core.modes import effective
 from app.core.validate import Index, build_graph, check, needed_for
 from app.core.values import Value
 from app.core.workflow import Workflow
@@ -65,10 +66,23 @@ class RunResult:
         return out
 
 
+def default_targets(wf: Workflow, registry: Registry) -> list[str] | None:
+    """What a run without targets makes: the connected outputs (export, compare); None (every
+    node) in a workflow without any, where each chain's end is what the user looks at."""
+    fed = {lk.dst[0] for lk in wf.links}
+    outputs = [n.id for n in wf.nodes if (nt := registry.get(n.type)) is not None and nt.category == "Output"
+               and n.id in fed]
+    return outputs or None
+
+
 def node_key(nt: NodeType, params: Any, inputs: dict[str, list[str]], files: dict[str, str]) -> str:
     dumped = params.model_dump(mode="json")
     for name in nt.choices:
         dumped.pop(name, None)
+    for name in nt.later_params:
+        field = type(params).model_fields.get(name)
+        if field is not None and name in dumped and getattr(params, name) == field.get_default(call_default_factory=True):
+            dumped.pop(name)
     return hash_text(
         canonical_json(
             {
@@ -149,6 +163,7 @@ class Executor:
     def peek(self, workflow: Workflow, base_dir: Path) -> dict[str, dict[str, Value]]:
         """The outputs already in the cache for every node whose result is current, without
         running anything: the editor shows them as previews when a workflow is opened."""
+        workflow, _ = effective(workflow, self.registry)
         _, params = check(workflow, self.registry)
         graph = build_graph(workflow)
         if not nx.is_directed_acyclic_graph(graph):
@@ -172,7 +187,7 @@ class Executor:
         _, order, _, _, execute, _, _ = run.plan()
         out: dict[str, float] = {}
         inputs: dict[str, set[str]] = {}
-        for link in workflow.links:
+        for link in run.wf.links:
             inputs.setdefault(link.dst[0], set()).add(link.dst[1])
         types = {n.id: n.type for n in workflow.nodes}
         for node_id in order:
@@ -245,12 +260,23 @@ class _Run:
     def plan(self) -> tuple[nx.DiGraph, list[str], dict[str, str | None], dict[str, Entry], set[str],
                             dict[str, str], dict[str, str]]:
         """(graph, order, keys, cached entries, nodes to execute, plan failures, skipped)."""
-        wf, reg = self.workflow, self.ex.registry
-        self.nodes = wf.node_map()
+        reg = self.ex.registry
+        self.nodes = self.workflow.node_map()  # events name every node, the switched-off ones too
         unknown = [t for t in self.targets or [] if t not in self.nodes]
         if unknown:
             raise WorkflowError([Problem(f"no node with id {t!r} to target") for t in unknown])
-        needed = needed_for(wf, self.targets)
+        wf, self.off = effective(self.workflow, reg)
+        self.wf = wf
+        off_targets = [t for t in self.targets or [] if t in self.off]
+        if off_targets:
+            raise WorkflowError([Problem(f"{self.off[t]}: switch it back on (Ctrl+B / Ctrl+M) to run it", node=t)
+                                 for t in off_targets])
+        targets = self.targets or default_targets(wf, reg)
+        needed = needed_for(wf, targets)
+        # what feeds no output is left alone: an empty, unconnected node never fails a run
+        self.unused = {} if self.targets else {
+            n.id: "feeds no export or compare: not run (select it and Run selected to run it)"
+            for n in wf.nodes if n.id not in needed}
         problems, self.params = check(wf, reg, only=needed)
         if problems:
             raise WorkflowError(problems)
@@ -261,10 +287,7 @@ class _Run:
         order = list(nx.topological_sort(graph))
         keys, plan_errors = self.ex.plan_keys(wf, self.base_dir, self.params, order)
         self.result.keys = {k: v for k, v in keys.items() if v}
-        if self.targets:
-            wanted = set(self.targets)
-        else:
-            wanted = {n for n in order if graph.out_degree(n) == 0}
+        wanted = set(targets) if targets else {n for n in order if graph.out_degree(n) == 0}
 
         # Walk back from what is wanted: a cached node stops the walk, so what only feeds
         # cached results is never run.
@@ -293,6 +316,9 @@ class _Run:
         # nodes to run whose inputs cannot be made are skipped (failed key upstream)
         self.emit("run_started", data={"nodes": [n for n in order if n in execute or n in cached or n in failed_plan or n in skipped],
                                         "to_run": len(execute), "cached": len(cached)})
+        for node_id, why in {**self.off, **self.unused}.items():
+            self.result.states[node_id] = "idle"
+            self.emit("skipped", node_id, message=why)
         for node_id in order:
             if node_id in cached:
                 self._finish_cached(node_id, cached[node_id])

@@ -116,6 +116,9 @@ class NodeType:
     # the choice still enters the keys of the nodes downstream.
     choices: tuple[str, ...] = ()
     present: PresentFn | None = None
+    # Params added after results were made with this node type: left out of the cache key while
+    # they hold their default, so an upgrade keeps every result already made (and paid for).
+    later_params: tuple[str, ...] = ()
     # The concurrency pool a node runs in can depend on its params (a generator on a cloud
     # backend waits on the network; on the local engine it uses the CPU).
     kind_for: Callable[[Any], Kind] | None = None

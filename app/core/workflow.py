@@ -27,6 +27,9 @@ class NodeModel(BaseModel):
     type: str = Field(min_length=1, max_length=200)
     params: dict[str, Any] = Field(default_factory=dict)
     ui: dict[str, Any] = Field(default_factory=dict)
+    # "bypass": the node passes an input of its output's type straight through; "mute": the node
+    # and what needs it do not run. Absent (None) when the node runs normally.
+    mode: Literal["bypass", "mute"] | None = None
 
     @field_validator("id", "type")
     @classmethod
@@ -74,7 +77,11 @@ class Workflow(BaseModel):
         return {n.id: n for n in self.nodes}
 
     def to_json_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        data = self.model_dump(mode="json", by_alias=True)
+        for node in data["nodes"]:
+            if node.get("mode") is None:
+                node.pop("mode", None)  # files of nodes that run normally stay as they were
+        return data
 
     def clone(self) -> Workflow:
         return Workflow.model_validate(copy.deepcopy(self.to_json_dict()))

@@ -89,8 +89,54 @@ def _ease(kind: str, u: float) -> float:
     return 0.0  # hold: keep the segment's first value until the next keyframe
 
 
+Fit = Literal["fill", "fit"]
+ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0, "4:3": 4 / 3, "2.39:1": 2.39}
+
+
+class Framing(BaseModel):
+    """How the still fills the frame before the camera moves: the start framing.
+
+    ``fill`` covers the frame (cropping what does not fit), ``fit`` shows the whole still
+    (padding with black); ``x``/``y`` are the point of the still at the frame's centre (0..1,
+    kept where the frame stays on the still when filling); ``scale`` > 1 frames closer."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    fit: Fit = "fill"
+    x: float = Field(0.5, ge=0.0, le=1.0)
+    y: float = Field(0.5, ge=0.0, le=1.0)
+    scale: float = Field(1.0, ge=0.25, le=8.0)
+
+    def is_default(self) -> bool:
+        return self == Framing()
+
+    def base_scale(self, out_size: tuple[int, int], src_size: tuple[int, int]) -> float:
+        """Output pixels per source pixel at the start framing (before camera zoom)."""
+        (W, H), (Ws, Hs) = out_size, src_size
+        fill = max(W / Ws, H / Hs)
+        return (fill if self.fit == "fill" else min(W / Ws, H / Hs)) * self.scale
+
+    def centre(self, out_size: tuple[int, int], src_size: tuple[int, int]) -> tuple[float, float]:
+        """The source pixel at the frame's centre: the focus point, moved in so a filled frame
+        never shows past the still's edge."""
+        (W, H), (Ws, Hs) = out_size, src_size
+        k = self.base_scale(out_size, src_size)
+        cx, cy = self.x * (Ws - 1), self.y * (Hs - 1)
+        hw, hh = (W / k) / 2, (H / k) / 2
+        cx = (Ws - 1) / 2 if 2 * hw >= Ws else min(max(cx, hw - 0.5), Ws - 0.5 - hw)
+        cy = (Hs - 1) / 2 if 2 * hh >= Hs else min(max(cy, hh - 0.5), Hs - 0.5 - hh)
+        return cx, cy
+
+    def rect(self, out_size: tuple[int, int], src_size: tuple[int, int]) -> tuple[float, float, float, float]:
+        """The start frame's area on the still: (x, y, width, height) in source pixels."""
+        (W, H) = out_size
+        k = self.base_scale(out_size, src_size)
+        cx, cy = self.centre(out_size, src_size)
+        return cx + 0.5 - W / k / 2, cy + 0.5 - H / k / 2, W / k, H / k
+
+
 class CameraPath(BaseModel):
-    """The CAMERA value: keyframes sorted by t, plus the lens."""
+    """The CAMERA value: keyframes sorted by t, plus the lens and the start framing."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -98,6 +144,7 @@ class CameraPath(BaseModel):
     fov_deg: float = Field(DEFAULT_FOV_DEG, gt=5, lt=150)
     preset: str = "custom"
     intensity: float = 1.0
+    framing: Framing = Field(default_factory=Framing)
 
     @field_validator("keyframes")
     @classmethod
@@ -134,6 +181,10 @@ class CameraPath(BaseModel):
                 return out
         raise AssertionError("unreachable")
 
+    def is_identity(self) -> bool:
+        """No move and the default framing: the frame is the still, covered and centred."""
+        return self.is_static() and self.framing.is_default()
+
     def is_static(self) -> bool:
         base = Keyframe()
         return all(all(getattr(k, a) == getattr(base, a) for a in AXES) for k in self.keyframes)
@@ -141,8 +192,8 @@ class CameraPath(BaseModel):
     def homography(self, t: float, out_size: tuple[int, int], src_size: tuple[int, int], overscan: float = 1.0) -> np.ndarray:
         """3x3 matrix mapping output pixel coordinates to source pixel coordinates at time t.
 
-        Base framing covers the output with the source, centred; ``overscan`` >= 1 zooms in
-        further so the move never shows past the source's edges.
+        The start framing (``framing``: fill or fit, focus point, scale) places the still;
+        ``overscan`` >= 1 zooms in further so the move never shows past the source's edges.
         """
         v = self.sample(t)
         W, H = out_size
@@ -158,8 +209,9 @@ class CameraPath(BaseModel):
         Rx = np.array([[1, 0, 0], [0, math.cos(ti), -math.sin(ti)], [0, math.sin(ti), math.cos(ti)]])
         Rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
         T = np.array([[1, 0, v["truck"] * W], [0, 1, -v["pedestal"] * H], [0, 0, 1]])
-        cover = max(W / Ws, H / Hs)
-        A = np.array([[1 / cover, 0, (Ws - 1) / 2], [0, 1 / cover, (Hs - 1) / 2], [0, 0, 1]])
+        cover = self.framing.base_scale(out_size, src_size)
+        cx, cy = self.framing.centre(out_size, src_size)
+        A = np.array([[1 / cover, 0, cx], [0, 1 / cover, cy], [0, 0, 1]])
         M = A @ T @ K @ (Ry @ Rx @ Rz) @ Kinv @ Z @ C
         return M / M[2, 2]
 
@@ -180,7 +232,7 @@ class CameraPath(BaseModel):
                     return False
             return True
 
-        if inside(1.0):
+        if inside(1.0) or self.framing.fit == "fit":  # fit: the padding is wanted
             return 1.0
         hi = 16.0
         if not inside(hi):

@@ -80,7 +80,13 @@ def build_field(doc: dict[str, Any], size: tuple[int, int], steps: int, seed: in
         norm = np.maximum(np.linalg.norm(direction, axis=2, keepdims=True), 1e-6)
         direction = direction / norm  # unit direction everywhere; the speed is the path's
         feather = cv2.GaussianBlur(small, (0, 0), sigmaX=1.5)
-        variation = 1.0 + 0.06 * float(rng.standard_normal()) if seed else 1.0
+        # a seed other than 0 varies each region's speed and heading visibly (takes differ)
+        variation = float(np.clip(1.0 + 0.18 * rng.standard_normal(), 0.6, 1.4)) if seed else 1.0
+        turn = np.radians(float(np.clip(8.0 * rng.standard_normal(), -15, 15))) if seed else 0.0
+        if turn:
+            c, s_ = np.cos(turn), np.sin(turn)
+            direction = np.stack([direction[:, :, 0] * c - direction[:, :, 1] * s_,
+                                  direction[:, :, 0] * s_ + direction[:, :, 1] * c], axis=2)
         flow += direction * (speed * variation) * (feather * small)[:, :, None]
         union = np.maximum(union, mask)
     if static is not None:

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from app.core.errors import NodeError
-from app.media.camera import CameraPath
+from app.media.camera import CameraPath, Framing
 from app.media.video import VideoWriter, stream_frames
 
 
@@ -26,12 +26,13 @@ def camera_renderer(src: np.ndarray, camera: CameraPath | None, out_size: tuple[
     Hs, Ws = src.shape[:2]
     cam = camera or CameraPath()
     overscan = cam.overscan(out_size, (Ws, Hs))
-    border = cv2.BORDER_REPLICATE
+    # fit pads with black; a fill whose move leaves the picture stretches the edge pixels
+    border = cv2.BORDER_CONSTANT if cam.framing.fit == "fit" else cv2.BORDER_REPLICATE
     if overscan == 0.0:
         overscan = 1.0  # the move leaves the picture whatever the zoom: edge pixels stretch
-    identity = cam.is_static() and (W, H) == (Ws, Hs) and overscan == 1.0
+    identity = cam.is_identity() and (W, H) == (Ws, Hs) and overscan == 1.0
     # Downscaling by more than 2x with bilinear sampling aliases: pre-shrink the still once.
-    cover = max(W / Ws, H / Hs) * overscan
+    cover = cam.framing.base_scale(out_size, (Ws, Hs)) * overscan
     base = src
     pre = 1.0
     if cover < 0.5 and animate is None:
@@ -56,6 +57,7 @@ def camera_renderer(src: np.ndarray, camera: CameraPath | None, out_size: tuple[
     render.matrix = matrix  # type: ignore[attr-defined]
     render.base = base  # type: ignore[attr-defined]
     render.identity = identity  # type: ignore[attr-defined]
+    render.border = border  # type: ignore[attr-defined]
     return render
 
 
@@ -78,13 +80,15 @@ def i420_renderer(render: Callable[[int], np.ndarray], out_size: tuple[int, int]
     # chroma sample j sits at luma coordinate 2j + 0.5 (centred, as the 2x2 average made it)
     D = np.array([[2.0, 0, 0.5], [0, 2.0, 0.5], [0, 0, 1]])
     Dinv = np.linalg.inv(D)
-    flags, border = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, cv2.BORDER_REPLICATE
+    flags, border = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, getattr(render, "border", cv2.BORDER_REPLICATE)
 
     def render_i420(i: int) -> np.ndarray:
         M = render.matrix(i)  # type: ignore[attr-defined]
         out = np.empty((H * 3 // 2, W), np.uint8)
-        cv2.warpPerspective(Y, M, (W, H), dst=out[:H], flags=flags, borderMode=border)
-        uv = cv2.warpPerspective(UV, Dinv @ M @ D, (W // 2, H // 2), flags=flags, borderMode=border)
+        # black padding in limited-range YUV is (16, 128, 128)
+        cv2.warpPerspective(Y, M, (W, H), dst=out[:H], flags=flags, borderMode=border, borderValue=16)
+        uv = cv2.warpPerspective(UV, Dinv @ M @ D, (W // 2, H // 2), flags=flags, borderMode=border,
+                                 borderValue=(128, 128))
         u, v = cv2.split(uv)
         flat_out, n = out.reshape(-1), (H // 2) * (W // 2)
         flat_out[H * W:H * W + n] = u.reshape(-1)
@@ -141,3 +145,17 @@ def _wrap(text: str, width: int) -> list[str]:
     if cur:
         lines.append(cur)
     return lines or [""]
+
+
+def framed_still(src: np.ndarray, framing: Framing, aspect: float) -> np.ndarray:
+    """The still as the shot's start framing shows it, at ``aspect`` (width / height) and at
+    the still's own resolution (never upscaled past it): what a cloud model is sent, so what
+    the editor shows is what is paid for."""
+    Hs, Ws = src.shape[:2]
+    # the frame's area on the still at a nominal size, then that many source pixels out
+    x, y, w, h = framing.rect((1000, max(1, round(1000 / aspect))), (Ws, Hs))
+    scale = min(1.0, Ws / w, Hs / h) if framing.fit == "fill" else 1.0
+    W = max(2, int(round(w * scale / 2)) * 2)
+    H = max(2, int(round(W / aspect / 2)) * 2)
+    render = camera_renderer(src, CameraPath(framing=framing), (W, H), 1)
+    return render(0)

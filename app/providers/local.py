@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,12 @@ class LocalBackend:
             def progress(f: float, msg: str | None, take: int = take) -> None:
                 job.progress(((take - 1) + f) / req.takes, f"take {take}/{req.takes}: {msg or ''}".strip())
 
+            t0 = time.monotonic()
             if req.image is None:
                 out.append(self._slate(req, path, take))
             else:
                 out.append(self._still(req, path, take, progress))
+            job.take_meta.setdefault(take, {})["took_s"] = round(time.monotonic() - t0, 2)
             job.progress(take / req.takes, f"take {take}/{req.takes} done")
         return out
 
@@ -56,7 +59,8 @@ class LocalBackend:
         assert req.image is not None
         if req.width % 2 or req.height % 2:
             raise NodeError(f"output size {req.width}x{req.height} must be even", field="param 'width'")
-        camera = _vary(req.camera, req.seed, take)
+        seed = take_seed(req.seed, take)
+        camera = _vary(req.camera, seed)
         count = frame_count(req.duration, req.fps)
         if req.motion is None:
             # a camera move over a still is stored as its recipe: exact, small, fast to read
@@ -67,19 +71,27 @@ class LocalBackend:
         from app.media.motion import MotionAnimator
 
         src = load_image(req.image)
-        animate = MotionAnimator.from_document(req.motion, src, count, seed=req.seed * 1000 + take)
+        animate = MotionAnimator.from_document(req.motion, src, count, seed=seed)
         path = path.with_suffix(".mkv")
         render_still(path, src, out_size=(req.width, req.height), fps=req.fps, duration=req.duration,
                      camera=camera, animate=animate, progress=progress)
         return path
 
 
-def _vary(camera: CameraPath | None, seed: int, take: int) -> CameraPath | None:
-    """Take 1 is the path as keyed; later takes vary the move subtly (seeded)."""
-    if camera is None or take == 1 or camera.is_static():
-        return camera
-    rng = random.Random(seed * 1000 + take)
-    amount = 1 + rng.uniform(-0.08, 0.08)
+def take_seed(seed: int, take: int) -> int:
+    """Take n is made with seed + n - 1, as the cloud backends make it: a take's label says its
+    seed, and that seed alone remakes it."""
+    return seed + take - 1
+
+
+def _vary(camera: CameraPath | None, seed: int) -> CameraPath | None:
+    """Seed 0 is the move as keyed; another seed varies it visibly (amount and a small drift),
+    so takes on the local engine differ the way a model's takes do. The framing is kept."""
+    if seed == 0 or camera is None or camera.is_static():
+        return camera  # nothing keyed to vary: a held frame stays held
+    rng = random.Random(seed)
+    amount = 1 + rng.uniform(-0.3, 0.3)
+    drift = {"pan": rng.uniform(-2.5, 2.5), "tilt": rng.uniform(-1.5, 1.5), "zoom": 1 + rng.uniform(0.0, 0.08)}
     kfs = []
     for k in camera.keyframes:
         d = k.model_dump()
@@ -87,5 +99,15 @@ def _vary(camera: CameraPath | None, seed: int, take: int) -> CameraPath | None:
             d[axis] = d[axis] * amount
         d["zoom"] = d["zoom"] ** amount
         d["dolly"] = min(0.9, d["dolly"] * amount)
+        if k.t >= camera.keyframes[-1].t and len(camera.keyframes) > 1:  # the drift builds over the shot
+            d["pan"] = max(-90.0, min(90.0, d["pan"] + drift["pan"]))
+            d["tilt"] = max(-60.0, min(60.0, d["tilt"] + drift["tilt"]))
+            d["zoom"] = min(10.0, d["zoom"] * drift["zoom"])
         kfs.append(Keyframe(**d))
+    if len(kfs) == 1:  # a single keyframe: the drift as a second one
+        end = kfs[0].model_dump() | {"t": 1.0}
+        end["pan"] = max(-90.0, min(90.0, end["pan"] + drift["pan"]))
+        end["tilt"] = max(-60.0, min(60.0, end["tilt"] + drift["tilt"]))
+        end["zoom"] = min(10.0, end["zoom"] * drift["zoom"])
+        kfs = [kfs[0].model_copy(update={"t": 0.0}), Keyframe(**end)]
     return camera.model_copy(update={"keyframes": kfs})

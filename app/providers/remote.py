@@ -301,6 +301,7 @@ class RemoteBackend:
         progress = [0.0] * len(jobs)
         details = [""] * len(jobs)
         silent: dict[int, float] = {}  # take -> when its provider stopped answering
+        started = {i: time.monotonic() for i, j in enumerate(jobs) if j.state == "submitted"}
         while True:
             pending = 0
             for i, j in enumerate(jobs):
@@ -338,6 +339,8 @@ class RemoteBackend:
                     journal.update(j, state="done", outputs=st.outputs, detail=st.detail,
                                    urls=dict(j.urls, _meta=dict(st.meta)))
                     job.take_meta[i + 1] = dict(st.meta)
+                    if started.get(i) is not None:  # followed from submit to done in this run
+                        job.take_meta[i + 1]["took_s"] = round(time.monotonic() - started[i], 2)
                 paths[i] = self._download(http, journal, j, job, i + 1)
                 progress[i], details[i] = 1.0, ""
             said = next((d for d in details if d), "")  # what the provider says of a job still being made

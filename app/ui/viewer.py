@@ -70,7 +70,8 @@ def describe(node_title: str, value: Value) -> list[str]:
         third.append(f"cost ${float(cost):,.2f}" if isinstance(cost, (int, float)) else f"cost {cost}")
     elif m.get("backend") == "local":
         third.append("free (local)")
-    took = _took(value.path)
+    took = m.get("took_s")  # the take's own time; else the node's, from its cache entry
+    took = float(took) if isinstance(took, (int, float)) else _took(value.path)
     if took is not None:
         third.append(f"made in {took:.1f} s")
     return [first, "  ".join(second), "  ".join(third)]
