@@ -36,22 +36,30 @@ def _name(p: ExportParams) -> str:
 
 
 def check(p: ExportParams, connected):
+    problems = []
     problem = name_problem(_name(p))
     if problem:
-        return [("param 'filename'", f"{_name(p)[:80]!r} {problem}")]
-    return []
+        problems.append(("param 'filename'", f"{_name(p)[:80]!r} {problem}"))
+    if "audio" in connected and p.format in ("gif", "png"):
+        problems.append(("input 'audio'", f"{p.format} carries no sound: pick mp4, mov or webm to export it with "
+                                          "the audio, or disconnect the audio"))
+    return problems
 
 
 def run(ctx, p: ExportParams, inputs):
     src: Value = inputs["video"]
     name = _name(p)
     local = ctx.path(Path(name).name)
-    files = export(src.path, local, p.format, crf=p.crf, preset=p.preset, workflow=ctx.workflow, progress=ctx.progress)
+    audio = inputs["audio"].path if "audio" in inputs else None
+    files = export(src.path, local, p.format, crf=p.crf, preset=p.preset, workflow=ctx.workflow, progress=ctx.progress,
+                   audio=audio)
     if not files:
         raise NodeError("nothing was written", field="input 'video'")
     # a PNG sequence is one folder, published (and versioned) as a whole
     ctx.deliver(local if p.format == "png" else files[0], name)
     meta = dict(src.meta, format=p.format, filename=name, files=len(files))
+    if audio is not None:
+        meta.update(has_audio=True, audio_source=inputs["audio"].meta.get("source", audio.name))
     return {"file": Value(PortType.VIDEO if p.format != "png" else PortType.IMAGE, files[0], meta)}
 
 
@@ -83,8 +91,12 @@ NODE = NodeType(
     id="export", title="Export", category="Output", params=ExportParams, run=run, check=check,
     description="Writes the video as MP4, MOV (ProRes), PNG sequence, WebM or GIF into the run's output "
                 "folder, with the workflow embedded so the render can be opened back into its graph; "
+                "an optional audio input (dialogue, music) is muxed in; "
                 "optionally an OpenTimelineIO timeline (FCP7 XML, EDL) of the run's exports for your editor.",
-    inputs=(Input("video", PortType.VIDEO, description="what to export"),),
+    inputs=(Input("video", PortType.VIDEO, description="what to export"),
+            Input("audio", PortType.AUDIO, required=False,
+                  description="sound for the export (replaces the video's own); cut or padded with silence to the "
+                              "video's length")),
     outputs=(Output("file", (PortType.VIDEO, PortType.IMAGE), "the exported file (first frame for PNG)"),),
     finalize=finalize,
 )

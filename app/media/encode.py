@@ -29,8 +29,9 @@ Progress = Callable[[float, str | None], None]
 
 
 def export(src: Path, dest: Path, fmt: str, *, crf: int = 18, preset: str = "medium", workflow: dict | None = None,
-           progress: Progress | None = None) -> list[Path]:
-    """Encode ``src`` (any readable video) to ``dest``; returns the files written."""
+           progress: Progress | None = None, audio: Path | None = None) -> list[Path]:
+    """Encode ``src`` (any readable video) to ``dest``; returns the files written. ``audio``
+    replaces the video's own sound; either is cut or padded with silence to the video's length."""
     meta = probe(src)
     wf_text = json.dumps(workflow, separators=(",", ":"), ensure_ascii=False) if workflow else None
     if fmt == "png":
@@ -54,7 +55,7 @@ def export(src: Path, dest: Path, fmt: str, *, crf: int = 18, preset: str = "med
         raise NodeError(f"{meta.width}x{meta.height} has an odd side; {fmt} needs even sizes")
     metadata = {WORKFLOW_KEY: wf_text} if wf_text else {}
     with VideoWriter(dest, meta.width, meta.height, meta.fps, metadata=metadata,
-                     audio=src if meta.has_audio else None, audio_seconds=meta.duration, **kw) as w:
+                     audio=audio or (src if meta.has_audio else None), audio_seconds=meta.duration, **kw) as w:
         # 4:2:0 targets take decoded frames straight to swscale (no numpy round trip); ProRes
         # 4:2:2 10-bit goes through RGB, which converts chroma more faithfully here
         direct = kw["pix_fmt"] == "yuv420p"
