@@ -16,8 +16,8 @@ from app.media.camera import CameraPath, Fit, Framing
 from app.media.video import probe
 from app.providers import get_backend
 from app.providers.base import GenerateJob, GenerateRequest
-from app.providers.local import take_seed
 from app.providers.catalog import backend_names, param_options, price, resolve_mode, wanted
+from app.providers.local import take_seed
 
 # the backends the model catalog lists for generation (resources/models.json)
 Backend = Literal[backend_names("generate")]  # type: ignore[valid-type]

@@ -30,12 +30,12 @@ from app.core.cache import Cache, Entry, canonical_json, file_hash, hash_text
 from app.core.context import CancelToken, NodeContext
 from app.core.errors import Cancelled, NodeError, Problem, WorkflowError
 from app.core.events import Event
+from app.core.modes import effective
 from app.core.node import Finished, NodeType
 from app.core.publish import publish
 from app.core.redact import redact
 from app.core.registry import Registry
 from app.core.safefiles import checked_file
-from app.core.modes import effective
 from app.core.validate import Index, build_graph, check, needed_for
 from app.core.values import Value
 from app.core.workflow import Workflow
