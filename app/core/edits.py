@@ -21,7 +21,7 @@ from app.core.workflow import Link, NodeModel, Workflow
 
 @dataclass(frozen=True)
 class Op:
-    kind: str  # add_node, remove_node, add_link, remove_link, set_params, set_node_ui, set_doc_ui
+    kind: str  # add_node, remove_node, add_link, remove_link, set_params, set_node_ui, set_doc_ui, set_mode
     data: tuple[Any, ...]
 
 
@@ -47,6 +47,10 @@ def set_params(node_id: str, params: dict[str, Any]) -> Op:
 
 def set_node_ui(node_id: str, ui: dict[str, Any]) -> Op:
     return Op("set_node_ui", (node_id, copy.deepcopy(ui)))
+
+
+def set_mode(node_id: str, mode: str | None) -> Op:
+    return Op("set_mode", (node_id, mode))
 
 
 def set_doc_ui(ui: dict[str, Any]) -> Op:
@@ -94,6 +98,12 @@ def apply(wf: Workflow, op: Op) -> Op:
         old = node.ui
         node.ui = copy.deepcopy(d[1])
         return set_node_ui(d[0], old)
+    if k == "set_mode":
+        node = wf.node(d[0])
+        assert node is not None
+        old_mode = node.mode
+        node.mode = d[1]
+        return set_mode(d[0], old_mode)
     if k == "set_doc_ui":
         old = wf.ui
         wf.ui = copy.deepcopy(d[0])

@@ -52,6 +52,7 @@ class Document(QObject):
     link_removed = Signal(object)
     params_changed = Signal(str)
     node_ui_changed = Signal(str)
+    mode_changed = Signal(str)  # bypass / mute switched
     doc_ui_changed = Signal()
     reset = Signal()  # a different workflow was loaded
     path_changed = Signal()
@@ -127,6 +128,8 @@ class Document(QObject):
             self.params_changed.emit(d[0])
         elif k == "set_node_ui":
             self.node_ui_changed.emit(d[0])
+        elif k == "set_mode":
+            self.mode_changed.emit(d[0])
         elif k == "set_doc_ui":
             self.doc_ui_changed.emit()
 
@@ -208,6 +211,16 @@ class Document(QObject):
         if params != node.params:
             self.push([edits.set_params(node_id, params)], f"edit {name}", merge_key=f"{node_id}.{name}")
         return None
+
+    def toggle_mode(self, ids: list[str], mode: str) -> None:
+        """Bypass or mute the nodes (one undo step); all of them back on when all already are."""
+        nodes = [n for n in (self.wf.node(i) for i in ids) if n is not None]
+        if not nodes:
+            return
+        new = None if all(n.mode == mode for n in nodes) else mode
+        ops = [edits.set_mode(n.id, new) for n in nodes if n.mode != new]
+        word = {"bypass": "Bypass", "mute": "Mute"}[mode]
+        self.push(ops, f"{word if new else 'Un-' + word.lower()} {', '.join(n.id for n in nodes)}")
 
     def set_doc_ui(self, ui: dict[str, Any], text: str) -> None:
         if ui != self.wf.ui:

@@ -167,6 +167,7 @@ class GraphBridge(QObject):
         doc.link_removed.connect(self._remove_link)
         doc.node_ui_changed.connect(self._node_ui_changed)
         doc.doc_ui_changed.connect(self._sync_backdrops)
+        doc.mode_changed.connect(self._mode_changed)
         self.graph.node_selection_changed.connect(self._selection)
         self.graph.node_double_clicked.connect(self._double_clicked)
 
@@ -218,6 +219,8 @@ class GraphBridge(QObject):
         ng.view.draw_node()
         self.nodes[node_id] = ng
         self.ids[ng.id] = node_id
+        if node.mode:
+            ng.view.set_mode(node.mode)
 
     def _ensure_port(self, ng: BaseNode, name: str, out: bool):
         port = ng.get_output(name) if out else ng.get_input(name)
@@ -266,6 +269,11 @@ class GraphBridge(QObject):
                 PortDisconnectedCmd(out, inp, False).redo()
             else:
                 out.view.disconnect_from(inp.view)  # a pipe the viewer detached already
+
+    def _mode_changed(self, node_id: str) -> None:
+        node, ng = self.doc.wf.node(node_id), self.nodes.get(node_id)
+        if node is not None and ng is not None and isinstance(ng.view, RGNodeItem):
+            ng.view.set_mode(node.mode)
 
     def _node_ui_changed(self, node_id: str) -> None:
         node, ng = self.doc.wf.node(node_id), self.nodes.get(node_id)

@@ -188,6 +188,10 @@ class MainWindow(QMainWindow):
         self.act_frame_sel = A("Frame &selection", self.bridge.frame_selection, "Shift+F", canvas=True)
         self.act_layout = A("Auto &layout", self.auto_layout, "Ctrl+L", canvas=True)
         self.act_quick_add = A("Add node...", self.open_quick_add)
+        self.act_bypass = A("&Bypass", lambda: self.doc.toggle_mode(self.bridge.selected_ids(), "bypass"), "Ctrl+B",
+                            canvas=True, tip="Pass the node's input straight through (Ctrl+B again to switch it back)")
+        self.act_mute = A("&Mute", lambda: self.doc.toggle_mode(self.bridge.selected_ids(), "mute"), "Ctrl+M",
+                          canvas=True, tip="The node, and what needs it, do not run (Ctrl+M again to switch it back)")
         self.act_settings = A("&Settings...", self.open_settings, QKeySequence.Preferences)
         self.act_add_comfy = A("Add ComfyUI workflow...", self.add_comfy_workflow,
                                tip="Use a workflow exported from ComfyUI (Export (API)) as a generator template")
@@ -220,6 +224,7 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
         m.addSeparator()
         m.addActions([self.act_select_all, self.act_rename, self.act_backdrop, self.act_quick_add])
+        m.addActions([self.act_bypass, self.act_mute])
         m.addSeparator()
         m.addActions([self.act_settings, self.act_add_comfy])
         m = mb.addMenu("&View")
@@ -254,15 +259,17 @@ class MainWindow(QMainWindow):
         d.refused.connect(self._refused)
         b.status.connect(self._refused)
         b.selection_changed.connect(self._selection_changed)
-        b.node_activated.connect(self.show_output)
+        b.node_activated.connect(self._activated)
         b.viewer.quick_add.connect(lambda p: self.open_quick_add((p.x(), p.y())))
         b.viewer.node_type_dropped.connect(lambda t, p: self._add_and_select(t, (p.x(), p.y())))
         b.viewer.files_dropped.connect(self.open_dropped)
         b.viewer.context_requested.connect(self._context_menu)
         self.palette.add_requested.connect(self._add_from_palette)
         self.quick_add.chosen.connect(self._add_and_select)
-        for sig in (d.node_added, d.node_removed, d.params_changed, d.link_added, d.link_removed):
+        for sig in (d.node_added, d.node_removed, d.params_changed, d.link_added, d.link_removed, d.mode_changed):
             sig.connect(self._changed)
+        d.params_changed.connect(self._input_preview)
+        d.node_added.connect(self._input_preview)
         d.node_removed.connect(self._node_removed)
         d.reset.connect(self._after_reset)
         self.runner.event.connect(self._on_event)
@@ -556,6 +563,8 @@ class MainWindow(QMainWindow):
             menu.addSeparator()
             menu.addActions([self.act_rename, self.act_duplicate, self.act_copy, self.act_delete])
             menu.addSeparator()
+            menu.addActions([self.act_bypass, self.act_mute])
+            menu.addSeparator()
             menu.addAction(self.act_backdrop)
         else:
             menu.addAction("Add node...", lambda: self.open_quick_add((scene_pos.x(), scene_pos.y())))
@@ -566,6 +575,8 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, ids: list[str]) -> None:
         self.props.show_node(ids[0] if len(ids) == 1 else None)
+        if len(ids) == 1:  # the Preview dock follows the selection
+            self.show_output(ids[0])
 
     # -- running -------------------------------------------------------------------------------------------
     def out_dir(self) -> Path:
@@ -729,6 +740,8 @@ class MainWindow(QMainWindow):
         elif ev.event in ("finished", "cached"):
             self.bridge.set_state(n, ev.event)
             self._set_outputs(n, ev.outputs or {})
+            if n == self.preview.node_id:  # the new result replaces the shown one at once
+                self.show_output(n)
             self._step()
             if ev.event == "finished":
                 self.log_line(f"{n}: done" + (f" -> {', '.join(ev.delivered)}" if ev.delivered else ""))
@@ -778,6 +791,9 @@ class MainWindow(QMainWindow):
         for node_id, outputs in result.outputs.items():
             if node_id in self.bridge.nodes:
                 self.outputs[node_id] = outputs  # with their metadata (takes, backend, seed...)
+        for node_id, st in result.states.items():
+            if st == "idle" and node_id in self.bridge.nodes:
+                self.bridge.set_state(node_id, "idle", None, "")
         done = {n: result.keys[n] for n, st in result.states.items() if st in ("finished", "cached") and n in result.keys}
         if done:
             try:
@@ -821,7 +837,11 @@ class MainWindow(QMainWindow):
     def _after_reset(self) -> None:
         self.outputs.clear()
         self.bridge.clear_states()
+        self.preview.clear()  # File > New or Open: nothing of the previous file stays on screen
+        self.viewer.clear()
         self.refresh_previews()
+        for node in self.doc.wf.nodes:
+            self._input_preview(node.id)
 
     def refresh_previews(self) -> None:
         """Show what the cache holds for the workflow as it is now (after open, edits, undo).
@@ -863,8 +883,11 @@ class MainWindow(QMainWindow):
                     self.bridge.set_state(node_id, "cached")
             elif node_id in self.outputs:
                 self.outputs.pop(node_id)
+                # the last picture stays, dimmed and marked, until the next run
                 self.bridge.set_state(node_id, "outdated", None, "changed since its last run")
-                self.bridge.set_frames(node_id, [])
+                if node_id == self.preview.node_id:
+                    self.preview.set_stale(True)
+                self._input_preview(node_id)
             else:
                 item = self.bridge.item(node_id)
                 if item is not None and item.state in ("cached", "finished"):
@@ -873,7 +896,39 @@ class MainWindow(QMainWindow):
     def show_output(self, node_id: str) -> None:
         outputs = self.outputs.get(node_id, {})
         value = preview_value(outputs) or next(iter(outputs.values()), None)
-        self.preview.show_value(self.bridge.display_name(node_id), value)
+        if value is None:
+            value = self.input_value(node_id)
+            if value is None and node_id == self.preview.node_id and self.preview.stale:
+                return  # keep the dimmed last result until the next run
+        self.preview.show_value(self.bridge.display_name(node_id), value, node_id)
+
+    def _activated(self, node_id: str) -> None:
+        self._preview_dock.show()
+        self._preview_dock.raise_()
+        self.show_output(node_id)
+
+    def input_value(self, node_id: str) -> Value | None:
+        """What an input node will give, straight from its file, before any run: the picked
+        still or video shows as soon as it is set."""
+        node = self.doc.wf.node(node_id)
+        kinds = {"reference_image": PortType.IMAGE, "load_video": PortType.VIDEO}
+        if node is None or node.type not in kinds or not isinstance(node.params.get("path"), str):
+            return None
+        raw = node.params["path"].strip()
+        if not raw or "://" in raw:
+            return None
+        path = Path(raw) if Path(raw).is_absolute() else self.doc.base_dir / raw
+        return Value(kinds[node.type], path, {"source": path.name}) if path.is_file() else None
+
+    def _input_preview(self, node_id: str) -> None:
+        if node_id in self.outputs:
+            return
+        value = self.input_value(node_id)
+        item = self.bridge.item(node_id)
+        if value is not None and item is not None and item.has_preview:
+            self.thumbs.request(node_id, value)
+            if node_id == self.preview.node_id:
+                self.show_output(node_id)
 
 
     # -- viewer --------------------------------------------------------------------------------------------

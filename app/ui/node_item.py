@@ -21,8 +21,10 @@ STATE_COLOURS = {
     "cancelled": QColor(200, 130, 60),
     "unknown": QColor(230, 70, 70),
     "outdated": QColor(110, 110, 118),
+    "idle": QColor(110, 110, 118),
 }
-STATE_LABELS = {"finished": "done", "outdated": "changed since its last run"}
+STATE_LABELS = {"finished": "done", "outdated": "changed since its last run", "idle": "not run"}
+MODE_LABELS = {"bypass": "BYPASSED (Ctrl+B)", "mute": "MUTED (Ctrl+M)"}
 
 
 class RGNodeItem(NodeItem):
@@ -38,6 +40,7 @@ class RGNodeItem(NodeItem):
         self.frame_index = 0
         self.hovered = False
         self.help_text = ""  # the node type's description (NodeGraphQt would show its class name)
+        self.mode: str | None = None  # "bypass" / "mute": drawn dimmed and labelled
         self.setAcceptHoverEvents(True)
 
     def _tooltip_disable(self, state: bool) -> None:
@@ -66,6 +69,11 @@ class RGNodeItem(NodeItem):
     # -- state -----------------------------------------------------------------------------------
     def set_state(self, state: str | None, progress: float | None = None, message: str = "") -> None:
         self.state, self.progress, self.message = state, progress, message
+        self.update()
+
+    def set_mode(self, mode: str | None) -> None:
+        self.mode = mode
+        self.setOpacity(0.45 if mode else 1.0)
         self.update()
 
     def set_frames(self, frames: list[QPixmap]) -> None:
@@ -119,7 +127,16 @@ class RGNodeItem(NodeItem):
             target = QRectF(r.x() + (r.width() - size.width()) / 2, r.y() + (r.height() - size.height()) / 2,
                             size.width(), size.height())
             painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
+            if self.state == "outdated":  # the last result, kept in sight but marked as not current
+                painter.setOpacity(0.4)
             painter.drawPixmap(target, pm, QRectF(pm.rect()))
+            painter.setOpacity(1.0)
+            if self.state == "outdated":
+                f = QFont(painter.font())
+                f.setPointSizeF(7.5)
+                painter.setFont(f)
+                painter.setPen(QColor(230, 190, 90))
+                painter.drawText(r.adjusted(4, 2, -4, -2), Qt.AlignTop | Qt.AlignRight, "changed")
         else:
             painter.setPen(QColor(95, 95, 100))
             f = QFont(painter.font())
@@ -139,7 +156,7 @@ class RGNodeItem(NodeItem):
             done = QRectF(r.x(), r.y(), r.width() * max(0.0, min(1.0, self.progress)), r.height())
             painter.setBrush(QColor(240, 180, 60, 170))
             painter.drawRoundedRect(done, 2, 2)
-        label = STATE_LABELS.get(self.state or "", self.state or "")
+        label = MODE_LABELS.get(self.mode or "") or STATE_LABELS.get(self.state or "", self.state or "")
         text = (f"{label}: {self.message}" if self.message and self.state in ("running", "failed", "skipped", "unknown")
                 else label)
         painter.setPen(colour.lighter(120) if colour is not None else QColor(120, 120, 125))

@@ -43,9 +43,16 @@ class _Picture(QLabel):
         super().resizeEvent(event)
         self._fit()
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._fit()  # a picture set while the dock was hidden or not laid out yet
+
     def _fit(self) -> None:
         if self._pm is None:
             self.setPixmap(QPixmap())
+            return
+        if self.width() < 8 or self.height() < 8:  # not laid out yet: fit once it is
+            QTimer.singleShot(0, self._fit)
             return
         self.setPixmap(self._pm.scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
 
@@ -55,8 +62,11 @@ class PreviewPanel(QWidget):
         super().__init__(parent)
         self.loader = FrameLoader(MAX_FRAMES, (960, 540), memory=4, parent=self)
         self.loader.ready.connect(self._ready)
-        self.title = QLabel("Double-click a finished node to preview its output.")
+        self.title = QLabel("Select a node to preview its output.")
         self.title.setStyleSheet("color: #aaa; padding: 2px;")
+        self.title.setWordWrap(True)
+        self.node_id: str | None = None  # whose output is shown
+        self.stale = False
         self.picture = _Picture()
         self.text = QPlainTextEdit(readOnly=True)
         self.stack = QStackedWidget()
@@ -88,19 +98,47 @@ class PreviewPanel(QWidget):
         self.fps = 24.0
         self.index = 0
         self._was_playing = False
+        self._label = ""
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
 
-    def show_value(self, label: str, value: Value | None) -> None:
+    def clear(self) -> None:
+        self.node_id = None
+        self.show_value("", None)
+        self.title.setText("Select a node to preview its output.")
+
+    def set_stale(self, stale: bool) -> None:
+        """After an edit: the last result stays visible, dimmed and marked, until the next run."""
+        from PySide6.QtWidgets import QGraphicsOpacityEffect
+
+        if stale == self.stale:
+            return
+        self.stale = stale
+        if stale:
+            effect = QGraphicsOpacityEffect(self.stack)
+            effect.setOpacity(0.45)
+            self.stack.setGraphicsEffect(effect)
+            self.title.setText(self._label + "  <span style='color:#e0b050'>changed: run to update</span>")
+        else:
+            self.stack.setGraphicsEffect(None)
+            self.title.setText(self._label)
+
+    def show_value(self, label: str, value: Value | None, node_id: str | None = None) -> None:
         self.timer.stop()
         self.frames = []
         self.controls.hide()
+        self.node_id = node_id
+        self.stale = True
+        self.set_stale(False)
+        self._label = label
         if value is None:
-            self.title.setText(f"{label}: no output to show yet (run it first)")
+            self._label = f"{label}: no output to show yet (run it first)"
+            self.title.setText(self._label)
             self.picture.show_pixmap(None)
             self.stack.setCurrentWidget(self.picture)
             return
-        self.title.setText(f"{label}: {value.path.name}")
+        self._label = f"{label}: {value.path.name}"
+        self.title.setText(self._label)
         if value.type in (PortType.IMAGE, PortType.MASK, PortType.VIDEO):
             self.stack.setCurrentWidget(self.picture)
             self.picture.show_pixmap(None)

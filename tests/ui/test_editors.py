@@ -263,3 +263,50 @@ def test_fill_invert_clear_and_brush_size_keys(win, brush_doc, qtbot):
     assert ed.size < size
     r = ed.cursor_item.rect()
     assert abs(r.width() / 2 - ed.size) < 1e-6  # the round cursor shows the brush size
+
+
+def test_framing_a_square_still_by_dragging_the_frame_and_an_aspect_preset(win, tmp_path, qtbot):
+    """Issue 15 #1: the 512x512 astronaut was cut at the eyes by the centred 16:9 crop. Dragging the
+    frame up in the camera editor sets the shot's start framing; the rendered first frame follows."""
+    from app.media.video import read_frame
+
+    shutil.copy(MEDIA / "astronaut.png", tmp_path / "astronaut.png")
+    d = win.doc
+    d.add_node("reference_image", (0, 0), {"path": str(tmp_path / "astronaut.png")})
+    d.add_node("camera_path", (0, 300), {"preset": "zoom_in"})
+    d.add_node("generator", (400, 0), {"duration": 1, "fps": 12, "width": 320, "height": 180})
+    d.add_node("prompt", (0, 500))
+    d.connect(("reference_image", "image"), ("generator", "image"))
+    d.connect(("camera_path", "camera"), ("generator", "camera"))
+    d.connect(("prompt", "prompt"), ("generator", "prompt"))
+    ed = open_from_panel(win, qtbot, "camera_path")
+    assert ed.preset_box.currentText() == "zoom_in"  # the editor says what the node says
+    qtbot.wait(100)
+    ed.ref_view.fit()
+    before = ed.framing.polygon().boundingRect()
+    src = ed.frame.shape[1], ed.frame.shape[0]
+    stroke(ed.ref_view, [(src[0] / 2, src[1] / 2), (src[0] / 2, src[1] / 2 - 400)])  # drag the frame up, hard
+    after = ed.framing.polygon().boundingRect()
+    assert after.top() < before.top() - 50 and abs(after.top()) < 2  # up to the top edge, never past it
+    assert ed.framing_value.y == 0.0 or ed.framing_value.y < 0.45
+    shot(ed, "camera_editor_framing.png")
+    ed.aspect_buttons["9:16"].click()
+    assert ed.out_size == (180, 320)
+    ed.aspect_buttons["16:9"].click()
+    assert ed.out_size == (320, 180)
+    assert ed.apply()
+    g = win.doc.wf.node("generator").params
+    assert g["frame_y"] < 0.45 and (g["width"], g["height"]) == (320, 180)
+    assert win.doc.wf.node("camera_path").params == {"preset": "zoom_in"}  # the path itself untouched
+    # the rendered first frame shows the top of the still: its top rows match the still's top rows
+    result = win.runner.executor.run(d.wf, base_dir=tmp_path, out_dir=tmp_path / "renders", targets=["generator"])
+    assert result.status == "ok", result.errors
+    first = read_frame(result.outputs["generator"]["video"].path, 0).astype(float)
+    import cv2
+
+    still = cv2.imread(str(tmp_path / "astronaut.png")).astype(float)
+    top = cv2.resize(still[: 512 * 9 // 16], (320, 180), interpolation=cv2.INTER_AREA)
+    middle = cv2.resize(still[112: 112 + 288], (320, 180), interpolation=cv2.INTER_AREA)
+    assert np.abs(first - top).mean() < np.abs(first - middle).mean() - 5
+    win.doc.undo.undo()
+    assert "frame_y" not in win.doc.wf.node("generator").params

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import edits
-from app.media.camera import AXES, PRESETS, CameraPath, Keyframe, preset_keyframes
+from app.media.camera import ASPECTS, AXES, PRESETS, CameraPath, Framing, Keyframe, preset_keyframes
 from app.media.images import load_image
 from app.media.render import camera_renderer
 from app.ui.editors.context import EditorContext, InputUnavailable
@@ -83,15 +83,21 @@ class _Keys(QUndoCommand):
 
 class CameraEditor(QDialog):
     def __init__(self, ctx: EditorContext, node_id: str, params: Any, frame: np.ndarray | None,
-                 out_size: tuple[int, int], duration: float, fps: float) -> None:
+                 out_size: tuple[int, int], duration: float, fps: float, generator: str | None = None,
+                 framing: Framing | None = None) -> None:
         super().__init__(ctx.parent)
         self.ctx, self.node_id = ctx, node_id
+        # the shot this camera films: its start framing and frame size are edited here too
+        self.generator = generator
+        self.framing_value = framing or Framing()
+        self.original_framing = (self.framing_value, tuple(out_size))
         self.setWindowTitle(f"Camera path - {node_id}")
         self.resize(1400, 860)
         self.fov = float(getattr(params, "fov_deg", 50.0))
         preset = getattr(params, "preset", "custom")
         kfs = params.keyframes if preset == "custom" else preset_keyframes(preset, params.intensity)
         self.keys: list[dict] = [k.model_dump(mode="json") for k in kfs]
+        self._opened_preset, self._opened_intensity = preset, float(getattr(params, "intensity", 1.0))
         self.original = {"preset": preset, "keys": [dict(k) for k in self.keys]}
         self.out_size, self.duration, self.fps = out_size, duration, fps
         self.has_frame = frame is not None
@@ -107,12 +113,52 @@ class CameraEditor(QDialog):
                                 interpolation=cv2.INTER_AREA) if scale < 1 else self.frame
         self._build_ui()
         self.set_keys(self.keys)
+        self.set_framing(self.framing_value)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
 
     # -- model ---------------------------------------------------------------------------------------------
     def path(self) -> CameraPath:
-        return CameraPath(keyframes=[Keyframe(**k) for k in self.keys], fov_deg=self.fov)
+        return CameraPath(keyframes=[Keyframe(**k) for k in self.keys], fov_deg=self.fov, framing=self.framing_value)
+
+    # -- framing -------------------------------------------------------------------------------------------
+    def set_framing(self, framing: Framing | None = None, out_size: tuple[int, int] | None = None) -> None:
+        """A new start framing or frame shape: the whole path moves with it."""
+        if framing is not None:
+            self.framing_value = framing
+        if out_size is not None:
+            self.out_size = out_size
+        self._syncing = True
+        self.fit_box.setCurrentText(self.framing_value.fit)
+        self.scale_box.setValue(self.framing_value.scale)
+        W, H = self.out_size
+        self.aspect_label.setText(f"{W}x{H}")
+        self._syncing = False
+        self.set_playhead(self.t)
+
+    def set_aspect(self, name: str) -> None:
+        """An aspect preset: the frame's long side kept, the other from the ratio (even pixels)."""
+        ratio = ASPECTS[name]
+        long_side = max(self.out_size)
+        if ratio >= 1:
+            size = (long_side, max(16, round(long_side / ratio / 2) * 2))
+        else:
+            size = (max(16, round(long_side * ratio / 2) * 2), long_side)
+        self.set_framing(self.framing_value, size)
+
+    def drag_framing(self, dx: float, dy: float) -> None:
+        """The framing rectangle dragged by (dx, dy) pixels of the still."""
+        h, w = self.frame.shape[:2]
+        f = self.framing_value
+        cx, cy = f.centre(self.out_size, (w, h))
+        moved = f.model_copy(update={"x": min(1.0, max(0.0, (cx + dx) / max(1, w - 1))),
+                                     "y": min(1.0, max(0.0, (cy + dy) / max(1, h - 1)))})
+        # kept where the frame really is (a fill stays on the still, so dragging back answers at
+        # once); an axis with no room to move keeps its value for other frame shapes
+        mx, my = moved.centre(self.out_size, (w, h))
+        x = round(mx / max(1, w - 1), 4) if abs(dx) > 0 and (w - 1) else f.x
+        y = round(my / max(1, h - 1), 4) if abs(dy) > 0 and (h - 1) else f.y
+        self.set_framing(f.model_copy(update={"x": min(1.0, max(0.0, x)), "y": min(1.0, max(0.0, y))}))
 
     def set_keys(self, keys: list[dict]) -> None:
         self.keys = sorted((dict(k) for k in keys), key=lambda k: k["t"])
@@ -221,6 +267,31 @@ class CameraEditor(QDialog):
         self.framing.setPen(pen)
         self.scene.addItem(self.framing)
         self.ref_view = ZoomView(self.scene)
+        self.ref_view.viewport().installEventFilter(self)
+        self._drag_from: QPointF | None = None
+        self.fit_box = QComboBox()
+        self.fit_box.addItems(["fill", "fit"])
+        self.fit_box.setToolTip("fill: the still covers the frame (cropped); fit: the whole still, with black bars")
+        self.fit_box.currentTextChanged.connect(
+            lambda v: None if self._syncing else self.set_framing(self.framing_value.model_copy(update={"fit": v})))
+        self.scale_box = QDoubleSpinBox()
+        self.scale_box.setRange(0.25, 8.0)
+        self.scale_box.setSingleStep(0.05)
+        self.scale_box.setPrefix("scale ")
+        self.scale_box.setToolTip("how close the start framing is: 1 just fills (or fits) the frame")
+        self.scale_box.valueChanged.connect(
+            lambda v: None if self._syncing else self.set_framing(self.framing_value.model_copy(update={"scale": v})))
+        self.aspect_label = QLabel()
+        self.aspect_buttons: dict[str, QPushButton] = {}
+        for name in ASPECTS:
+            b = QPushButton(name)
+            b.setObjectName(f"aspect_{name}")
+            b.setToolTip(f"frame the shot {name} (sets the generator's width and height)")
+            b.clicked.connect(lambda *_, n=name: self.set_aspect(n))
+            self.aspect_buttons[name] = b
+        centre_b = QPushButton("Centre")
+        centre_b.clicked.connect(lambda: self.set_framing(self.framing_value.model_copy(update={"x": 0.5, "y": 0.5})))
+        self.centre_button = centre_b
         self.live = QLabel()
         self.live.setAlignment(Qt.AlignCenter)
         self.live.setMinimumHeight(200)
@@ -265,8 +336,25 @@ class CameraEditor(QDialog):
 
         side = QVBoxLayout()
         note = "" if self.has_frame else " (no start frame connected to the generator: a grid stands in)"
-        side.addWidget(QLabel(f"Framing at the playhead{note}"))
+        how = "drag the frame to move it" if self.generator else "connect this camera to a generator to frame the shot"
+        side.addWidget(QLabel(f"Framing at the playhead: {how}{note}"))
         side.addWidget(self.ref_view, 3)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Frame"))
+        for b in self.aspect_buttons.values():
+            b.setEnabled(self.generator is not None)
+            row.addWidget(b)
+        row.addWidget(self.aspect_label)
+        row.addStretch(1)
+        side.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(self.fit_box)
+        row.addWidget(self.scale_box)
+        row.addWidget(self.centre_button)
+        row.addStretch(1)
+        for w_ in (self.fit_box, self.scale_box, self.centre_button):
+            w_.setEnabled(self.generator is not None)
+        side.addLayout(row)
         side.addWidget(QLabel("Live preview (low resolution)"))
         side.addWidget(self.live, 2)
         row = QHBoxLayout()
@@ -322,6 +410,37 @@ class CameraEditor(QDialog):
         layout.addWidget(split, 1)
         layout.addWidget(buttons)
         QTimer.singleShot(0, self.ref_view.fit)
+        # what the node says, shown as it is: a preset node opens on its preset
+        preset = getattr(self, "_opened_preset", "custom")
+        if preset in PRESETS:
+            self.preset_box.setCurrentText(preset)
+        self.intensity.setValue(float(getattr(self, "_opened_intensity", 1.0)))
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        """Dragging inside the framing rectangle moves the start framing (and the path with it)."""
+        from PySide6.QtCore import QEvent
+
+        if self.generator is None or obj is not self.ref_view.viewport():
+            return False
+        kind = event.type()
+        if kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton:
+            pos = self.ref_view.mapToScene(event.position().toPoint())
+            if self.framing.polygon().containsPoint(pos, Qt.OddEvenFill):
+                self._drag_from = pos
+                self._framing_before = (self.framing_value, self.out_size)
+                self.ref_view.viewport().setCursor(Qt.ClosedHandCursor)
+                return True
+        elif kind == QEvent.MouseMove and self._drag_from is not None:
+            pos = self.ref_view.mapToScene(event.position().toPoint())
+            delta = pos - self._drag_from
+            self._drag_from = pos
+            self.drag_framing(delta.x(), delta.y())
+            return True
+        elif kind == QEvent.MouseButtonRelease and self._drag_from is not None:
+            self._drag_from = None
+            self.ref_view.viewport().unsetCursor()
+            return True
+        return False
 
     def _redraw_curves(self, skip_targets: bool = False) -> None:
         path = self.path()
@@ -446,16 +565,24 @@ class CameraEditor(QDialog):
         if node is None:
             self.reject()
             return False
-        if self.keys == self.original["keys"]:
-            self.accept()  # nothing changed: a preset stays a preset
-            return True
-        try:
-            keys = [Keyframe(**k).model_dump(mode="json") for k in self.keys]
-        except ValueError as e:
-            QMessageBox.warning(self, "Camera path", f"A keyframe is out of range: {e}")
-            return False
-        new = dict(node.params, preset="custom", keyframes=keys)
-        self.ctx.doc.push([edits.set_params(self.node_id, new)], "edit camera path")
+        ops = []
+        if self.keys != self.original["keys"]:  # else a preset stays a preset
+            try:
+                keys = [Keyframe(**k).model_dump(mode="json") for k in self.keys]
+            except ValueError as e:
+                QMessageBox.warning(self, "Camera path", f"A keyframe is out of range: {e}")
+                return False
+            ops.append(edits.set_params(self.node_id, dict(node.params, preset="custom", keyframes=keys)))
+        gen = self.ctx.doc.wf.node(self.generator) if self.generator else None
+        if gen is not None and (self.framing_value, tuple(self.out_size)) != self.original_framing:
+            f = self.framing_value
+            ops.append(edits.set_params(gen.id, dict(gen.params, fit=f.fit, frame_x=f.x, frame_y=f.y,
+                                                     frame_scale=f.scale, width=self.out_size[0],
+                                                     height=self.out_size[1])))
+        if ops:
+            what = "camera path and framing" if len(ops) == 2 else ("framing" if ops[0].data[0] != self.node_id
+                                                                      else "camera path")
+            self.ctx.doc.push(ops, f"edit {what}")
         self.accept()
         return True
 
@@ -478,8 +605,11 @@ def open_camera_editor(ctx: EditorContext, node_id: str, field_name: str, value:
         return None
     params = ctx.params(node)
     frame, size, duration, fps = None, (1280, 720), 5.0, 24.0
+    generator, framing = None, None
     for gen, _ in ctx.downstream(node_id, "generator"):
         gp = ctx.params(gen)
+        generator = gen.id
+        framing = gp.framing() if hasattr(gp, "framing") else None
         size = (int(getattr(gp, "width", 1280)), int(getattr(gp, "height", 720)))
         duration, fps = float(getattr(gp, "duration", 5.0)), float(getattr(gp, "fps", 24.0))
         try:
@@ -489,6 +619,6 @@ def open_camera_editor(ctx: EditorContext, node_id: str, field_name: str, value:
             QMessageBox.information(ctx.parent, "Camera path", f"The start frame could not be made ({e}); "
                                     "a grid stands in for it.")
         break
-    ed = CameraEditor(ctx, node_id, params, frame, size, duration, fps)
+    ed = CameraEditor(ctx, node_id, params, frame, size, duration, fps, generator, framing)
     ctx.show(ed)
     return None
