@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app.media.masks import decode_mask
 from tests.ui.conftest import ROOT
@@ -310,3 +311,33 @@ def test_framing_a_square_still_by_dragging_the_frame_and_an_aspect_preset(win, 
     assert np.abs(first - top).mean() < np.abs(first - middle).mean() - 5
     win.doc.undo.undo()
     assert "frame_y" not in win.doc.wf.node("generator").params
+
+
+def test_brush_editor_dims_what_the_shot_never_shows_and_keys_work_after_add_region(win, tmp_path, qtbot):
+    shutil.copy(MEDIA / "astronaut.png", tmp_path / "astronaut.png")
+    d = win.doc
+    d.add_node("reference_image", (0, 0), {"path": str(tmp_path / "astronaut.png")})
+    d.add_node("motion_brush", (350, 0))
+    d.add_node("generator", (700, 0), {"duration": 1, "fps": 12, "width": 320, "height": 180, "frame_y": 0.0})
+    d.connect(("reference_image", "image"), ("motion_brush", "image"))
+    d.connect(("reference_image", "image"), ("generator", "image"))
+    d.connect(("motion_brush", "motion"), ("generator", "motion"))
+    ed = open_from_panel(win, qtbot, "motion_brush")
+    x, y, w, h = ed.frame_rect
+    assert (round(x), round(y), round(w), round(h)) == (0, 0, 512, 288)  # the top 16:9 band of the square
+    dimmed = ed.outside_item.path()
+    assert dimmed.contains(QPointF(256, 400)) and not dimmed.contains(QPointF(256, 100))
+    from PySide6.QtWidgets import QPushButton
+
+    add = ed.findChild(QPushButton, "add_region")
+    QApplication.setActiveWindow(ed)
+    count = len(ed.layers)
+    qtbot.mouseClick(add, Qt.LeftButton)
+    assert len(ed.layers) == count + 1
+    size = ed.size
+    QTest.keyClick(QApplication.focusWidget() or add, Qt.Key_BracketRight)
+    assert ed.size > size
+    ed.set_tool("path")
+    assert "path" in ed.status.text().lower() and "paint" not in ed.status.text().lower()
+    shot(ed, "motion_brush_framed.png")
+    ed.reject()

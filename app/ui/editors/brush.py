@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QGraphicsEllipseItem,
+    QGraphicsRectItem,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsPixmapItem,
@@ -204,12 +205,22 @@ class Canvas(ZoomView):
             super().keyPressEvent(event)
 
 
+TOOL_HINTS = {
+    "brush": "Paint the region with the left button; [ and ] change the size; space-drag or middle-drag pans.",
+    "eraser": "Erase with the left button; [ and ] change the size.",
+    "fill": "Click inside a closed outline to fill it.",
+    "path": "Click to add points of the region's path (it moves along them, first to last); drag a point to move "
+            "it; Delete removes the selected point.",
+}
+
+
 class BrushEditor(QDialog):
     TOOLS = ("brush", "eraser", "fill", "path")
     preview_ready = Signal(list, float, str)
 
     def __init__(self, ctx: EditorContext, node_id: str, frame: np.ndarray, params: dict[str, Any],
-                 duration: float = 3.0, fps: float = 24.0) -> None:
+                 duration: float = 3.0, fps: float = 24.0,
+                 frame_rect: tuple[float, float, float, float] | None = None) -> None:
         super().__init__(ctx.parent)
         self.ctx, self.node_id, self.frame = ctx, node_id, frame
         self.duration, self.fps = duration, fps
@@ -236,6 +247,28 @@ class BrushEditor(QDialog):
         self.overlay = OverlayItem(w, h)
         self.overlay.setOpacity(0.55)
         self.scene.addItem(self.overlay)
+        # what the shot shows of the still (its start framing): the rest is dimmed, so no one
+        # paints motion that is never seen
+        self.frame_rect = frame_rect
+        if frame_rect is not None:
+            from PySide6.QtCore import QRectF
+            from PySide6.QtWidgets import QGraphicsPathItem
+
+            outside = QPainterPath()
+            outside.addRect(QRectF(0, 0, w, h))
+            inside = QPainterPath()
+            inside.addRect(QRectF(*frame_rect))
+            self.outside_item = QGraphicsPathItem(outside.subtracted(inside))
+            self.outside_item.setBrush(QColor(0, 0, 0, 150))
+            self.outside_item.setPen(QPen(Qt.NoPen))
+            self.outside_item.setZValue(7)
+            self.scene.addItem(self.outside_item)
+            edge = QGraphicsRectItem(QRectF(*frame_rect))
+            edge_pen = QPen(QColor(255, 200, 60), 1.5, Qt.DashLine)
+            edge_pen.setCosmetic(True)
+            edge.setPen(edge_pen)
+            edge.setZValue(8)
+            self.scene.addItem(edge)
         self.cursor_item = QGraphicsEllipseItem()
         pen = QPen(QColor(255, 255, 255), 1.2)
         pen.setCosmetic(True)
@@ -343,6 +376,9 @@ class BrushEditor(QDialog):
         redo_b.clicked.connect(self.undo.redo)
         tools.addWidget(undo_b)
         tools.addWidget(redo_b)
+        # brush size keys answer wherever the focus is in the editor (after clicking Add region too)
+        QShortcut(QKeySequence("["), self, activated=lambda: self.set_size(self.size / 1.25))
+        QShortcut(QKeySequence("]"), self, activated=lambda: self.set_size(self.size * 1.25))
         QShortcut(QKeySequence.Undo, self, activated=self.undo.undo)
         QShortcut(QKeySequence("Ctrl+Shift+Z"), self, activated=self.undo.redo)
         QShortcut(QKeySequence.Redo, self, activated=self.undo.redo)
@@ -353,6 +389,7 @@ class BrushEditor(QDialog):
         self.list.itemChanged.connect(self._visibility)
         add_b, rm_b, ren_b, col_b = (QPushButton(t) for t in ("Add region", "Remove", "Rename...", "Colour..."))
         add_b.clicked.connect(self.add_region)
+        add_b.setObjectName("add_region")
         rm_b.clicked.connect(self.remove_region)
         ren_b.clicked.connect(self.rename_region)
         col_b.clicked.connect(self.recolour)
@@ -448,7 +485,9 @@ class BrushEditor(QDialog):
         if tool == "path" and self.current == 0 and len(self.layers) > 1:
             self.list.setCurrentRow(1)  # the freeze mask has no path
         self.cursor_item.setVisible(tool in ("brush", "eraser"))
+        self.status.setText(TOOL_HINTS[tool])
         self.refresh_paths()
+        self.view.setFocus()  # [ and ] answer at once, whatever button was clicked
 
     def set_size(self, size: float) -> None:
         self.size = float(max(1.0, min(400.0, size)))
@@ -475,6 +514,7 @@ class BrushEditor(QDialog):
         after = _copy_layers(self.layers) + [Layer(f"region {n}", np.zeros((self.h, self.w), np.uint8), colour)]
         self.current = len(after) - 1
         self.undo.push(_State(self, _copy_layers(self.layers), after, "add region"))
+        self.view.setFocus()  # back to painting: [ and ] work right after Add region
 
     def remove_region(self) -> None:
         if self.current == 0:
@@ -667,8 +707,13 @@ class BrushEditor(QDialog):
             path = QPainterPath(pts[0])
             for p in pts[1:]:
                 path.lineTo(p)
+            head = 10.0 / max(0.05, self.view.zoom())
             if len(pts) >= 2:
-                path.addPolygon(_arrow_head(pts[-2], pts[-1], 10.0 / max(0.05, self.view.zoom())))
+                path.addPolygon(_arrow_head(pts[-2], pts[-1], head))
+            for a, b in zip(pts, pts[1:], strict=False):  # which way each segment runs
+                mid = (a + b) / 2
+                if (b - a).manhattanLength() > 3 * head:
+                    path.addPolygon(_arrow_head(a, mid, head * 0.7))
             item = PathItem(colour)
             item.setPath(path)
             self.scene.addItem(item)
@@ -798,11 +843,13 @@ def open_brush_editor(ctx: EditorContext, node_id: str, field_name: str, value: 
                                 "first: the brush paints on that frame.")
         return None
     frame = load_image(image.path)
-    duration, fps = 3.0, 24.0
+    duration, fps, rect = 3.0, 24.0, None
     for gen, _ in ctx.downstream(node_id, "generator"):
         p = ctx.params(gen)
         duration, fps = float(getattr(p, "duration", duration)), float(getattr(p, "fps", fps))
+        if hasattr(p, "framing"):
+            rect = p.framing().rect((p.width, p.height), (frame.shape[1], frame.shape[0]))
         break
-    ed = BrushEditor(ctx, node_id, frame, dict(node.params), duration, fps)
+    ed = BrushEditor(ctx, node_id, frame, dict(node.params), duration, fps, rect)
     ctx.show(ed)
     return None
