@@ -474,7 +474,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except WorkflowError as e:
         _print_problems(e)
         return EXIT_INVALID
-    problems = validate(workflow, default_registry())
+    problems = validate(workflow, default_registry(), base_dir=Path(args.workflow).resolve().parent)
     for p in problems:
         print(shown(p))
     if problems:

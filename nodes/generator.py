@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import Field
 
 from app.core.errors import NodeError
@@ -84,20 +85,29 @@ def run(ctx, p: GeneratorParams, inputs):
     model = p.model or (backend.models() or [""])[0]
     mode = resolve_mode(p.backend, "generate", model, p.mode, wanted(frozenset(inputs)), p.duration)
     image = inputs["image"].path if "image" in inputs else None
-    framed = image is not None and p.backend != "local"
-    if framed:  # what the editor shows is what the model is sent
-        image = _framed(ctx.work_dir, image, framing, p.backend, model, mode, p.width, p.height)
+    motion = inputs["motion"].read_json() if "motion" in inputs else None
+    url = inputs["image"].meta.get("url") if "image" in inputs else None
+    # what the editor shows is what the model is sent: the still as framed (a still fetched by URL
+    # is the provider's to fetch as it is)
+    framed = image is not None and p.backend != "local" and not url
+    notes: list[str] = []
+    if framed:
+        image, motion = _framed(ctx.work_dir, image, motion, framing, p.backend, model, mode, p.width, p.height)
+    elif url and not framing.is_default():
+        notes.append(f"{p.backend} fetches the start frame from its URL: the start framing is not applied to it")
     req = GenerateRequest(
         prompt=prompt, image=image,
         end_image=inputs["end_image"].path if "end_image" in inputs else None,
-        motion=inputs["motion"].read_json() if "motion" in inputs else None, camera=camera,
+        motion=motion, camera=camera,
         duration=p.duration, fps=p.fps, width=p.width, height=p.height, seed=p.seed, takes=p.takes,
         model=model, mode=mode, shot_name=ctx.node_id,
-        image_url=inputs["image"].meta.get("url") if "image" in inputs and not framed else None,
+        image_url=url,
         end_image_url=inputs["end_image"].meta.get("url") if "end_image" in inputs else None,
     )
     job = GenerateJob(work_dir=ctx.work_dir, cancel=ctx.cancel, progress=ctx.progress, node_id=ctx.node_id,
                       key=ctx.key, cache_dir=ctx.cache_dir, base_dir=ctx.base_dir)
+    if notes:
+        job.info.setdefault("notes", []).extend(notes)
     files = backend.generate(req, job)
     metas = []
     for i, f in enumerate(files, start=1):
@@ -117,12 +127,12 @@ def run(ctx, p: GeneratorParams, inputs):
     }
 
 
-def _framed(work_dir: Path, image: Path, framing: Framing, backend: str, model: str, mode: str, width: int,
-            height: int) -> Path:
+def _framed(work_dir: Path, image: Path, motion: dict | None, framing: Framing, backend: str, model: str, mode: str,
+            width: int, height: int) -> tuple[Path, dict | None]:
     """The start frame cropped (or padded) to the shape the model will make: the catalog's
     nearest ratio where the model has fixed ratios, else width:height."""
     from app.media.images import load_image, write_png
-    from app.media.render import framed_still
+    from app.media.render import framed_motion, framed_still_and_map
     from app.providers.catalog import catalog
     from app.providers.remote import nearest_ratio
 
@@ -133,7 +143,13 @@ def _framed(work_dir: Path, image: Path, framing: Framing, backend: str, model: 
         sep = ":" if ":" in ratios[0] else "x"
         a, b = (float(v) for v in nearest_ratio(width, height, ratios, sep).split(sep))
         aspect = a / b
-    return write_png(work_dir / "start_frame_framed.png", framed_still(load_image(image), framing, aspect))
+    src = load_image(image)
+    framed, affine = framed_still_and_map(src, framing, aspect)
+    if framed.shape[:2] == src.shape[:2] and np.allclose(affine, [[1, 0, 0], [0, 1, 0]], atol=1e-6):
+        return image, motion  # already the shape the model makes: sent as it is, byte for byte
+    h, w = framed.shape[:2]
+    return (write_png(work_dir / "start_frame_framed.png", framed),
+            framed_motion(motion, affine, (w, h)) if motion else None)
 
 
 def cost(p: GeneratorParams, connected: frozenset[str] = frozenset()) -> float:
@@ -161,7 +177,14 @@ def identity(p: GeneratorParams) -> dict[str, str]:
 
 
 def options(p: GeneratorParams):
-    return param_options("generate", p.backend, p.model, with_mode=True)
+    out = param_options("generate", p.backend, p.model, with_mode=True)
+    if p.backend == "comfyui":  # the user's own workflows are the models
+        from app.core.node import Options
+        from app.core.validate import BASE_DIR
+        from app.providers.comfy_templates import names
+
+        out["model"] = Options(tuple((n, f"{n} · your ComfyUI workflow") for n in names(BASE_DIR.get())), free=True)
+    return out
 
 
 def present(p: GeneratorParams, outputs: dict[str, Value]) -> dict[str, Value]:

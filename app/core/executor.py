@@ -164,7 +164,7 @@ class Executor:
         """The outputs already in the cache for every node whose result is current, without
         running anything: the editor shows them as previews when a workflow is opened."""
         workflow, _ = effective(workflow, self.registry)
-        _, params = check(workflow, self.registry)
+        _, params = check(workflow, self.registry, base_dir=base_dir)
         graph = build_graph(workflow)
         if not nx.is_directed_acyclic_graph(graph):
             return {}
@@ -277,7 +277,7 @@ class _Run:
         self.unused = {} if self.targets else {
             n.id: "feeds no export or compare: not run (select it and Run selected to run it)"
             for n in wf.nodes if n.id not in needed}
-        problems, self.params = check(wf, reg, only=needed)
+        problems, self.params = check(wf, reg, only=needed, base_dir=self.base_dir)
         if problems:
             raise WorkflowError(problems)
         self.index = Index(wf)

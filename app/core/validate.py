@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from contextvars import ContextVar
+from pathlib import Path
 
 import networkx as nx
 from pydantic import BaseModel, ValidationError
@@ -103,15 +105,31 @@ def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Pr
     return None
 
 
-def validate(workflow: Workflow, registry: Registry, only: set[str] | None = None) -> list[Problem]:
+# The folder the workflow's relative paths start from, while its nodes are checked: node checks
+# that look for files beside the workflow (a ComfyUI template in comfyui/) read it.
+BASE_DIR: ContextVar[Path | None] = ContextVar("reelgraph_base_dir", default=None)
+
+
+def validate(workflow: Workflow, registry: Registry, only: set[str] | None = None,
+             base_dir: Path | None = None) -> list[Problem]:
     """Every problem that would stop ``workflow`` from running (restricted to ``only`` nodes)."""
-    return check(workflow, registry, only)[0]
+    return check(workflow, registry, only, base_dir)[0]
 
 
 def check(
-    workflow: Workflow, registry: Registry, only: set[str] | None = None
+    workflow: Workflow, registry: Registry, only: set[str] | None = None, base_dir: Path | None = None
 ) -> tuple[list[Problem], dict[str, BaseModel]]:
     """Problems, plus the parsed params of every node in scope whose params are valid."""
+    token = BASE_DIR.set(base_dir)
+    try:
+        return _check(workflow, registry, only)
+    finally:
+        BASE_DIR.reset(token)
+
+
+def _check(
+    workflow: Workflow, registry: Registry, only: set[str] | None
+) -> tuple[list[Problem], dict[str, BaseModel]]:
     idx = Index(workflow)
     parsed_all: dict[str, BaseModel] = {}
     problems: list[Problem] = []

@@ -148,6 +148,12 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def framed_still(src: np.ndarray, framing: Framing, aspect: float) -> np.ndarray:
+    return framed_still_and_map(src, framing, aspect)[0]
+
+
+def framed_still_and_map(src: np.ndarray, framing: Framing, aspect: float) -> tuple[np.ndarray, np.ndarray]:
+    """framed_still, and the 2x3 affine that takes a still pixel to the framed image (for the
+    motion brush's masks and paths)."""
     """The still as the shot's start framing shows it, at ``aspect`` (width / height) and at
     the still's own resolution (never upscaled past it): what a cloud model is sent, so what
     the editor shows is what is paid for."""
@@ -158,4 +164,27 @@ def framed_still(src: np.ndarray, framing: Framing, aspect: float) -> np.ndarray
     W = max(2, int(round(w * scale / 2)) * 2)
     H = max(2, int(round(W / aspect / 2)) * 2)
     render = camera_renderer(src, CameraPath(framing=framing), (W, H), 1)
-    return render(0)
+    M = np.linalg.inv(render.matrix(0))  # type: ignore[attr-defined] - framed pixel -> still pixel, inverted
+    return render(0), (M / M[2, 2])[:2]
+
+
+def framed_motion(doc: dict, affine: np.ndarray, size: tuple[int, int]) -> dict:
+    """The motion brush document moved onto the framed still: masks warped, paths mapped, what
+    falls outside the frame dropped by the warp (a path point outside is clamped to the edge)."""
+    from app.media.masks import decode_mask, encode_mask
+
+    W, H = size
+
+    def mask(data: str | None) -> str | None:
+        if not data:
+            return data
+        m = cv2.warpAffine(decode_mask(data), affine, (W, H), flags=cv2.INTER_NEAREST, borderValue=0)
+        return encode_mask(m)
+
+    def point(x: float, y: float) -> list[float]:
+        px, py = affine @ np.array([x, y, 1.0])
+        return [round(float(min(W - 1, max(0, px))), 2), round(float(min(H - 1, max(0, py))), 2)]
+
+    regions = [dict(r, mask=mask(r.get("mask")), trajectory=[point(*p) for p in r.get("trajectory", [])])
+               for r in doc.get("regions", [])]
+    return dict(doc, width=W, height=H, static_mask=mask(doc.get("static_mask")), regions=regions)

@@ -40,9 +40,10 @@ def node_errors_text(errors: Any, graph: dict[str, Any] | None = None) -> str:
         cls = (entry or {}).get("class_type") or (graph or {}).get(node_id, {}).get("class_type") or "?"
         for err in (entry or {}).get("errors", []) if isinstance(entry, dict) else []:
             name = (err.get("extra_info") or {}).get("input_name") or ""
-            if err.get("type") == "value_not_in_list" and name in ct.MODEL_FOLDERS:
+            folder = ct.CLASS_FOLDERS.get(cls) or ct.MODEL_FOLDERS.get(name)
+            if err.get("type") == "value_not_in_list" and (name in ct.MODEL_FOLDERS or cls in ct.CLASS_FOLDERS):
                 wanted = (err.get("extra_info") or {}).get("received_value") or err.get("details", "")
-                models.append(f"{wanted} (ComfyUI/models/{ct.MODEL_FOLDERS[name]}/, node {node_id} {cls})")
+                models.append(f"{wanted} (ComfyUI/models/{folder}/, node {node_id} {cls})")
                 continue
             detail = str(err.get("details") or "").split(" - ", 1)[-1] or err.get("message", "")
             where = f"node {node_id} ({cls})" + (f" input '{name}'" if name else "")
@@ -172,19 +173,36 @@ class ComfyUIBackend(RemoteBackend):
                     timeout=httpx.Timeout(connect=3.0, read=timing()["read_timeout"], write=60.0, pool=5.0))
 
     def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
+        from app.core.validate import BASE_DIR
+
+        base = BASE_DIR.get()  # where a comfyui/ folder beside the workflow would be
+        if not params.model:
+            have = ", ".join(ct.names(base))
+            return [("param 'model'", f"pick the ComfyUI template to run ({have})" if have else
+                     "add a ComfyUI workflow first (Add ComfyUI workflow..., or `reelgraph comfyui add wf_api.json`)")]
         problems = super().check(connected, params)
-        if problems or not params.model:
-            return problems or [("param 'model'", "name the ComfyUI template to run (`reelgraph comfyui list`)")]
-        if ct.find(params.model) is None and params.model not in ct.names():
-            return []  # maybe beside the workflow: looked up (and checked) when the node runs
+        if problems:
+            return problems
         try:
-            t = ct.load(params.model)
-        except (ct.TemplateError, NodeError) as e:
+            t = ct.load(params.model, base)
+        except ct.TemplateError as e:
+            if base is None and ct.find(params.model) is None:
+                return []  # no workflow folder to look in: looked up (and checked) when the node runs
+            import difflib
+
+            near = difflib.get_close_matches(params.model, ct.names(base), n=3)
+            return [("param 'model'", str(e) + (f"; did you mean {', '.join(near)}?" if near else
+                                                f"; the templates: {', '.join(ct.names(base)) or 'none yet'}"))]
+        except NodeError as e:
             return [("param 'model'", str(e))]
         return [("param 'model'", f"template {params.model}: {p}") for p in self._template_problems(t, connected)]
 
     def _template_problems(self, t: ct.Template, connected: frozenset[str]) -> list[str]:
         out = ct.problems(t)
+        if t.mapping.get("image") and "image" not in connected:
+            # else the picture left in the export (ComfyUI's example.png) is animated, silently
+            out.append("it takes a start frame (its 'image' mapping) but none is connected: connect an image to "
+                       "the generator's 'image' input")
         wanted = set(ct.ALWAYS_SET) | {r for r in ("image", "end_image") if r in connected}
         for role in ct.missing(t, wanted):
             out.append(f"it maps no '{role}', so the {role.replace('_', ' ')} you set would be ignored; map it in "

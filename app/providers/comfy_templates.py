@@ -40,6 +40,12 @@ KNOWN_FRAME_GRIDS = {"WanImageToVideo": (4, 1, 1), "Wan22ImageToVideoLatent": (4
                      "LTXVImgToVideo": (8, 1, 9), "EmptyLTXVLatentVideo": (8, 1, 1)}
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}")
 # where ComfyUI looks for the model files a loader input names
+# the folder a loader's file goes in: by node class first (CLIPVisionLoader's clip_name is a
+# CLIP vision model, not a text encoder), then by input name
+CLASS_FOLDERS = {"CLIPVisionLoader": "clip_vision", "UpscaleModelLoader": "upscale_models",
+                 "StyleModelLoader": "style_models", "ControlNetLoader": "controlnet",
+                 "DiffControlNetLoader": "controlnet", "GLIGENLoader": "gligen", "PhotoMakerLoader": "photomaker",
+                 "HypernetworkLoader": "hypernetworks", "UNETLoader": "diffusion_models", "VAELoader": "vae"}
 MODEL_FOLDERS = {"ckpt_name": "checkpoints", "unet_name": "diffusion_models", "vae_name": "vae",
                  "clip_name": "text_encoders", "clip_name1": "text_encoders", "clip_name2": "text_encoders",
                  "lora_name": "loras", "control_net_name": "controlnet", "model_name": "upscale_models",

@@ -445,7 +445,8 @@ class PropertiesPanel(QWidget):
         if self.node_id is None or self.doc.wf.node(self.node_id) is None:
             self.problems.setText("")
             return
-        problems = [p for p in validate(self.doc.wf, self.registry, only={self.node_id}) if p.node == self.node_id]
+        problems = [p for p in validate(self.doc.wf, self.registry, only={self.node_id}, base_dir=self.doc.base_dir)
+                    if p.node == self.node_id]
         self.problems.setText("\n".join(f"{p.where + ': ' if p.where else ''}{p.message}" for p in problems))
 
 

@@ -56,15 +56,19 @@ def test_image2video_with_motion_brush_body_and_result(kling, runner):
     assert r.status == "ok", r.errors
     [body] = kling.bodies
     assert body["model_name"] == "kling-v1" and body["duration"] == "5" and body["mode"] == "std"
-    assert base64.b64decode(body["image"]) == (runner.tmp / "coffee.png").read_bytes()
+    # the still as the shot frames it (fill, centred) at the model's 16:9: 600x338, rows 31..368
+    sent = cv2.imdecode(np.frombuffer(base64.b64decode(body["image"]), np.uint8), cv2.IMREAD_COLOR)
+    still = cv2.imread(str(runner.tmp / "coffee.png"))
+    assert sent.shape == (338, 600, 3) and np.abs(sent.astype(int) - still[31:369].astype(int)).mean() < 1.0
     assert "a cup of coffee" in body["prompt"].lower() and body["negative_prompt"] == "text"
     assert body["external_task_id"].startswith("rg-")
     assert "camera_control" not in body and "image_tail" not in body
     static = cv2.imdecode(np.frombuffer(base64.b64decode(body["static_mask"]), np.uint8), cv2.IMREAD_GRAYSCALE)
-    assert static.shape == (400, 600) and static[350, 10] == 255 and static[10, 10] == 0
+    # the masks and the path moved with the framing: row 300 of the still is row 269 of the frame
+    assert static.shape == (338, 600) and static[320, 10] == 255 and static[260, 10] == 0
     [dyn] = body["dynamic_masks"]
-    # top-left (150, 100) on a 400-high image is (150, 299) from the bottom-left
-    assert dyn["trajectories"] == [{"x": 150, "y": 299}, {"x": 250, "y": 339}, {"x": 350, "y": 359}]
+    # top-left (150, 100) of the still is (150, 69) framed: (150, 268) from the bottom-left of 338 rows
+    assert dyn["trajectories"] == [{"x": 150, "y": 268}, {"x": 250, "y": 308}, {"x": 350, "y": 328}]
     claims = kling.tokens[0]
     assert claims["iss"] == ACCESS and claims["exp"] - claims["nbf"] == 1805
     video = r.outputs["g"]["video"]

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from app.media.masks import png_size
 from tests.providers.fakes import FakeFal, FakeLuma, FakeReplicate, FakeRunway, FakeVeo
 from tests.ui.conftest import ROOT
 
@@ -120,7 +121,8 @@ def test_veo_long_running_operation_inline_result_and_filtered(backend_env, resu
         assert r.status == "ok", r.errors
         a, b = server.bodies
         inst = a["instances"][0]
-        assert base64.b64decode(inst["image"]["bytesBase64Encoded"]) == (runner.tmp / "coffee.png").read_bytes()
+        sent = base64.b64decode(inst["image"]["bytesBase64Encoded"])
+        assert sent[:8] == b"\x89PNG\r\n\x1a\n" and png_size(sent) == (600, 338)  # framed at 16:9
         assert a["parameters"] == {"sampleCount": 1, "durationSeconds": 8, "aspectRatio": "16:9",
                                    "resolution": "720p", "negativePrompt": "text", "seed": 11, "generateAudio": True}
         assert b["parameters"]["seed"] == 12
