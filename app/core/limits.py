@@ -31,6 +31,9 @@ LIMITS: dict[str, Limit] = {
     "workflow_bytes": Limit(64 * 2**20, "bytes", "a workflow file, or one embedded in a render (64 MiB)"),
     "json_depth": Limit(64, "levels", "nesting of a workflow document (params and ui included)"),
     "name_bytes": Limit(200, "bytes", "one file or folder name written in the output folder"),
+    "answer_bytes": Limit(64 * 2**20, "bytes", "one answer of a provider's or ComfyUI's API, read into memory (64 MiB)"),
+    "answer_seconds": Limit(300, "s", "reading one API answer, however slowly it trickles in"),
+    "result_bytes": Limit(16 * 2**30, "bytes", "one result file downloaded from a provider (16 GiB)"),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 import logging
 import mimetypes
@@ -22,7 +23,7 @@ from app.core.errors import NodeError
 from app.providers import comfy_templates as ct
 from app.providers.base import GenerateJob, GenerateRequest
 from app.providers.generic import fill, values_for
-from app.providers.http import Http, ProviderError
+from app.providers.http import Http, ProviderError, SubmitUncertain
 from app.providers.journal import Job
 from app.providers.remote import RemoteBackend, Status
 
@@ -89,9 +90,9 @@ class Progress:
 
     def _handle(self, msg: dict[str, Any]) -> None:
         kind, data = msg.get("type"), msg.get("data") or {}
-        pid = data.get("prompt_id")
-        if not pid:
-            return
+        pid = data.get("prompt_id") if isinstance(data, dict) else None
+        if not pid or pid not in self.total:
+            return  # only the prompts this client queued or follows: a flood of others is ignored
         finished = self.finished.setdefault(pid, set())
         if kind == "progress" and data.get("max"):
             self._step[pid] = float(data["value"]) / float(data["max"])
@@ -279,8 +280,10 @@ class ComfyUIBackend(RemoteBackend):
         self._listen(http, job.client_id)
         data = http.json("POST", "/prompt", json={"prompt": body["graph"], "client_id": job.client_id}, submit=True,
                          classify=lambda r: self.classify(r, body["graph"]))
-        if data.get("node_errors"):
+        if isinstance(data, dict) and data.get("node_errors"):
             raise ProviderError(f"ComfyUI refused the workflow: {node_errors_text(data['node_errors'], body['graph'])}")
+        if not isinstance(data, dict) or not isinstance(data.get("prompt_id"), (str, int)):
+            raise SubmitUncertain(f"ComfyUI's answer to the prompt has no prompt_id: {str(data)[:200]}")
         pid = str(data["prompt_id"])
         self._progress[job.client_id].total[pid] = nodes_to_run(body["graph"], body.get("output"))
         return pid, {"output": body.get("output"), "fps": body.get("fps")}
@@ -317,6 +320,7 @@ class ComfyUIBackend(RemoteBackend):
             pending = [str(i[1]) for i in (queue or {}).get("queue_pending", []) if isinstance(i, list) and len(i) > 1]
             if pid in running or pid in pending:
                 self._listen(http, job.client_id)
+                self._progress[job.client_id].total.setdefault(pid, 0)  # a resumed job is followed too
                 fraction, detail = self._progress[job.client_id].state.get(pid, (None, ""))
                 where = "running" if pid in running else f"queued ({pending.index(pid) + 1} ahead of it)"
                 return Status("running", fraction, detail or where)
@@ -424,19 +428,36 @@ def frames_to_video(parts: list[Path], stem: Path, fps: float, sound: Path | Non
         if meta.frames < 1 or meta.width < 2:
             raise NodeError(f"ComfyUI's {first.name} has no readable frames")
         return dest
-    frames_src: list[Any] = []
+    from app.core.limits import limit
+
+    frames_src: Any = []
+    most = limit("shot_seconds") * limit("fps")
+    animated = None
     if len(parts) == 1 and first.suffix.lower() in ANIMATED_IMAGES:
-        with Image.open(first) as im:
-            frames_src = [f.convert("RGB").copy() for f in ImageSequence.Iterator(im)]
-            duration = im.info.get("duration")
+        # decoded frame by frame while encoding (a long animation never sits in memory whole),
+        # its size and length checked before anything is decoded
+        animated = Image.open(first)
+        w0, h0 = animated.size
+        count = int(getattr(animated, "n_frames", 1))
+        if w0 * h0 > limit("frame_pixels") or count > most:
+            animated.close()
+            raise NodeError(f"ComfyUI's {first.name} is {w0}x{h0} with {count} frames; the limits are 8K and "
+                            f"{most} frames")
+        frames_src = (f.convert("RGB") for f in ImageSequence.Iterator(animated))
+        animated.seek(0)
+        animated.load()  # the frame's timing is known once it is loaded
+        duration = animated.info.get("duration")
         # WebP/APNG store whole milliseconds per frame (24 fps is 41 ms): the asked rate when it
         # is what the file rounds to, else the file's own
         if duration and int(duration) not in (int(1000 / fps), round(1000 / fps)):
             fps = 1000.0 / float(duration)
     else:
         frames_src = [p for p in parts if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")]
-    if not frames_src:
-        raise NodeError(f"ComfyUI returned {', '.join(p.name for p in parts)}: not a video or images")
+        if not frames_src:
+            raise NodeError(f"ComfyUI returned {', '.join(p.name for p in parts)}: not a video or images")
+        if len(frames_src) > most:
+            raise NodeError(f"ComfyUI returned {len(frames_src)} images; the limit is {most} frames")
+        count = len(frames_src)
     import numpy as np
 
     def bgr(item: Any) -> Any:
@@ -444,15 +465,21 @@ def frames_to_video(parts: list[Path], stem: Path, fps: float, sound: Path | Non
             return load_image(item)
         return np.asarray(item)[:, :, ::-1].copy()
 
-    first_frame = bgr(frames_src[0])
-    h, w = first_frame.shape[:2]
-    dest = stem.with_suffix(".mkv")
-    with VideoWriter(dest, w - w % 2, h - h % 2, fps, audio=sound, audio_seconds=len(frames_src) / fps) as writer:
-        for i, item in enumerate(frames_src):
-            frame = first_frame if i == 0 else bgr(item)
-            if frame.shape[:2] != (h, w):
-                raise NodeError("ComfyUI's images are not all the same size: cannot make one video of them")
-            writer.write(np.ascontiguousarray(frame[: h - h % 2, : w - w % 2]))
+    items = iter(frames_src)
+    try:
+        first_frame = bgr(next(items))
+        h, w = first_frame.shape[:2]
+        dest = stem.with_suffix(".mkv")
+        with VideoWriter(dest, w - w % 2, h - h % 2, fps, audio=sound, audio_seconds=count / fps) as writer:
+            for frame in itertools.chain([first_frame], (bgr(item) for item in items)):
+                if frame.shape[:2] != (h, w):
+                    raise NodeError("ComfyUI's images are not all the same size: cannot make one video of them")
+                writer.write(np.ascontiguousarray(frame[: h - h % 2, : w - w % 2]))
+    except StopIteration:
+        raise NodeError(f"ComfyUI's {first.name} has no frames") from None
+    finally:
+        if animated is not None:
+            animated.close()
     for p in [*parts, *([sound] if sound else [])]:
         p.unlink(missing_ok=True)
     return dest

@@ -153,10 +153,36 @@ def load(name: str, base_dir: Path | None = None) -> Template:
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise TemplateError(f"{path} is not a Reelgraph ComfyUI template; add the ComfyUI export with "
                             "`reelgraph comfyui add`")
-    t = Template(name=name, workflow=api_graph(doc), mapping=_mapping(doc.get("mapping")), frames=doc.get("frames"),
-                 output=doc.get("output"), source=str(doc.get("source") or ""), added=str(doc.get("added") or ""),
-                 path=path)
+    graph = api_graph(doc)
+    t = Template(name=name, workflow=graph, mapping=_mapping(doc.get("mapping")), frames=_frames(doc.get("frames"), path),
+                 output=_output(doc.get("output"), graph, path), source=str(doc.get("source") or ""),
+                 added=str(doc.get("added") or ""), path=path)
     return t
+
+
+def _frames(raw: Any, path: Path) -> dict[str, int] | None:
+    """The frame-count rule (Wan 4n+1...): whole numbers in sane ranges, or the template is refused
+    (a shared template could otherwise ask the server for a trillion frames)."""
+    if raw is None:
+        return None
+    ok = isinstance(raw, dict) and all(isinstance(raw.get(k, 1), int) and not isinstance(raw.get(k, 1), bool)
+                                       for k in ("step", "offset", "min"))
+    if ok:
+        step, offset, low = raw.get("step", 1), raw.get("offset", 0), raw.get("min", 1)
+        ok = 1 <= step <= 64 and 0 <= offset < max(step, 2) and 1 <= low <= 10_000
+    if not ok:
+        raise TemplateError(f"{path}: \"frames\" must be {{\"step\": 1..64, \"offset\": 0..step-1, \"min\": "
+                            "1..10000}, e.g. {\"step\": 4, \"offset\": 1} for Wan's 4n+1 lengths")
+    return {"step": step, "offset": offset, "min": low}
+
+
+def _output(raw: Any, graph: dict[str, Any], path: Path) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, (str, int)) or str(raw) not in graph:
+        raise TemplateError(f"{path}: \"output\" must name a node of the workflow (a SaveVideo, SaveAnimatedWEBP or "
+                            f"SaveImage node); {str(raw)[:40]!r} is not one")
+    return str(raw)
 
 
 def _mapping(raw: Any) -> dict[str, list[list[str]]]:

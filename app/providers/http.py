@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from app.core.context import CancelToken
+from app.core.limits import limit
 from app.core.redact import redact
 
 log = logging.getLogger("reelgraph.providers")
@@ -152,6 +153,29 @@ class Http:
             url = str(target)
         raise ProviderError(f"{self.name}: too many redirects from {url}")
 
+    def _read(self, method: str, url: str, headers: dict[str, str], **kw: Any) -> httpx.Response:
+        """An answer read whole, but bounded: a server that sends without end, or one byte at a
+        time, is stopped (answer_bytes, answer_seconds) instead of filling memory or hanging;
+        Stop is honoured while it reads."""
+        resp = self._send(method, url, headers, stream=True, **kw)
+        try:
+            cap, deadline = limit("answer_bytes"), time.monotonic() + limit("answer_seconds")
+            if int(resp.headers.get("content-length") or 0) > cap:
+                raise ProviderError(f"{self.name}'s answer to {method} {httpx.URL(url).path} is "
+                                    f"{int(resp.headers['content-length']):,} bytes; the limit is {cap:,}")
+            body = bytearray()
+            for chunk in resp.iter_bytes(1 << 16):
+                body += chunk
+                if len(body) > cap:
+                    raise ProviderError(f"{self.name}'s answer to {method} {httpx.URL(url).path} is larger than "
+                                        f"{cap:,} bytes; not read")
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"the answer took more than {limit('answer_seconds')} s to arrive")
+                self.cancel.check()
+        finally:
+            resp.close()
+        return httpx.Response(resp.status_code, headers=resp.headers, content=bytes(body), request=resp.request)
+
     def close(self) -> None:
         self.client.close()
 
@@ -187,7 +211,7 @@ class Http:
             headers.update(extra_headers)
             check_headers(self.name, headers)
             try:
-                resp = self._send(method, url, headers, **kw)
+                resp = self._read(method, url, headers, **kw)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
                 err: Exception = e  # never reached the server: safe to retry even a submit
             except httpx.RequestError as e:
@@ -256,11 +280,16 @@ class Http:
                         raise httpx.HTTPStatusError("retry", request=resp.request, response=resp)
                     total = int(resp.headers.get("content-length") or 0)
                     got = 0
+                    cap = limit("result_bytes")
+                    if total > cap:
+                        raise ProviderError(f"{self.name}'s result is {total:,} bytes; the limit is {cap:,}")
                     with open(dest, "wb") as fh:
                         for chunk in resp.iter_bytes(1 << 16):
                             self.cancel.check()
                             fh.write(chunk)
                             got += len(chunk)
+                            if got > cap:  # a server that streams without end would fill the disk
+                                raise ProviderError(f"{self.name}'s result is larger than {cap:,} bytes; not kept")
                             if progress:
                                 progress(got, total)
                     if total and got < total:

@@ -409,3 +409,47 @@ def test_another_server_is_another_result(comfy, runner, result_video, monkeypat
         monkeypatch.setenv("REELGRAPH_COMFYUI_BASE_URL", other.url)
         r = runner(*shot(runner, "wan"))
         assert r.states["g"] == "finished" and len(other.prompts) == 1
+
+
+def test_hostile_answers_are_bounded_and_said_not_read_whole(comfy, runner, monkeypatch):
+    """From the attack on issue 14: an endless answer filled memory, an endless /view the disk.
+    Answers and results are read under limits (answer_bytes, result_bytes), named when crossed."""
+    from app.core import limits
+
+    add("wan", graph("wan21_i2v_api"))
+    monkeypatch.setitem(limits.LIMITS, "answer_bytes", limits.Limit(4096, "bytes", "test"))
+    r = runner(*shot(runner, "wan"))  # /object_info is 47 KB here
+    assert r.status == "failed" and "the limit is 4,096" in r.errors["g"] and comfy.prompts == {}
+    monkeypatch.setitem(limits.LIMITS, "answer_bytes", limits.Limit(64 * 2**20, "bytes", "test"))
+    monkeypatch.setitem(limits.LIMITS, "result_bytes", limits.Limit(1000, "bytes", "test"))
+    nodes, links = shot(runner, "wan")
+    nodes[1][2]["seed"] = 99
+    r = runner(nodes, links)
+    assert r.status == "failed" and "result is" in r.errors["g"] and "the limit is 1,000" in r.errors["g"]
+    assert not list((runner.tmp / "cache").rglob("*.part"))
+
+
+@pytest.mark.parametrize("frames,said", [({"step": 0}, "step"), ({"step": 4, "min": 10**12}, "min"),
+                                         ("abc", "frames")])
+def test_a_shared_template_with_wild_frame_rules_is_refused_by_name(comfy, runner, frames, said):
+    from app.core.errors import WorkflowError
+
+    add("wild", graph("wan21_i2v_api"))
+    path = ct.find("wild")
+    doc = json.loads(path.read_text())
+    doc["frames"] = frames
+    path.write_text(json.dumps(doc))
+    with pytest.raises(WorkflowError, match=r'"frames" must be'):
+        runner(*shot(runner, "wild"))
+    assert comfy.prompts == {}
+
+
+def test_progress_messages_of_other_prompts_are_ignored():
+    from app.providers.comfy import Progress
+
+    p = Progress.__new__(Progress)
+    p.state, p.done, p.total, p.finished, p._step = {}, set(), {"mine": 4}, {}, {}
+    for i in range(10_000):  # a flood of made-up prompt ids keeps nothing
+        p._handle({"type": "execution_cached", "data": {"prompt_id": f"x{i}", "nodes": ["1"]}})
+    p._handle({"type": "execution_cached", "data": {"prompt_id": "mine", "nodes": ["1", "2"]}})
+    assert set(p.finished) == {"mine"} and p.state["mine"][0] == 0.5
