@@ -25,8 +25,15 @@ def launch_editor(workflow: str | None = None) -> int:
         return 1
     from app.ui.app import run_editor
 
-    path = workflow or (str(DEMO) if DEMO.exists() else None)
-    return run_editor(path)
+    return run_editor(workflow or last_or_demo())
+
+
+def last_or_demo() -> str | None:
+    """Where the editor opens without a file named: the last file worked on, else the demo."""
+    from app.ui.session import recent_files
+
+    last = next((p for p in recent_files() if p.is_file()), None)
+    return str(last) if last is not None else (str(DEMO) if DEMO.exists() else None)
 
 
 def main() -> int:

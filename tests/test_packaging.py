@@ -52,5 +52,5 @@ def test_bundle_opens_the_editor_on_the_demo(bundle, tmp_path):
     out = subprocess.run([str(bundle)], capture_output=True, text=True, timeout=120, cwd=tmp_path,
                          env=env(tmp_path, QT_QPA_PLATFORM="offscreen", REELGRAPH_SMOKE_SCREENSHOT=str(shot)))
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "smoke: 5 nodes in demo.json" in out.stdout
+    assert "smoke: 5 nodes in demo: morning coffee push-in (from template) (not saved)" in out.stdout
     assert shot.stat().st_size > 20_000

@@ -28,7 +28,13 @@ def run_editor(path: str | None) -> int:
     win = MainWindow()
     win.show()
     if not win.offer_recovery() and path:
-        win.open_path(Path(path))
+        shipped = Path(__file__).resolve().parents[2] / "workflows"
+        if Path(path).resolve().parent == shipped:
+            # a shipped template opens as an untitled copy: its runs go to the user's folder, and
+            # saving asks where, never into the install folder
+            win.new_from_template(Path(path))
+        else:
+            win.open_path(Path(path))
     from app.ui.help import first_run_marker
 
     if not first_run_marker().exists() and not os.environ.get("REELGRAPH_SMOKE_SCREENSHOT"):

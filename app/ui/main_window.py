@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self.log.setMaximumBlockCount(5000)
         self.quick_add = QuickAdd(self.registry, self)
         self._dock("Nodes", self.palette, Qt.LeftDockWidgetArea, 230)
-        self._dock("Properties", self.props, Qt.RightDockWidgetArea, 360)
+        self._props_dock = self._dock("Properties", self.props, Qt.RightDockWidgetArea, 400)
         preview_dock = self._dock("Preview", self.preview, Qt.RightDockWidgetArea, 360)
         self._log_dock = self._dock("Log", self.log, Qt.BottomDockWidgetArea, 0)
         self.viewer = ViewerPanel(selected_take=self._selected_take)
@@ -138,8 +138,14 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._sized:  # dock sizes only take once the window has its size
             self._sized = True
-            self.resizeDocks([self._preview_dock, self._log_dock], [max(300, self.height() // 2 - 60), 110],
+            if self.restore_layout():
+                return
+            # Properties gets the larger share of the right column (all of a node's fields in
+            # view), the Preview the rest; the log stays a strip
+            self.resizeDocks([self._props_dock, self._preview_dock, self._log_dock],
+                             [max(380, int(self.height() * 0.55)), max(260, int(self.height() * 0.3)), 110],
                              Qt.Vertical)
+            self.resizeDocks([self._props_dock], [400], Qt.Horizontal)
 
     def _dock(self, title: str, widget: QWidget, area, width: int) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -449,7 +455,31 @@ class MainWindow(QMainWindow):
         self.runner.wait(10)
         self.viewer.clear()
         self.autosaver.discard()
+        self.save_layout()
         event.accept()
+
+    def save_layout(self) -> None:
+        """Window size and the docks as the user left them, for the next start."""
+        from app.ui.session import state_dir
+
+        try:
+            folder = state_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "layout.bin").write_bytes(bytes(self.saveGeometry().toHex()) + b"\n" +
+                                                bytes(self.saveState().toHex()))
+        except OSError:
+            pass  # a layout is a comfort
+
+    def restore_layout(self) -> bool:
+        from PySide6.QtCore import QByteArray
+
+        from app.ui.session import state_dir
+
+        try:
+            geometry, state = (state_dir() / "layout.bin").read_bytes().split(b"\n", 1)
+        except (OSError, ValueError):
+            return False
+        return self.restoreGeometry(QByteArray.fromHex(geometry)) and self.restoreState(QByteArray.fromHex(state))
 
     # -- editing -----------------------------------------------------------------------------------------
     def _add_and_select(self, type_id: str, pos: tuple[float, float]) -> str:

@@ -6,7 +6,10 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 STYLE = """
-QMainWindow::separator { background: #1b1b1e; width: 3px; height: 3px; }
+QMainWindow::separator { background: #2c2c31; width: 6px; height: 6px; }
+QMainWindow::separator:hover { background: #4a6a8a; }
+QSplitter::handle { background: #2c2c31; }
+QSplitter::handle:hover { background: #4a6a8a; }
 QDockWidget { color: #ccc; }
 QDockWidget::title { background: #2a2a2e; padding: 4px 6px; }
 QToolBar { background: #26262a; border: none; spacing: 4px; padding: 2px; }
