@@ -205,7 +205,10 @@ NODE = NodeType(
     options=options, reads=reads, identity=identity,
     description="Makes the shot's video from a prompt, an optional start frame, motion brush and camera path. "
                 "Backend 'local' animates the still offline (camera move, motion brush) or, without an image, "
-                "renders an animatic slate so the sequence can be timed before anything is generated.",
+                "renders an animatic slate so the sequence can be timed before anything is generated. The local "
+                "engine does not read the prompt: it moves the picture you give it, to check framing, motion and "
+                "timing before paying; a cloud model or your ComfyUI server makes new pictures from the prompt. "
+                "Its takes vary the move with the seed (seed + take - 1).",
     inputs=(
         Input("prompt", PortType.PROMPT, description="what to generate"),
         Input("image", PortType.IMAGE, required=False, description="start frame"),

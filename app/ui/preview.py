@@ -80,7 +80,7 @@ class PreviewPanel(QWidget):
         self.slider.sliderPressed.connect(self._scrub_start)
         self.slider.sliderReleased.connect(self._scrub_end)
         self.counter = QLabel("")
-        self.counter.setMinimumWidth(90)
+        self.counter.setMinimumWidth(150)
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(self.play)
@@ -101,6 +101,20 @@ class PreviewPanel(QWidget):
         self._label = ""
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
+        # the same transport as the Viewer: J/K/L, arrows step, I/O loop, F full screen
+        self.speed = 1.0
+        self.in_i, self.out_i = 0, None
+        self.fullscreen = False
+        self._dock = None
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        for key, slot in ((Qt.Key_Space, self.toggle), (Qt.Key_Left, lambda: self.step(-1)),
+                          (Qt.Key_Right, lambda: self.step(1)), (Qt.Key_J, lambda: self.shuttle(-1)),
+                          (Qt.Key_K, self.stop_shuttle), (Qt.Key_L, lambda: self.shuttle(1)),
+                          (Qt.Key_I, self.mark_in), (Qt.Key_O, self.mark_out), (Qt.Key_F, self.toggle_fullscreen)):
+            sc = QShortcut(QKeySequence(key), self, activated=slot)
+            sc.setContext(Qt.WidgetWithChildrenShortcut)
+        self.setFocusPolicy(Qt.StrongFocus)
 
     def clear(self) -> None:
         self.node_id = None
@@ -170,6 +184,7 @@ class PreviewPanel(QWidget):
         self.frames = [QPixmap.fromImage(im) for im in images]
         self.fps = fps or 24.0
         self.index = 0
+        self.in_i, self.out_i, self.speed = 0, None, 1.0
         self.picture.show_pixmap(self.frames[0] if self.frames else None)
         if len(self.frames) > 1:
             self.controls.show()
@@ -177,7 +192,7 @@ class PreviewPanel(QWidget):
             self.slider.setRange(0, len(self.frames) - 1)
             self.slider.setValue(0)
             self.slider.blockSignals(False)
-            self.timer.start(max(10, round(1000 / self.fps)))
+            self.timer.start(self._interval())
             self.play.setText("Pause")
             self._counter()
 
@@ -186,7 +201,7 @@ class PreviewPanel(QWidget):
             self.timer.stop()
             self.play.setText("Play")
         elif len(self.frames) > 1:
-            self.timer.start(max(10, round(1000 / self.fps)))
+            self.timer.start(self._interval())
             self.play.setText("Pause")
 
     def playing(self) -> bool:
@@ -194,7 +209,73 @@ class PreviewPanel(QWidget):
 
     def _tick(self) -> None:
         if self.frames:
-            self._show((self.index + 1) % len(self.frames))
+            lo, hi = self.in_i, self.out_i if self.out_i is not None else len(self.frames) - 1
+            i = self.index + (1 if self.speed > 0 else -1)
+            if i > hi or i < lo:  # round the in/out loop, either way
+                i = lo if self.speed > 0 else hi
+            self._show(i)
+
+    def _interval(self) -> int:
+        return max(5, round(1000 / (self.fps * abs(self.speed))))
+
+    def step(self, n: int) -> None:
+        if self.frames:
+            self.timer.stop()
+            self.play.setText("Play")
+            self._show(max(0, min(len(self.frames) - 1, self.index + n)))
+
+    def shuttle(self, direction: int) -> None:
+        if self.timer.isActive() and (self.speed > 0) == (direction > 0):
+            self.speed = max(-8.0, min(8.0, self.speed * 2))
+        else:
+            self.speed = float(direction)
+        if len(self.frames) > 1:
+            self.timer.start(self._interval())
+            self.play.setText("Pause")
+        self._counter()
+
+    def stop_shuttle(self) -> None:
+        self.timer.stop()
+        self.speed = 1.0
+        self.play.setText("Play")
+        self._counter()
+
+    def mark_in(self) -> None:
+        self.in_i = self.index
+        if self.out_i is not None and self.out_i < self.in_i:
+            self.out_i = None
+        self._counter()
+
+    def mark_out(self) -> None:
+        self.out_i = self.index
+        if self.out_i < self.in_i:
+            self.in_i = 0
+        self._counter()
+
+    def toggle_fullscreen(self) -> None:
+        from PySide6.QtWidgets import QDockWidget
+
+        if not self.fullscreen:
+            dock = self.parentWidget()
+            while dock is not None and not isinstance(dock, QDockWidget):
+                dock = dock.parentWidget()
+            self._dock = dock
+            self.setParent(None)
+            self.setWindowFlags(Qt.Window)
+            self.showFullScreen()
+            self.fullscreen = True
+        else:
+            self.fullscreen = False
+            self.showNormal()
+            if self._dock is not None:
+                self._dock.setWidget(self)
+            self.show()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if self.fullscreen and event.key() in (Qt.Key_Escape, Qt.Key_F):
+            self.toggle_fullscreen()
+            return
+        super().keyPressEvent(event)
 
     def _show(self, i: int) -> None:
         self.index = i
@@ -205,7 +286,10 @@ class PreviewPanel(QWidget):
         self._counter()
 
     def _counter(self) -> None:
-        self.counter.setText(f"{self.index + 1} / {len(self.frames)}")
+        marks = f"  [{self.in_i + 1}-{(self.out_i if self.out_i is not None else len(self.frames) - 1) + 1}]" \
+            if self.in_i or self.out_i is not None else ""
+        rate = f"  {'◀' if self.speed < 0 else '▶'}{abs(self.speed):g}x" if self.speed != 1.0 else ""
+        self.counter.setText(f"{self.index + 1} / {len(self.frames)}{marks}{rate}")
 
     def _seek(self, i: int) -> None:
         if self.frames and 0 <= i < len(self.frames):

@@ -110,6 +110,15 @@ class ViewerCanvas(QWidget):
         self._drag: str | None = None
         self._last: QPointF | None = None
         self.paint_ms: list[float] = []
+        self.painted_decoded = False  # the last paint had every clip decoded
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        # full screen is a window of its own: Esc (or F) brings it back even where the dock's
+        # shortcuts do not reach
+        if self.panel.fullscreen and event.key() in (Qt.Key_Escape, Qt.Key_F):
+            self.panel.toggle_fullscreen()
+            return
+        super().keyPressEvent(event)
 
     # -- geometry ------------------------------------------------------------------------------------
     def tile_rects(self) -> list[QRect]:
@@ -140,6 +149,7 @@ class ViewerCanvas(QWidget):
     # -- painting ------------------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802
         t0 = time.perf_counter()
+        self.painted_decoded = bool(self.panel.sources) and self.panel.all_decoded()
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(16, 16, 18))
         p = self.panel
@@ -356,6 +366,10 @@ class ViewerPanel(QWidget):
         self.a_index, self.b_index = 0, 1
         self.t = 0.0
         self.speed = 1.0
+        self.in_t = 0.0  # the loop's in point (I) and out point (O; None: the end)
+        self.out_t: float | None = None
+        self.fullscreen = False
+        self._dock = None
         self.loop = True
         self.playing = False
         self.shown_index = -1
@@ -371,6 +385,11 @@ class ViewerPanel(QWidget):
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.PreciseTimer)
         self.timer.timeout.connect(self._tick)
+        # while clips decode on their threads the tiles are repainted as frames arrive, so every
+        # tile shows its picture before Play (not "decoding..." until something else repaints)
+        self._decode_timer = QTimer(self)
+        self._decode_timer.setInterval(120)
+        self._decode_timer.timeout.connect(self._decoding)
         self._player = None
         self._audio_out = None
         self._build()
@@ -413,7 +432,7 @@ class ViewerPanel(QWidget):
         self.scrub.setRange(0, 0)
         self.scrub.valueChanged.connect(self._scrubbed)
         self.time_label = QLabel("")
-        self.time_label.setMinimumWidth(190)
+        self.time_label.setMinimumWidth(300)
         self.speed_box = QComboBox()
         for s in ("0.25x", "0.5x", "1x", "1.5x", "2x"):
             self.speed_box.addItem(s, float(s[:-1]))
@@ -437,9 +456,14 @@ class ViewerPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(bottom)
+        # an editor's transport: J/K/L shuttle, arrows step a frame, I/O set a loop, F full screen
         for key, slot in ((Qt.Key_Space, self.toggle), (Qt.Key_Left, lambda: self.step(-1)),
-                          (Qt.Key_Right, lambda: self.step(1)), (Qt.Key_Home, lambda: self.seek(0.0)),
-                          (Qt.Key_End, lambda: self.seek(self.duration()))):
+                          (Qt.Key_Right, lambda: self.step(1)), (Qt.Key_Home, lambda: self.seek(self.in_t)),
+                          (Qt.Key_End, lambda: self.seek(self.out_point())), (Qt.Key_J, lambda: self.shuttle(-1)),
+                          (Qt.Key_K, self.stop_shuttle), (Qt.Key_L, lambda: self.shuttle(1)),
+                          (Qt.Key_I, self.mark_in), (Qt.Key_O, self.mark_out),
+                          (QKeySequence("Alt+X"), self.clear_marks), (Qt.Key_F, self.toggle_fullscreen),
+                          (Qt.Key_Escape, lambda: self.toggle_fullscreen() if self.fullscreen else None)):
             sc = QShortcut(QKeySequence(key), self, activated=slot)
             sc.setContext(Qt.WidgetWithChildrenShortcut)
         self._sync_controls()
@@ -479,6 +503,17 @@ class ViewerPanel(QWidget):
         self._sync_controls()
         self._audio_for_focus()
         self.canvas.update()
+        self._decode_timer.start()
+
+    def all_decoded(self) -> bool:
+        return all(s.clip is None or s.clip.done for s in self.sources)
+
+    def _decoding(self) -> None:
+        if not self.playing:
+            self.canvas.update()
+        if self.all_decoded():
+            self._decode_timer.stop()
+            self.canvas.update()
 
     def clear(self) -> None:
         self.pause()
@@ -550,7 +585,10 @@ class ViewerPanel(QWidget):
             self._clock.restart()
         self.speed = s
         if self._player is not None:
-            self._player.setPlaybackRate(s)
+            if s < 0:
+                self._player.pause()  # sound does not play backward
+            else:
+                self._player.setPlaybackRate(s)
 
     # -- time ------------------------------------------------------------------------------------------
     def master_fps(self) -> float:
@@ -579,6 +617,64 @@ class ViewerPanel(QWidget):
         self._audio_seek()
         self._show()
 
+    # -- shuttle, in/out, full screen --------------------------------------------------------------------------
+    def out_point(self) -> float:
+        last = max(0.0, (self.master_frames() - 1) / self.master_fps())
+        return min(last, self.out_t) if self.out_t is not None else last
+
+    def shuttle(self, direction: int) -> None:
+        """L plays forward, again faster (1x, 2x, 4x, 8x); J the same backward; K stops."""
+        if self.playing and (self.speed > 0) == (direction > 0):
+            speed = max(-8.0, min(8.0, self.speed * 2))
+        else:
+            speed = float(direction)
+        self.set_speed(speed)
+        if not self.playing:
+            self.play()
+
+    def stop_shuttle(self) -> None:
+        self.pause()
+        self.set_speed(1.0)
+
+    def mark_in(self) -> None:
+        self.in_t = self.frame_index() / self.master_fps()
+        if self.out_t is not None and self.out_t < self.in_t:
+            self.out_t = None
+        self._label()
+        self.canvas.update()
+
+    def mark_out(self) -> None:
+        self.out_t = self.frame_index() / self.master_fps()
+        if self.out_t < self.in_t:
+            self.in_t = 0.0
+        self._label()
+        self.canvas.update()
+
+    def clear_marks(self) -> None:
+        self.in_t, self.out_t = 0.0, None
+        self._label()
+
+    def toggle_fullscreen(self) -> None:
+        """The viewer alone on the screen (F or Esc to come back to its dock)."""
+        from PySide6.QtWidgets import QDockWidget
+
+        if not self.fullscreen:
+            dock = self.parentWidget()
+            while dock is not None and not isinstance(dock, QDockWidget):
+                dock = dock.parentWidget()
+            self._dock = dock
+            self.setParent(None)
+            self.setWindowFlags(Qt.Window)
+            self.showFullScreen()
+            self.fullscreen = True
+        else:
+            self.fullscreen = False
+            self.showNormal()
+            if self._dock is not None:
+                self._dock.setWidget(self)
+            self.show()
+        self.canvas.setFocus()
+
     def step(self, n: int) -> None:
         self.pause()
         self.seek((self.frame_index() + n) / self.master_fps() + 1e-9)
@@ -592,11 +688,13 @@ class ViewerPanel(QWidget):
     def play(self) -> None:
         if not self.sources or self.playing:
             return
-        if self.frame_index() >= self.master_frames() - 1:
-            self.t = 0.0
+        if self.speed > 0 and self.frame_index() >= round(self.out_point() * self.master_fps()):
+            self.t = self.in_t
+        elif self.speed < 0 and self.t <= self.in_t + 1e-9:
+            self.t = self.out_point()
         self.playing = True
         self.shown_index = self.frame_index()
-        self.timer.start(max(2, int(500 / (self.master_fps() * self.speed))))
+        self.timer.start(max(2, int(500 / (self.master_fps() * abs(self.speed)))))
         self.play_btn.setText("Pause")
         self._start_clock()
 
@@ -636,16 +734,18 @@ class ViewerPanel(QWidget):
             self._label()
             return
         t = self._t0_media + self._clock.elapsed() / 1000.0 * self.speed
-        end = self.duration()
+        start = self.in_t
+        end = self.out_point() + 1 / self.master_fps() if self.out_t is not None else self.duration()
         wrapped = False
-        if t >= end - 1e-9:
-            if self.loop:
-                t = t % end if end > 0 else 0.0
+        if t >= end - 1e-9 or t < start - 1e-9:
+            if self.loop:  # round the in/out loop (or the whole clip), either way
+                span = max(1e-6, end - start)
+                t = start + (t - start) % span
                 self._t0_media, wrapped = t, True
                 self._clock.restart()
                 self._audio_seek()
             else:
-                self.t = max(0.0, (self.master_frames() - 1) / self.master_fps())
+                self.t = self.out_point() if self.speed > 0 else start
                 self.pause()
                 self._show()
                 return
@@ -653,7 +753,7 @@ class ViewerPanel(QWidget):
         idx = self.frame_index()
         if idx == self.shown_index:
             return
-        if not wrapped and idx > self.shown_index + 1:
+        if not wrapped and self.speed > 0 and idx > self.shown_index + 1:
             self.dropped += idx - self.shown_index - 1  # the clock moved on more than one frame
         if any(s.clip and s.clip.frame(s.clip.index_at(t)) is None for s in self.sources):
             # a tile's frame is not decoded yet: hold the playhead and buffer, never show tiles
@@ -684,7 +784,12 @@ class ViewerPanel(QWidget):
 
     def _label(self) -> None:
         fps = self.master_fps()
-        self.time_label.setText(f"frame {self.frame_index() + 1}/{self.master_frames()}  {timecode(self.t, fps)}")
+        marks = ""
+        if self.in_t > 0 or self.out_t is not None:
+            marks = f"  loop {int(self.in_t * fps + 1e-6) + 1}-{int(self.out_point() * fps + 1e-6) + 1}"
+        rate = f"  {'◀' if self.speed < 0 else '▶'} {abs(self.speed):g}x" if self.speed != 1.0 else ""
+        self.time_label.setText(f"frame {self.frame_index() + 1}/{self.master_frames()}  {timecode(self.t, fps)}"
+                                f"{marks}{rate}")
         if self.playing and self.buffering:
             self.fps_label.setText("buffering...")
         elif self.playing:

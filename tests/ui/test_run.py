@@ -155,3 +155,38 @@ def grab(win, name):
     ptr = img.convertToFormat(img.Format.Format_RGB888)
     arr = np.frombuffer(ptr.constBits(), np.uint8).reshape(ptr.height(), ptr.bytesPerLine())
     return arr[:, : ptr.width() * 3].copy()
+
+
+def test_the_preview_has_the_viewers_transport(win, demo, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    win.open_path(demo)
+    win.run_all()
+    wait_run(win, qtbot)
+    win.bridge.node_activated.emit("shot")
+    p = win.preview
+    qtbot.waitUntil(lambda: len(p.frames) == 24, timeout=10_000)
+    p.setFocus()
+    QTest.keyClick(p, Qt.Key_K)
+    assert not p.playing()
+    p._show(4)
+    QTest.keyClick(p, Qt.Key_I)
+    p._show(8)
+    QTest.keyClick(p, Qt.Key_O)
+    QTest.keyClick(p, Qt.Key_Left)
+    assert p.index == 7 and "[5-9]" in p.counter.text()
+    QTest.keyClick(p, Qt.Key_J)  # backward, round the loop
+    seen = set()
+    for _ in range(30):
+        qtbot.wait(20)
+        seen.add(p.index)
+    assert seen <= set(range(4, 9)) and len(seen) >= 3 and p.speed == -1.0
+    QTest.keyClick(p, Qt.Key_L)
+    QTest.keyClick(p, Qt.Key_L)
+    assert p.speed == 2.0 and "2x" in p.counter.text()
+    QTest.keyClick(p, Qt.Key_F)
+    assert p.fullscreen and p.isWindow()
+    QTest.keyClick(p, Qt.Key_Escape)
+    assert not p.fullscreen and win._preview_dock.widget() is p
+

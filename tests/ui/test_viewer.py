@@ -191,3 +191,45 @@ def test_earlier_runs_can_be_pinned_next_to_the_new_one(win, takes, qtbot):
     assert v.wait_decoded(10)
     a, b = (s.clip.frame(11) for s in v.sources)
     assert np.abs(a.astype(int) - b.astype(int)).mean() > 0.5  # the earlier, wider move
+
+
+def test_every_tile_shows_its_picture_before_play(win, takes, qtbot):
+    """Issue 15 #3: takes 2 and 3 sat on "decoding..." until Play. The tiles repaint as frames come."""
+    v = takes
+    assert not v.playing
+    qtbot.waitUntil(lambda: v.canvas.painted_decoded, timeout=10_000)
+    assert not v._decode_timer.isActive()
+    labels = [s.lines[1] for s in v.sources]
+    assert [f"seed {n}" in line for n, line in zip(range(4), labels, strict=True)] == [True] * 4  # each its own
+
+
+def test_jkl_shuttle_frame_step_and_an_in_out_loop(win, takes, qtbot):
+    v = takes
+    v.canvas.setFocus()
+    v.seek(0.25)  # frame 4 of 12
+    QTest.keyClick(v.canvas, Qt.Key_I)
+    v.seek(0.5)
+    QTest.keyClick(v.canvas, Qt.Key_O)
+    assert v.in_t == pytest.approx(3 / 12) and v.out_t == pytest.approx(6 / 12) and "loop 4-7" in v.time_label.text()
+    QTest.keyClick(v.canvas, Qt.Key_L)
+    assert v.playing and v.speed == 1.0
+    QTest.keyClick(v.canvas, Qt.Key_L)
+    assert v.speed == 2.0
+    seen = set()
+    for _ in range(40):
+        qtbot.wait(25)
+        seen.add((v.frame_index(), round(v.t, 3)))
+    assert {f for f, _ in seen} <= {3, 4, 5, 6} and len({f for f, _ in seen}) >= 3  # round the loop, never outside it
+    QTest.keyClick(v.canvas, Qt.Key_J)
+    assert v.speed == -1.0 and v.playing
+    qtbot.wait(300)
+    assert 3 <= v.frame_index() <= 6
+    QTest.keyClick(v.canvas, Qt.Key_K)
+    assert not v.playing and v.speed == 1.0
+    v.seek(0.25)
+    QTest.keyClick(v.canvas, Qt.Key_Right)
+    assert v.frame_index() == 4
+    QTest.keyClick(v.canvas, Qt.Key_F)
+    assert v.fullscreen and v.isWindow()
+    QTest.keyClick(v.canvas, Qt.Key_Escape)
+    assert not v.fullscreen and v.parentWidget() is not None and win._viewer_dock.widget() is v
