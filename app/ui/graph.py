@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
 
 from app.core.node import NodeType
-from app.core.ports import PORT_COLOURS, PortType
+from app.core.ports import PORT_COLOURS, PortType, can_connect
 from app.core.registry import Registry
 from app.core.workflow import Link
 from app.ui.document import Document
@@ -65,6 +65,55 @@ class RGViewer(NodeViewer):
     context_requested = Signal(object, QPoint, QPointF)  # NodeGraphQt item id or None
     node_type_dropped = Signal(str, QPointF)
     files_dropped = Signal(list)
+    wire_dropped = Signal(object, QPointF)  # the PortItem the wire started from, where it was let go
+    # (start PortItem, other PortItem) -> may they connect; set by the bridge (the model decides)
+    compatible = None
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        """Double-click on empty canvas opens the node search there (as in ComfyUI)."""
+        from NodeGraphQt.qgraphics.node_backdrop import BackdropNodeItem
+        from NodeGraphQt.qgraphics.pipe import PipeItem
+        from NodeGraphQt.qgraphics.port import PortItem
+
+        pos = self.mapToScene(event.position().toPoint())
+        hit = [i for i in self.scene().items(pos) if isinstance(i, (AbstractNodeItem, PortItem, PipeItem))
+               and not isinstance(i, BackdropNodeItem) and i is not self._LIVE_PIPE]
+        if event.button() == Qt.LeftButton and not hit:
+            self.quick_add.emit(pos)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def start_live_connection(self, selected_port) -> None:
+        super().start_live_connection(selected_port)
+        self._mark_ports(selected_port)
+
+    def end_live_connection(self) -> None:
+        super().end_live_connection()
+        self._mark_ports(None)
+
+    def _mark_ports(self, start) -> None:
+        """While a wire is dragged, the ports it may go to stand out and the others fade."""
+        from NodeGraphQt.qgraphics.port import PortItem
+
+        for item in self.scene().items():
+            if isinstance(item, PortItem) and item is not start:
+                ok = start is None or self.compatible is None or self.compatible(start, item)
+                item.setOpacity(1.0 if ok else 0.2)
+                item.setScale(1.25 if start is not None and ok else 1.0)
+
+    def apply_live_connection(self, event) -> None:
+        """A wire let go on empty canvas: the search opens there, showing the nodes that take it."""
+        from NodeGraphQt.qgraphics.port import PortItem
+
+        if self._LIVE_PIPE.isVisible() and not self._detached_port and self._start_port is not None:
+            pos = event.scenePos()
+            if not any(isinstance(i, PortItem) for i in self.scene().items(pos)):
+                start = self._start_port
+                start.hovered = False
+                self.end_live_connection()
+                self.wire_dropped.emit(start, pos)
+                return
+        super().apply_live_connection(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if event.key() == Qt.Key_Tab and not self._LIVE_PIPE.isVisible():
@@ -168,6 +217,7 @@ class GraphBridge(QObject):
         doc.node_ui_changed.connect(self._node_ui_changed)
         doc.doc_ui_changed.connect(self._sync_backdrops)
         doc.mode_changed.connect(self._mode_changed)
+        self.viewer.compatible = self.ports_fit
         self.graph.node_selection_changed.connect(self._selection)
         self.graph.node_double_clicked.connect(self._double_clicked)
 
@@ -338,6 +388,43 @@ class GraphBridge(QObject):
         if src is None or dst is None:
             return None
         return Link.model_validate({"from": [src, a.name], "to": [dst, b.name]})
+
+    def port_of(self, port_item) -> tuple[str, str, bool] | None:
+        """(our node id, port name, is an output) of a scene port."""
+        from NodeGraphQt.constants import PortTypeEnum
+
+        node_id = self.ids.get(port_item.node.id)
+        if node_id is None:
+            return None
+        return node_id, port_item.name, port_item.port_type == PortTypeEnum.OUT.value
+
+    def ports_fit(self, a, b) -> bool:
+        """May a wire from scene port a end on scene port b (other direction, other node, types)."""
+        pa, pb = self.port_of(a), self.port_of(b)
+        if pa is None or pb is None or pa[2] == pb[2] or pa[0] == pb[0]:
+            return False
+        out, inp = (pa, pb) if pa[2] else (pb, pa)
+        nt_out = self.registry.get(self.doc.wf.node(out[0]).type)  # type: ignore[union-attr]
+        nt_in = self.registry.get(self.doc.wf.node(inp[0]).type)  # type: ignore[union-attr]
+        o = nt_out.output(out[1]) if nt_out else None
+        i = nt_in.input(inp[1]) if nt_in else None
+        return o is not None and i is not None and can_connect(o.types, i.types)
+
+    def fitting_types(self, node_id: str, port: str, is_output: bool) -> dict[str, str]:
+        """Node types with a port that fits the given one: {type id: that port's name}."""
+        node = self.doc.wf.node(node_id)
+        nt = self.registry.get(node.type) if node else None
+        mine = (nt.output(port) if is_output else nt.input(port)) if nt else None
+        if mine is None:
+            return {}
+        found: dict[str, str] = {}
+        for other in self.registry:
+            ports = other.inputs if is_output else other.outputs
+            for p in ports:
+                if can_connect(mine.types, p.types) if is_output else can_connect(p.types, mine.types):
+                    found[other.id] = p.name
+                    break
+        return found
 
     def view_links_changed(self, disconnected, connected) -> None:
         removed = [lk for lk in (self._link_from_views(a, b) for a, b in disconnected) if lk]

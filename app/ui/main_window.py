@@ -12,8 +12,8 @@ from typing import Any
 
 import networkx as nx
 import platformdirs
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QPixmap
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -267,11 +267,12 @@ class MainWindow(QMainWindow):
         b.selection_changed.connect(self._selection_changed)
         b.node_activated.connect(self._activated)
         b.viewer.quick_add.connect(lambda p: self.open_quick_add((p.x(), p.y())))
+        b.viewer.wire_dropped.connect(self._wire_dropped)
         b.viewer.node_type_dropped.connect(lambda t, p: self._add_and_select(t, (p.x(), p.y())))
         b.viewer.files_dropped.connect(self.open_dropped)
         b.viewer.context_requested.connect(self._context_menu)
         self.palette.add_requested.connect(self._add_from_palette)
-        self.quick_add.chosen.connect(self._add_and_select)
+        self.quick_add.chosen.connect(self._quick_added)
         for sig in (d.node_added, d.node_removed, d.params_changed, d.link_added, d.link_removed, d.mode_changed):
             sig.connect(self._changed)
         d.params_changed.connect(self._input_preview)
@@ -501,7 +502,42 @@ class MainWindow(QMainWindow):
 
     def open_quick_add(self, scene_pos: tuple[float, float] | None = None) -> None:
         pos = scene_pos or self.bridge.cursor_scene_pos()
-        self.quick_add.open_at(QCursor.pos(), pos)
+        self._pending_wire = None
+        self.quick_add.open_at(self._popup_at(pos), pos)
+
+    def _popup_at(self, scene_pos: tuple[float, float]):
+        v = self.bridge.viewer
+        return v.viewport().mapToGlobal(v.mapFromScene(QPointF(*scene_pos)))
+
+    def _wire_dropped(self, port_item, scene_pos) -> None:
+        """A wire let go on empty canvas: search the nodes that take it; the chosen one is added
+        there and connected."""
+        where = self.bridge.port_of(port_item)
+        if where is None:
+            return
+        fits = self.bridge.fitting_types(*where)
+        node_id, port, is_output = where
+        why = f"that {'takes' if is_output else 'feeds'} {node_id}.{port}"
+        pos = (scene_pos.x(), scene_pos.y())
+        self.quick_add.open_at(self._popup_at(pos), pos, only=set(fits), why=why)
+        self._pending_wire = (node_id, port, is_output, fits)
+
+    def _quick_added(self, type_id: str, pos: tuple[float, float]) -> None:
+        # the node's middle lands at the cursor, and the whole node inside the view
+        view = self.bridge.viewer.mapToScene(self.bridge.viewer.viewport().rect()).boundingRect()
+        x = min(max(pos[0] - 110, view.left() + 10), view.right() - 250)
+        y = min(max(pos[1] - 40, view.top() + 10), view.bottom() - 220)
+        pending, self._pending_wire = getattr(self, "_pending_wire", None), None
+        if pending is None:
+            self._add_and_select(type_id, (x, y))
+            return
+        node_id, port, is_output, fits = pending
+        self.doc.undo.beginMacro(f"add {type_id} and connect it")
+        new = self._add_and_select(type_id, (x, y))
+        if type_id in fits:
+            src, dst = ((node_id, port), (new, fits[type_id])) if is_output else ((new, fits[type_id]), (node_id, port))
+            self.doc.connect(src, dst)
+        self.doc.undo.endMacro()
 
     def delete_selected(self) -> None:
         ids = set(self.bridge.selected_ids())

@@ -26,16 +26,37 @@ from app.ui.graph import MIME_NODE
 CATEGORY_ORDER = ["Inputs", "Motion", "Generate", "Finish", "Output", "Utility"]
 
 
+# words people type for what the catalog calls otherwise ("load image" finds Reference image)
+SYNONYMS = {
+    "image": ("image", "still", "picture", "photo", "frame"), "still": ("image", "still", "picture"),
+    "picture": ("image", "still", "picture"), "photo": ("image", "still", "picture"),
+    "load": ("load", "open", "reference", "read", "file"), "open": ("load", "open", "reference", "file"),
+    "video": ("video", "clip", "movie", "shot"), "clip": ("video", "clip"), "movie": ("video", "clip"),
+    "sound": ("audio", "sound", "voice", "dialogue"), "audio": ("audio", "sound", "voice"),
+    "voice": ("audio", "voice", "lip"), "save": ("export", "save", "render", "write"),
+    "render": ("export", "render", "generator"), "write": ("export", "write"), "output": ("export", "output"),
+    "text": ("prompt", "text"), "camera": ("camera", "move", "pan", "zoom"), "move": ("camera", "motion", "move"),
+    "animate": ("generator", "motion", "animate"), "generate": ("generator", "generate"),
+    "model": ("generator", "model"), "upres": ("upscale",), "upscale": ("upscale", "resolution"),
+    "mask": ("mask", "brush", "motion"), "brush": ("brush", "motion"), "lipsync": ("lip",), "lip": ("lip",),
+    "ab": ("compare",), "wipe": ("compare",), "last": ("last", "final", "end"), "end": ("last", "end"),
+}
+
+
 def matches(nt: NodeType, query: str) -> bool:
+    """Every word of the query (or one of its synonyms) is in the node's name or description."""
     words = query.lower().split()
-    hay = f"{nt.title} {nt.id} {nt.category} {nt.description}".lower()
-    return all(w in hay for w in words)
+    hay = f"{nt.title} {nt.id.replace('_', ' ')} {nt.category} {nt.description}".lower()
+    return all(any(s in hay for s in SYNONYMS.get(w, (w,))) for w in words)
 
 
-def rank(nt: NodeType, query: str) -> tuple[int, str]:
+def rank(nt: NodeType, query: str) -> tuple[int, int, str]:
+    """Nodes whose name says the words (or their synonyms) first, then name prefixes."""
     q = query.lower().strip()
     title = nt.title.lower()
-    return (0 if title.startswith(q) or nt.id.startswith(q) else 1 if q in title else 2, title)
+    name = f"{title} {nt.id.replace('_', ' ')}"
+    hits = sum(any(s in name for s in SYNONYMS.get(w, (w,))) for w in q.split())
+    return (-hits, 0 if title.startswith(q) or nt.id.startswith(q) else 1 if q in title else 2, title)
 
 
 class _Tree(QTreeWidget):
@@ -132,10 +153,17 @@ class QuickAdd(QFrame):
         self.list.itemActivated.connect(lambda *_: self._choose())
         self.edit.installEventFilter(self)
         self.scene_pos: tuple[float, float] = (0.0, 0.0)
+        self.only: set[str] | None = None
+        self.why = ""
 
-    def open_at(self, global_pos: QPoint, scene_pos: tuple[float, float]) -> None:
+    def open_at(self, global_pos: QPoint, scene_pos: tuple[float, float],
+                only: set[str] | None = None, why: str = "") -> None:
+        """``only``: the node types that fit (a wire dropped on the canvas: those with a port
+        that takes it), said in ``why``."""
         self.scene_pos = scene_pos
+        self.only, self.why = only, why
         self.edit.clear()
+        self.edit.setPlaceholderText(f"Add node {why}..." if why else "Add node...")
         self._fill("")
         self.move(global_pos)
         self.show()
@@ -143,7 +171,8 @@ class QuickAdd(QFrame):
 
     def _fill(self, query: str) -> None:
         self.list.clear()
-        types = [t for t in self.registry if not query or matches(t, query)]
+        only = getattr(self, "only", None)
+        types = [t for t in self.registry if (not query or matches(t, query)) and (only is None or t.id in only)]
         for nt in sorted(types, key=lambda t: rank(t, query)):
             item = QListWidgetItem(f"{nt.title}    ({nt.category})")
             item.setData(Qt.UserRole, nt.id)
@@ -151,6 +180,11 @@ class QuickAdd(QFrame):
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+        else:  # say so, rather than an empty list
+            where = f" {getattr(self, 'why', '')}" if only is not None else ""
+            item = QListWidgetItem(f"no node matches '{query}'{where}" if query else f"no node fits{where}")
+            item.setFlags(Qt.NoItemFlags)
+            self.list.addItem(item)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         from PySide6.QtCore import QEvent
@@ -163,7 +197,7 @@ class QuickAdd(QFrame):
 
     def _choose(self) -> None:
         item = self.list.currentItem()
-        if item is not None:
+        if item is not None and item.data(Qt.UserRole):
             self.chosen.emit(item.data(Qt.UserRole), self.scene_pos)
         self.hide()
 

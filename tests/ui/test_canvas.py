@@ -3,7 +3,7 @@ delete, copy/paste/duplicate, backdrops, unknown node types, auto-layout."""
 
 import json
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from app.core.workflow import Workflow
@@ -208,3 +208,48 @@ def test_dragging_a_node_moves_it_in_the_model_and_undo_moves_it_back(win, qtbot
     assert list(view.xy_pos) == [x, y]
     win.doc.undo.undo()
     assert win.doc.wf.node("camera_path").ui["pos"] == [0.0, 0.0] and list(view.xy_pos) == [0.0, 0.0]
+
+
+def test_node_graph_habits_double_click_search_and_wire_drop(win, qtbot):
+    """Issue 15 #4 and #9, with real mouse events: double-click on empty canvas opens the search;
+    "load image" finds the Reference image; no match says so; a wire dropped on empty canvas
+    opens the search filtered to nodes that take it and connects the one chosen; while a wire is
+    dragged, the ports it may go to stand out and the others fade."""
+    from tests.ui.test_editors import shot
+
+    d = win.doc
+    d.add_node("prompt", (0, 0))
+    d.add_node("generator", (350, 0))
+    qtbot.wait(50)
+    vp = win.bridge.viewer.viewport()
+    empty = win.bridge.viewer.mapFromScene(QPointF(200, 500))
+    QTest.mouseDClick(vp, Qt.LeftButton, Qt.NoModifier, empty)
+    assert win.quick_add.isVisible()
+    QTest.keyClicks(win.quick_add.edit, "load image")
+    assert win.quick_add.list.item(0).data(Qt.UserRole) == "reference_image"
+    win.quick_add.edit.clear()
+    QTest.keyClicks(win.quick_add.edit, "zzzz")
+    assert win.quick_add.list.item(0).text().startswith("no node matches 'zzzz'")
+    QTest.keyClick(win.quick_add.edit, Qt.Key_Escape)
+    win.quick_add.hide()
+    # ports light up while a wire is dragged
+    a = port_point(win, "generator", "video", True)
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, a)
+    QTest.mouseMove(vp, a + QPoint(40, 60))
+    gen, prompt = win.bridge.nodes["generator"], win.bridge.nodes["prompt"]
+    assert prompt.get_output("prompt").view.opacity() < 0.5  # a PROMPT output cannot take a video
+    assert gen.get_input("prompt").view.opacity() < 0.5
+    drop = a + QPoint(160, 220)
+    QTest.mouseMove(vp, drop)
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, drop)
+    assert prompt.get_output("prompt").view.opacity() == 1.0  # back to normal
+    assert win.quick_add.isVisible() and "takes generator.video" in win.quick_add.edit.placeholderText()
+    offered = {win.quick_add.list.item(i).data(Qt.UserRole) for i in range(win.quick_add.list.count())}
+    assert "export" in offered and "prompt" not in offered and "reference_image" not in offered
+    shot(win, "wire_drop_search.png")
+    QTest.keyClicks(win.quick_add.edit, "export")
+    QTest.keyClick(win.quick_add.edit, Qt.Key_Return)
+    assert ("generator", "video", "export", "video") in links(win)
+    assert scene_links(win) == links(win)
+    d.undo.undo()  # one step: the node and its link
+    assert d.wf.node("export") is None and links(win) == []
