@@ -209,7 +209,9 @@ class Document(QObject):
                     self.refused.emit(msg)
                     return msg
         if params != node.params:
-            self.push([edits.set_params(node_id, params)], f"edit {name}", merge_key=f"{node_id}.{name}")
+            # the undo menu reads "Undo shot: selected take", not a raw field name
+            self.push([edits.set_params(node_id, params)], f"{self.node_title(node_id)}: {name.replace('_', ' ')}",
+                      merge_key=f"{node_id}.{name}")
         return None
 
     def toggle_mode(self, ids: list[str], mode: str) -> None:

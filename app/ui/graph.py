@@ -31,6 +31,7 @@ CATEGORY_COLOURS = {
     "Output": (76, 44, 54), "Utility": (56, 60, 66),
 }
 PREVIEW_TYPES = (PortType.IMAGE, PortType.VIDEO)
+DRAWN_PREVIEWS = ("motion_brush", "load_audio")  # no picture output: the editor draws one from the params
 
 
 def class_name(type_id: str) -> str:
@@ -44,7 +45,8 @@ def _node_class(nt: NodeType) -> type[BaseNode]:
             self.add_input(inp.name, multi_input=inp.multi, color=PORT_COLOURS[inp.types[0]])
         for out in nt.outputs:
             self.add_output(out.name, multi_output=True, color=PORT_COLOURS[out.types[0]])
-        self.view.has_preview = any(t in PREVIEW_TYPES for out in nt.outputs for t in out.types)
+        self.view.has_preview = any(t in PREVIEW_TYPES for out in nt.outputs for t in out.types) or \
+            nt.id in DRAWN_PREVIEWS
 
     return type(class_name(nt.id), (BaseNode,), {"__identifier__": "reelgraph", "NODE_NAME": nt.title,
                                                  "__init__": __init__})

@@ -66,6 +66,7 @@ FILE_FILTER = "Reelgraph workflows (*.json);;Renders with a workflow (*.mp4 *.mo
 
 class MainWindow(QMainWindow):
     _peeked = Signal(int, object, str)  # generation, {node: outputs}, error: a cache lookup's answer
+    _drawn = Signal(str, object)  # node id, QImage (or the error text) of a drawn preview
     def __init__(self, registry: Registry | None = None, cache: Cache | None = None) -> None:
         super().__init__()
         self.registry = registry or default_registry()
@@ -122,6 +123,8 @@ class MainWindow(QMainWindow):
         self._peek_generation = 0
         self._peek_busy = False
         self._peeked.connect(self._peek_done, Qt.QueuedConnection)
+        self._drawn.connect(self._drawn_done, Qt.QueuedConnection)
+        self._drawn_gen: dict[str, int] = {}
         self._peek_timer = QTimer(self)
         self._peek_timer.setSingleShot(True)
         self._peek_timer.setInterval(400)
@@ -277,6 +280,7 @@ class MainWindow(QMainWindow):
             sig.connect(self._changed)
         d.params_changed.connect(self._input_preview)
         d.node_added.connect(self._input_preview)
+        d.link_added.connect(lambda lk: self._input_preview(lk.dst[0]))
         d.node_removed.connect(self._node_removed)
         d.reset.connect(self._after_reset)
         self.runner.event.connect(self._on_event)
@@ -962,11 +966,63 @@ class MainWindow(QMainWindow):
     def show_output(self, node_id: str) -> None:
         outputs = self.outputs.get(node_id, {})
         value = preview_value(outputs) or next(iter(outputs.values()), None)
+        node = self.doc.wf.node(node_id)
+        if node is not None and node.type in ("motion_brush", "load_audio") and (value is None or node.type ==
+                                                                                  "motion_brush"):
+            self.preview.show_value(self.bridge.display_name(node_id), None, node_id)
+            self._drawn_preview(node_id)  # the drawing arrives in the Preview too
+            return
         if value is None:
             value = self.input_value(node_id)
             if value is None and node_id == self.preview.node_id and self.preview.stale:
                 return  # keep the dimmed last result until the next run
         self.preview.show_value(self.bridge.display_name(node_id), value, node_id)
+
+    def _drawn_preview(self, node_id: str) -> None:
+        """The motion brush's regions over its still, or a sound's waveform, drawn on a worker
+        thread (a long sound takes a moment to read) as soon as they are set."""
+        node = self.doc.wf.node(node_id)
+        if node is None:
+            return
+        params = dict(node.params)
+        still = None
+        if node.type == "motion_brush":
+            src = next((lk.src for lk in self.doc.wf.links if lk.dst == (node_id, "image")), None)
+            value = None
+            if src is not None:
+                value = self.outputs.get(src[0], {}).get(src[1]) or self.input_value(src[0])
+            still = value.path if value is not None else None
+        elif not isinstance(params.get("path"), str) or not params["path"].strip():
+            return
+        base = self.doc.base_dir
+        self._drawn_gen[node_id] = gen = self._drawn_gen.get(node_id, 0) + 1  # the newest drawing wins
+
+        def work() -> None:
+            from app.ui.thumbs import motion_thumb, waveform_thumb
+
+            try:
+                if node.type == "motion_brush":
+                    from app.media.images import load_image
+
+                    img = motion_thumb(load_image(still) if still is not None else None, params, (THUMB_W * 2,
+                                                                                                   THUMB_H * 2))
+                else:
+                    path = Path(params["path"])
+                    img = waveform_thumb(path if path.is_absolute() else base / path, (THUMB_W * 2, THUMB_H * 2))
+                self._drawn.emit(node_id, (gen, img))
+            except Exception as e:  # noqa: BLE001 - a thumbnail is a comfort; the run says what is wrong
+                self._drawn.emit(node_id, (gen, str(e)))
+
+        threading.Thread(target=work, name="reelgraph-drawn-preview", daemon=True).start()
+
+    def _drawn_done(self, node_id: str, result: object) -> None:
+        gen, img = result  # type: ignore[misc]
+        if isinstance(img, str) or gen != self._drawn_gen.get(node_id):
+            return  # failed, or an older drawing than one already asked for
+        self.bridge.set_frames(node_id, [QPixmap.fromImage(img)])
+        if node_id == self.preview.node_id:
+            self.preview.show_frames(f"{self.bridge.display_name(node_id)}: as set", [img], 24.0)
+            self.preview.node_id = node_id
 
     def _activated(self, node_id: str) -> None:
         self._preview_dock.show()
@@ -987,6 +1043,14 @@ class MainWindow(QMainWindow):
         return Value(kinds[node.type], path, {"source": path.name}) if path.is_file() else None
 
     def _input_preview(self, node_id: str) -> None:
+        node = self.doc.wf.node(node_id)
+        if node is not None and node.type in ("motion_brush", "load_audio"):
+            self._drawn_preview(node_id)
+            return
+        for link in self.doc.wf.links:  # a still feeding a motion brush: its thumbnail follows
+            if link.src[0] == node_id and (dst := self.doc.wf.node(link.dst[0])) is not None \
+                    and dst.type == "motion_brush":
+                self._drawn_preview(dst.id)
         if node_id in self.outputs:
             return
         value = self.input_value(node_id)
@@ -1030,7 +1094,7 @@ class MainWindow(QMainWindow):
     def _show_viewer(self) -> None:
         self._viewer_dock.show()
         self._viewer_dock.raise_()
-        self.resizeDocks([self._viewer_dock], [max(320, self.height() // 2)], Qt.Vertical)
+        self.resizeDocks([self._viewer_dock], [max(300, int(self.height() * 0.38))], Qt.Vertical)
 
     def _history_key(self) -> str:
         return str(self.doc.path) if self.doc.path else f"unsaved:{self.doc.wf.name}"

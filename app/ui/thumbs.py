@@ -110,3 +110,61 @@ def preview_value(outputs: dict[str, Value]) -> Value | None:
         if value.type in (PortType.VIDEO, PortType.IMAGE):
             return value
     return None
+
+
+REGION_COLOURS = [(80, 170, 255), (90, 220, 120), (240, 190, 60), (230, 110, 230), (110, 220, 230), (240, 120, 90)]
+
+
+def motion_thumb(still: np.ndarray | None, params: dict, max_size: tuple[int, int]) -> QImage:
+    """A motion brush at a glance: its regions tinted over the still, the frozen area hatched
+    dark, each path drawn with an arrow at its end (or the masks alone on grey, no still yet)."""
+    import cv2
+
+    from app.media.masks import decode_mask
+
+    masks = [(decode_mask(r["mask"]), r.get("trajectory") or []) for r in params.get("regions") or []
+             if isinstance(r, dict) and r.get("mask")]
+    static = decode_mask(params["static_mask"]) if params.get("static_mask") else None
+    shape = still.shape[:2] if still is not None else (masks[0][0].shape if masks else
+                                                      static.shape if static is not None else (90, 160))
+    base = still.copy() if still is not None else np.full((*shape, 3), 60, np.uint8)
+    out = base.astype(np.float32)
+    if static is not None and static.shape == shape:
+        out[static > 0] *= 0.35
+    for i, (m, _) in enumerate(masks):
+        if m.shape == shape:
+            colour = np.array(REGION_COLOURS[i % len(REGION_COLOURS)][::-1], np.float32)
+            out[m > 0] = out[m > 0] * 0.45 + colour * 0.55
+    img = out.clip(0, 255).astype(np.uint8)
+    scale = min(max_size[0] / img.shape[1], max_size[1] / img.shape[0], 1.0)
+    img = cv2.resize(img, (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale))),
+                     interpolation=cv2.INTER_AREA)
+    for i, (_, path) in enumerate(masks):
+        pts = [(round(x * scale), round(y * scale)) for x, y in path]
+        colour = REGION_COLOURS[i % len(REGION_COLOURS)][::-1]
+        for a, b in zip(pts, pts[1:], strict=False):
+            cv2.line(img, a, b, (255, 255, 255), 3, cv2.LINE_AA)
+            cv2.line(img, a, b, colour, 1, cv2.LINE_AA)
+        if len(pts) >= 2:
+            cv2.arrowedLine(img, pts[-2], pts[-1], colour, 2, cv2.LINE_AA, tipLength=0.35)
+    return to_qimage(img)
+
+
+def waveform_thumb(path, size: tuple[int, int]) -> QImage:
+    """The sound's waveform (peak per column), as a node thumbnail."""
+    import cv2
+
+    from app.media.video import read_audio
+
+    samples = read_audio(path, rate=4000)
+    w, h = size
+    img = np.full((h, w, 3), (28, 26, 24), np.uint8)
+    if len(samples):
+        cols = np.array_split(np.abs(samples), w)
+        peaks = np.array([c.max() if len(c) else 0.0 for c in cols])
+        peaks = peaks / max(1e-6, peaks.max())
+        mid = h // 2
+        for x, p in enumerate(peaks):
+            half = max(1, int(p * (h / 2 - 4)))
+            cv2.line(img, (x, mid - half), (x, mid + half), (240, 170, 90), 1)  # BGR: a light blue
+    return to_qimage(img)

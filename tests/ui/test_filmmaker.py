@@ -84,3 +84,48 @@ def test_the_layout_is_remembered_and_properties_has_room(win, qtbot):
     win._log_dock.show()
     assert win.restore_layout()
     assert not win._log_dock.isVisible()
+
+
+def test_a_motion_brush_and_a_sound_show_what_they_hold_before_any_run(win, tmp_path, qtbot):
+    import numpy as np
+
+    from app.media.masks import encode_mask
+    from tests.ui.conftest import ROOT
+    from tests.ui.test_editors import shot
+
+    d = win.doc
+    still = d.add_node("reference_image", (0, 0), {"path": str(ROOT / "resources" / "media" / "coffee.png")})
+    brush = d.add_node("motion_brush", (350, 0))
+    d.connect((still, "image"), (brush, "image"))
+    region = np.zeros((400, 600), np.uint8)
+    region[50:200, 100:300] = 255
+    d.set_param(brush, "regions", [{"name": "steam", "mask": encode_mask(region),
+                                    "trajectory": [[150, 150], [250, 80]]}])
+
+    def colours():
+        frames = win.bridge.item(brush).frames
+        if not frames:
+            return None
+        img = frames[0].toImage()
+        return (img.pixelColor(int(img.width() * 200 / 600), int(img.height() * 170 / 400)),
+                img.pixelColor(int(img.width() * 500 / 600), int(img.height() * 350 / 400)))
+
+    # tinted with the region's colour where it is painted; the rest is the still
+    qtbot.waitUntil(lambda: colours() is not None and colours()[0].blue() > colours()[0].red(), timeout=10_000)
+    assert colours()[1].red() > colours()[1].blue()
+    audio = d.add_node("load_audio", (0, 300), {"path": str(ROOT / "resources" / "media" / "speech_en.wav")})
+    qtbot.waitUntil(lambda: len(win.bridge.item(audio).frames) == 1, timeout=10_000)
+    wave = win.bridge.item(audio).frames[0].toImage()
+    heights = [sum(wave.pixelColor(x, y).blue() > 150 for y in range(wave.height())) for x in range(0, wave.width(), 8)]
+    assert max(heights) > wave.height() * 0.5 and min(heights) < max(heights) / 2  # loud and quiet parts
+    win.bridge.frame_all()
+    shot(win, "motion_brush_and_sound_thumbnails.png")
+
+
+def test_undo_says_what_was_edited_in_words(win):
+    node = win.doc.add_node("generator", (0, 0))
+    win.doc.set_param(node, "selected_take", 1)
+    win.doc.set_param(node, "takes", 3)
+    win.doc.set_param(node, "selected_take", 2)
+    assert win.doc.undo.undoText() == "generator: selected take"
+    assert win.act_undo.text() == "&Undo generator: selected take"
