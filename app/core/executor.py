@@ -318,6 +318,8 @@ class _Run:
                                         "to_run": len(execute), "cached": len(cached)})
         for node_id, why in {**self.off, **self.unused}.items():
             self.result.states[node_id] = "idle"
+            if why == "a reroute point":
+                continue  # a pipe's bend: nothing to say about it
             self.emit("skipped", node_id, message=why)
         for node_id in order:
             if node_id in cached:

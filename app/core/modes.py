@@ -14,7 +14,9 @@ from app.core.workflow import Link, Workflow
 
 def effective(wf: Workflow, registry: Registry) -> tuple[Workflow, dict[str, str]]:
     """(the workflow the run sees, {node id: why it does not run})."""
-    off = {n.id: n.mode for n in wf.nodes if n.mode}
+    # a reroute point is a pipe's bend, not a step: the run goes straight through it
+    off = {n.id: ("bypass" if n.type == "reroute" and n.mode != "mute" else n.mode)
+           for n in wf.nodes if n.mode or n.type == "reroute"}
     if not off:
         return wf, {}
     nodes = wf.node_map()
@@ -49,7 +51,9 @@ def effective(wf: Workflow, registry: Registry) -> tuple[Workflow, dict[str, str
         if off.get(src) == "mute":
             continue
         links.append(lk)
-    reasons = {n: ("muted" if m == "mute" else "bypassed") for n, m in off.items()}
+    reroutes = {n.id for n in wf.nodes if n.type == "reroute"}
+    reasons = {n: ("muted" if m == "mute" else "a reroute point" if n in reroutes else "bypassed")
+               for n, m in off.items()}
     # a node left without a required input (its source muted, or a bypass with nothing to pass)
     # does not run either, and so on downstream
     changed = True

@@ -39,6 +39,9 @@ def class_name(type_id: str) -> str:
 
 
 def _node_class(nt: NodeType) -> type[BaseNode]:
+    if nt.id == "reroute":
+        return _reroute_class(nt)
+
     def __init__(self) -> None:  # noqa: N807 - NodeGraphQt instantiates the class itself
         BaseNode.__init__(self, qgraphics_item=RGNodeItem)
         for inp in nt.inputs:
@@ -50,6 +53,18 @@ def _node_class(nt: NodeType) -> type[BaseNode]:
 
     return type(class_name(nt.id), (BaseNode,), {"__identifier__": "reelgraph", "NODE_NAME": nt.title,
                                                  "__init__": __init__})
+
+
+def _reroute_class(nt: NodeType) -> type[BaseNode]:
+    """A reroute point: a small dot with an input and an output, no title."""
+    from app.ui.node_item import RerouteItem
+
+    def __init__(self) -> None:  # noqa: N807
+        BaseNode.__init__(self, qgraphics_item=RerouteItem)
+        self.add_input("in", multi_input=False, display_name=False, color=(200, 200, 200))
+        self.add_output("out", multi_output=True, display_name=False, color=(200, 200, 200))
+
+    return type(class_name(nt.id), (BaseNode,), {"__identifier__": "reelgraph", "NODE_NAME": "", "__init__": __init__})
 
 
 class UnknownNode(BaseNode):
@@ -68,6 +83,7 @@ class RGViewer(NodeViewer):
     node_type_dropped = Signal(str, QPointF)
     files_dropped = Signal(list)
     wire_dropped = Signal(object, QPointF)  # the PortItem the wire started from, where it was let go
+    pipe_double_clicked = Signal(object, QPointF)  # the PipeItem, where
     # (start PortItem, other PortItem) -> may they connect; set by the bridge (the model decides)
     compatible = None
 
@@ -82,6 +98,10 @@ class RGViewer(NodeViewer):
                and not isinstance(i, BackdropNodeItem) and i is not self._LIVE_PIPE]
         if event.button() == Qt.LeftButton and not hit:
             self.quick_add.emit(pos)
+            return
+        pipes = [i for i in hit if isinstance(i, PipeItem)]
+        if event.button() == Qt.LeftButton and pipes and len(pipes) == len(hit):
+            self.pipe_double_clicked.emit(pipes[0], pos)  # a reroute point goes there
             return
         super().mouseDoubleClickEvent(event)
 
@@ -305,10 +325,10 @@ class GraphBridge(QObject):
 
     def _style_pipe(self, link: Link, out, inp) -> None:
         """Pipes take the colour of the data they carry."""
-        node = self.doc.wf.node(link.src[0])
-        nt = self.registry.get(node.type) if node else None
-        port = nt.output(link.src[1]) if nt else None
-        colour = PORT_COLOURS[port.types[0]] if port else (150, 150, 150)
+        from app.core.validate import output_types
+
+        types = output_types(self.doc.wf, self.registry, link.src[0], link.src[1])  # a reroute: what it carries
+        colour = PORT_COLOURS[types[0]] if types and len(types) < len(PortType) else (170, 170, 170)
         for pipe in out.view.connected_pipes:
             if pipe.input_port is inp.view:
                 pipe.color = (*colour, 255)
@@ -390,6 +410,11 @@ class GraphBridge(QObject):
         if src is None or dst is None:
             return None
         return Link.model_validate({"from": [src, a.name], "to": [dst, b.name]})
+
+    def link_of_pipe(self, pipe) -> Link | None:
+        if pipe.input_port is None or pipe.output_port is None:
+            return None
+        return self._link_from_views(pipe.output_port, pipe.input_port)
 
     def port_of(self, port_item) -> tuple[str, str, bool] | None:
         """(our node id, port name, is an output) of a scene port."""

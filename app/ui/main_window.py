@@ -38,7 +38,7 @@ from app.core.ports import PortType
 from app.core.registry import Registry, default_registry
 from app.core.validate import build_graph
 from app.core.values import Value, expand_takes
-from app.core.workflow import Workflow
+from app.core.workflow import Link, Workflow
 from app.ui.document import Document, open_any
 from app.ui.graph import GraphBridge
 from app.ui.node_item import THUMB_H, THUMB_W
@@ -271,6 +271,7 @@ class MainWindow(QMainWindow):
         b.node_activated.connect(self._activated)
         b.viewer.quick_add.connect(lambda p: self.open_quick_add((p.x(), p.y())))
         b.viewer.wire_dropped.connect(self._wire_dropped)
+        b.viewer.pipe_double_clicked.connect(self._add_reroute)
         b.viewer.node_type_dropped.connect(lambda t, p: self._add_and_select(t, (p.x(), p.y())))
         b.viewer.files_dropped.connect(self.open_dropped)
         b.viewer.context_requested.connect(self._context_menu)
@@ -512,6 +513,23 @@ class MainWindow(QMainWindow):
     def _popup_at(self, scene_pos: tuple[float, float]):
         v = self.bridge.viewer
         return v.viewport().mapToGlobal(v.mapFromScene(QPointF(*scene_pos)))
+
+    def _add_reroute(self, pipe, scene_pos) -> str | None:
+        """Double-click on a pipe: a reroute point there, the pipe passing through it (one undo step)."""
+        link = self.bridge.link_of_pipe(pipe)
+        if link is None:
+            return None
+        self.doc.undo.beginMacro("add reroute point")
+        node_id = self.doc.add_node("reroute", (scene_pos.x() - 17, scene_pos.y() - 13))
+        problem = self.doc.change_links([link], [
+            Link.model_validate({"from": list(link.src), "to": [node_id, "in"]}),
+            Link.model_validate({"from": [node_id, "out"], "to": list(link.dst)})])
+        self.doc.undo.endMacro()
+        if problem:
+            self.doc.undo.undo()
+            self.say(f"Cannot reroute there: {problem}", error=True)
+            return None
+        return node_id
 
     def _wire_dropped(self, port_item, scene_pos) -> None:
         """A wire let go on empty canvas: search the nodes that take it; the chosen one is added

@@ -163,3 +163,33 @@ class RGNodeItem(NodeItem):
         metrics = painter.fontMetrics()
         painter.drawText(r.adjusted(3, 0, -3, 0), Qt.AlignVCenter | Qt.AlignLeft,
                          metrics.elidedText(text, Qt.ElideRight, int(r.width() - 6)))
+
+
+class RerouteItem(RGNodeItem):
+    """A reroute point: a dot the pipes pass through (no title, no preview, no status strip)."""
+
+    SIZE = (34.0, 26.0)
+
+    def _calc_size_horizontal(self):
+        return self.SIZE
+
+    def _set_base_size(self, add_w=0.0, add_h=0.0) -> None:
+        self._width, self._height = self.SIZE  # NodeGraphQt's minimum node size does not apply
+
+    def draw_node(self) -> None:
+        super().draw_node()
+        self._text_item.setVisible(False)
+        # both ports on the dot's middle line, at its left and right ends
+        w, h = self.SIZE
+        for port, x in ((next(iter(self._input_items), None), 0.0), (next(iter(self._output_items), None), w)):
+            if port is not None:
+                r = port.boundingRect()
+                port.setPos(x - r.width() / 2, (h - r.height()) / 2)
+
+    def paint(self, painter: QPainter, option, widget) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setPen(QPen(QColor(230, 190, 90) if self.selected else QColor(120, 120, 130), 1.5))
+        painter.setBrush(QColor(58, 58, 64))
+        painter.drawRoundedRect(QRectF(3, 4, self._width - 6, self._height - 8), 9, 9)
+        painter.restore()

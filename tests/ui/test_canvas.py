@@ -253,3 +253,33 @@ def test_node_graph_habits_double_click_search_and_wire_drop(win, qtbot):
     assert scene_links(win) == links(win)
     d.undo.undo()  # one step: the node and its link
     assert d.wf.node("export") is None and links(win) == []
+
+
+def test_double_click_on_a_pipe_adds_a_reroute_point_the_run_passes_through(win, qtbot, tmp_path):
+    from tests.ui.test_editors import shot
+    from tests.ui.test_run import wait_run
+
+    d = win.doc
+    d.add_node("prompt", (0, 0))
+    d.add_node("generator", (500, 0), {"duration": 0.5, "fps": 12, "width": 160, "height": 90})
+    d.add_node("export", (900, 0), {"filename": "via_reroute"})
+    d.connect(("prompt", "prompt"), ("generator", "prompt"))
+    d.connect(("generator", "video"), ("export", "video"))
+    qtbot.wait(50)
+    a = port_point(win, "generator", "video", True)
+    b = port_point(win, "export", "video", False)
+    mid = (a + b) / 2
+    QTest.mouseDClick(win.bridge.viewer.viewport(), Qt.LeftButton, Qt.NoModifier, mid)
+    assert ("generator", "video", "reroute", "in") in links(win) and ("reroute", "out", "export", "video") in links(win)
+    assert ("generator", "video", "export", "video") not in links(win)
+    assert win.bridge.nodes["reroute"].view.boundingRect().width() < 60  # a point, not a node box
+    assert scene_links(win) == links(win)
+    shot(win, "reroute_point.png")
+    d.path = None
+    assert win.run_all()
+    wait_run(win, qtbot)
+    assert win.runner.last_result.status == "ok" if hasattr(win.runner, "last_result") else True
+    assert win.bridge.item("export").state == "finished"
+    assert list((tmp_path / "videos" / "Reelgraph").glob("via_reroute*.mp4"))
+    d.undo.undo()
+    assert links(win) == [("generator", "video", "export", "video"), ("prompt", "prompt", "generator", "prompt")]
