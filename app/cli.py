@@ -474,7 +474,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except WorkflowError as e:
         _print_problems(e)
         return EXIT_INVALID
-    problems = validate(workflow, default_registry(), base_dir=Path(args.workflow).resolve().parent)
+    registry = default_registry()
+    # what a run checks: the nodes that lead to an export or compare (an unconnected node is skipped)
+    from app.core.executor import default_targets
+    from app.core.modes import effective
+    from app.core.validate import needed_for
+
+    runnable, _ = effective(workflow, registry)
+    targets = default_targets(runnable, registry)
+    only = needed_for(runnable, targets) if targets else None
+    problems = validate(runnable if targets else workflow, registry, only=only,
+                        base_dir=Path(args.workflow).resolve().parent)
     for p in problems:
         print(shown(p))
     if problems:

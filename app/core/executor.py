@@ -272,6 +272,11 @@ class _Run:
             raise WorkflowError([Problem(f"{self.off[t]}: switch it back on (Ctrl+B / Ctrl+M) to run it", node=t)
                                  for t in off_targets])
         targets = self.targets or default_targets(wf, reg)
+        if not self.targets and targets is None:
+            wanted = default_targets(self.workflow, reg)
+            if wanted:  # there are exports, but every one is switched off or fed by what is
+                raise WorkflowError([Problem(f"nothing to make: {self.off.get(t, 'switched off')}; switch it back on "
+                                             "(Ctrl+B / Ctrl+M)", node=t) for t in wanted])
         needed = needed_for(wf, targets)
         # what feeds no output is left alone: an empty, unconnected node never fails a run
         self.unused = {} if self.targets else {

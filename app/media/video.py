@@ -173,7 +173,10 @@ class VideoWriter:
         self.audio_seconds = audio_seconds
         self.audio_stream = None
         if audio is not None:
-            self.audio_stream = self.container.add_stream(audio_codec or "pcm_s16le", rate=_audio_rate(audio))
+            rate = _audio_rate(audio)
+            if audio_codec == "libopus" and rate not in OPUS_RATES:
+                rate = 48000  # Opus takes 48/24/16/12/8 kHz only: 44.1 and 22.05 kHz are resampled
+            self.audio_stream = self.container.add_stream(audio_codec or "pcm_s16le", rate=rate)
         self.frames = 0
         self._q: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._error: BaseException | None = None
@@ -241,6 +244,9 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
+
+
+OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
 
 
 def _audio_rate(path: Path) -> int:

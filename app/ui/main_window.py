@@ -200,7 +200,8 @@ class MainWindow(QMainWindow):
         self.act_bypass = A("&Bypass", lambda: self.doc.toggle_mode(self.bridge.selected_ids(), "bypass"), "Ctrl+B",
                             canvas=True, tip="Pass the node's input straight through (Ctrl+B again to switch it back)")
         self.act_mute = A("&Mute", lambda: self.doc.toggle_mode(self.bridge.selected_ids(), "mute"), "Ctrl+M",
-                          canvas=True, tip="The node, and what needs it, do not run (Ctrl+M again to switch it back)")
+                          canvas=True, tip="The node does not run, nor what requires its output; an optional input it fed is left "
+                              "empty (Ctrl+M again to switch it back)")
         self.act_settings = A("&Settings...", self.open_settings, QKeySequence.Preferences)
         self.act_add_comfy = A("Add ComfyUI workflow...", self.add_comfy_workflow,
                                tip="Use a workflow exported from ComfyUI (Export (API)) as a generator template")
@@ -531,6 +532,19 @@ class MainWindow(QMainWindow):
             return None
         return node_id
 
+    def _free_spot(self, x: float, y: float) -> tuple[float, float]:
+        """Moved down past any node it would cover, so a new node never hides another."""
+        from PySide6.QtCore import QRectF
+
+        rects = [item.view.sceneBoundingRect() for item in self.bridge.nodes.values()]
+        for _ in range(40):
+            box = QRectF(x, y, 240, 160)
+            hit = [r for r in rects if r.intersects(box)]
+            if not hit:
+                break
+            y = max(r.bottom() for r in hit) + 20
+        return x, y
+
     def _wire_dropped(self, port_item, scene_pos) -> None:
         """A wire let go on empty canvas: search the nodes that take it; the chosen one is added
         there and connected."""
@@ -545,11 +559,15 @@ class MainWindow(QMainWindow):
         self._pending_wire = (node_id, port, is_output, fits)
 
     def _quick_added(self, type_id: str, pos: tuple[float, float]) -> None:
-        # the node's middle lands at the cursor, and the whole node inside the view
-        view = self.bridge.viewer.mapToScene(self.bridge.viewer.viewport().rect()).boundingRect()
-        x = min(max(pos[0] - 110, view.left() + 10), view.right() - 250)
-        y = min(max(pos[1] - 40, view.top() + 10), view.bottom() - 220)
         pending, self._pending_wire = getattr(self, "_pending_wire", None), None
+        view = self.bridge.viewer.mapToScene(self.bridge.viewer.viewport().rect()).boundingRect()
+        if pending is not None:  # a dropped wire: the node starts (or ends) where the wire was let go
+            x = pos[0] + 10 if pending[2] else pos[0] - 260
+            y = pos[1] - 30
+        else:  # the node's middle at the cursor, the whole node in view
+            x = min(max(pos[0] - 110, view.left() + 10), view.right() - 250)
+            y = min(max(pos[1] - 40, view.top() + 10), view.bottom() - 220)
+        x, y = self._free_spot(x, y)
         if pending is None:
             self._add_and_select(type_id, (x, y))
             return

@@ -16,6 +16,14 @@ from app.core.ports import PortType
 from app.core.values import Value
 
 
+def _emit(signal, *args) -> None:
+    """A worker's answer; the window may have closed meanwhile (its signal source is gone)."""
+    try:
+        signal.emit(*args)
+    except RuntimeError:
+        pass
+
+
 def to_qimage(bgr: np.ndarray) -> QImage:
     if bgr.ndim == 2:
         h, w = bgr.shape
@@ -54,9 +62,9 @@ class _Job(QRunnable):
     def run(self) -> None:
         try:
             frames, fps = load_frames(self.value, self.count, self.size)
-            self.loader.done.emit(self.key, _memo_key(self.value), frames, fps, "")
+            _emit(self.loader.done, self.key, _memo_key(self.value), frames, fps, "")
         except Exception as e:  # noqa: BLE001 - a preview that cannot be made is a message, not a crash
-            self.loader.done.emit(self.key, _memo_key(self.value), [], 0.0, str(e))
+            _emit(self.loader.done, self.key, _memo_key(self.value), [], 0.0, str(e))
 
 
 def _memo_key(value: Value) -> str:

@@ -635,6 +635,7 @@ class ViewerPanel(QWidget):
     def stop_shuttle(self) -> None:
         self.pause()
         self.set_speed(1.0)
+        self._label()
 
     def mark_in(self) -> None:
         self.in_t = self.frame_index() / self.master_fps()

@@ -106,9 +106,11 @@ def test_bypass_passes_the_input_through_and_mute_stops_what_needs_it(runner):
     assert r.status == "ok", r.errors
     assert r.states["u"] == "idle" and "u" not in r.executed
     assert probe(runner.tmp / "renders" / "out.mp4").width == 320  # the generator's video, not upscaled
-    doc["nodes"][3]["mode"] = "mute"
-    r = runner.ex.run(Workflow.model_validate(doc), base_dir=runner.tmp, out_dir=runner.tmp / "renders")
-    assert r.states["u"] == "idle" and r.states["e"] == "idle" and r.status == "ok"
+    doc["nodes"][3]["mode"] = "mute"  # the export needs it: nothing is left to make, and the refusal says why
+    from app.core.errors import WorkflowError
+
+    with pytest.raises(WorkflowError, match="comes from u, which is muted"):
+        runner.ex.run(Workflow.model_validate(doc), base_dir=runner.tmp, out_dir=runner.tmp / "renders")
 
 
 def test_export_muxes_a_separate_sound_to_the_videos_length(runner):
@@ -130,3 +132,57 @@ def test_export_muxes_a_separate_sound_to_the_videos_length(runner):
     nodes[4] = ("e", "export", {"filename": "talk", "format": "gif"})
     with pytest.raises(WorkflowError, match="gif carries no sound"):
         runner(nodes, links)
+
+
+def test_webm_export_takes_sound_at_any_rate(runner):
+    """Opus takes 48/24/16/12/8 kHz only: the shipped 22.05 kHz speech (and 44.1 kHz music) is resampled."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    write_png(runner.tmp / "q.png", quadrants())
+    shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", runner.tmp / "speech.wav")
+    r = runner([("p", "prompt", {}), ("i", "reference_image", {"path": "q.png"}), ("g", "generator", dict(SHOT)),
+                ("a", "load_audio", {"path": "speech.wav"}), ("e", "export", {"filename": "talk", "format": "webm"})],
+               [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("g", "video", "e", "video"),
+                ("a", "audio", "e", "audio")])
+    assert r.status == "ok", r.errors
+    meta = probe(runner.tmp / "renders" / "talk.webm")
+    assert meta.has_audio and meta.audio_rate == 48000
+
+
+def test_switching_off_what_feeds_every_export_says_so_by_name(runner):
+    from app.core.errors import WorkflowError
+
+    write_png(runner.tmp / "q.png", quadrants())
+    doc = {"nodes": [{"id": "p", "type": "prompt", "params": {}},
+                     {"id": "g", "type": "generator", "params": dict(SHOT), "mode": "bypass"},
+                     {"id": "e", "type": "export", "params": {"filename": "x"}},
+                     {"id": "stray", "type": "upscale", "params": {}}],
+           "links": [{"from": ["p", "prompt"], "to": ["g", "prompt"]}, {"from": ["g", "video"], "to": ["e", "video"]}]}
+    with pytest.raises(WorkflowError) as err:
+        runner.ex.run(Workflow.model_validate(doc), base_dir=runner.tmp, out_dir=runner.tmp / "renders")
+    [problem] = err.value.problems
+    assert problem.node == "e" and "nothing to make" in problem.message and "bypassed" in problem.message
+
+
+def test_validate_checks_what_a_run_would_make(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    write_png(tmp_path / "q.png", quadrants())
+    doc = {"schema": "reelgraph/workflow", "version": 1, "name": "t",
+           "nodes": [{"id": "p", "type": "prompt", "params": {}},
+                     {"id": "i", "type": "reference_image", "params": {"path": "q.png"}},
+                     {"id": "g", "type": "generator", "params": dict(SHOT)},
+                     {"id": "e", "type": "export", "params": {"filename": "x"}},
+                     {"id": "stray", "type": "upscale", "params": {}}],
+           "links": [{"from": ["p", "prompt"], "to": ["g", "prompt"]}, {"from": ["i", "image"], "to": ["g", "image"]},
+                     {"from": ["g", "video"], "to": ["e", "video"]}]}
+    (tmp_path / "w.json").write_text(json.dumps(doc))
+    out = subprocess.run([sys.executable, "-m", "app.cli", "validate", str(tmp_path / "w.json")], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

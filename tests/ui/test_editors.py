@@ -293,6 +293,14 @@ def test_framing_a_square_still_by_dragging_the_frame_and_an_aspect_preset(win, 
     shot(ed, "camera_editor_framing.png")
     ed.aspect_buttons["9:16"].click()
     assert ed.out_size == (180, 320)
+    ed.undo.undo()  # framing changes undo inside the editor too
+    assert ed.out_size == (320, 180)
+    moved = ed.framing_value
+    ed.undo.undo()
+    assert ed.framing_value.y == 0.5 and ed.undo.canRedo()
+    ed.undo.redo()
+    assert ed.framing_value == moved
+    ed.aspect_buttons["9:16"].click()
     ed.aspect_buttons["16:9"].click()
     assert ed.out_size == (320, 180)
     assert ed.apply()

@@ -782,7 +782,12 @@ class BrushEditor(QDialog):
                 from app.media.motion import MotionAnimator
 
                 anim = MotionAnimator.from_document(doc, small, count)
-                frames = [to_qimage(anim(i)) for i in range(count)]
+                crop = None
+                if self.frame_rect is not None:  # what the shot shows of it, as the brush area dims
+                    x, y, w, h = (v * scale for v in self.frame_rect)
+                    x0, y0 = max(0, int(round(x))), max(0, int(round(y)))
+                    crop = (slice(y0, max(y0 + 2, int(round(y + h)))), slice(x0, max(x0 + 2, int(round(x + w)))))
+                frames = [to_qimage(np.ascontiguousarray(anim(i)[crop] if crop else anim(i))) for i in range(count)]
                 self.preview_ready.emit(frames, self.fps, "")
             except Exception as e:  # noqa: BLE001 - shown in the preview
                 self.preview_ready.emit([], 0.0, str(e))

@@ -81,6 +81,24 @@ class _Keys(QUndoCommand):
         self.ed.set_keys(self.before)
 
 
+class _Frame(QUndoCommand):
+    """A framing change in the editor (drag, aspect, fit, scale, centre), undoable there."""
+
+    def __init__(self, ed: CameraEditor, before: tuple, after: tuple, text: str) -> None:
+        super().__init__(text)
+        self.ed, self.before, self.after = ed, before, after
+        self.first = True
+
+    def redo(self) -> None:
+        if self.first:
+            self.first = False
+            return
+        self.ed.set_framing(*self.after)
+
+    def undo(self) -> None:
+        self.ed.set_framing(*self.before)
+
+
 class CameraEditor(QDialog):
     def __init__(self, ctx: EditorContext, node_id: str, params: Any, frame: np.ndarray | None,
                  out_size: tuple[int, int], duration: float, fps: float, generator: str | None = None,
@@ -136,6 +154,14 @@ class CameraEditor(QDialog):
         self._syncing = False
         self.set_playhead(self.t)
 
+    def frame_edit(self, framing: Framing, out_size: tuple[int, int] | None = None, text: str = "framing",
+                   before: tuple | None = None) -> None:
+        before = before or (self.framing_value, tuple(self.out_size))
+        self.set_framing(framing, out_size)
+        after = (self.framing_value, tuple(self.out_size))
+        if after != before:
+            self.undo.push(_Frame(self, before, after, text))
+
     def set_aspect(self, name: str) -> None:
         """An aspect preset: the frame's long side kept, the other from the ratio (even pixels)."""
         ratio = ASPECTS[name]
@@ -144,7 +170,7 @@ class CameraEditor(QDialog):
             size = (long_side, max(16, round(long_side / ratio / 2) * 2))
         else:
             size = (max(16, round(long_side * ratio / 2) * 2), long_side)
-        self.set_framing(self.framing_value, size)
+        self.frame_edit(self.framing_value, size, f"frame {name}")
 
     def drag_framing(self, dx: float, dy: float) -> None:
         """The framing rectangle dragged by (dx, dy) pixels of the still."""
@@ -273,14 +299,16 @@ class CameraEditor(QDialog):
         self.fit_box.addItems(["fill", "fit"])
         self.fit_box.setToolTip("fill: the still covers the frame (cropped); fit: the whole still, with black bars")
         self.fit_box.currentTextChanged.connect(
-            lambda v: None if self._syncing else self.set_framing(self.framing_value.model_copy(update={"fit": v})))
+            lambda v: None if self._syncing else self.frame_edit(self.framing_value.model_copy(update={"fit": v}),
+                                                                 text=f"framing {v}"))
         self.scale_box = QDoubleSpinBox()
         self.scale_box.setRange(0.25, 8.0)
         self.scale_box.setSingleStep(0.05)
         self.scale_box.setPrefix("scale ")
         self.scale_box.setToolTip("how close the start framing is: 1 just fills (or fits) the frame")
         self.scale_box.valueChanged.connect(
-            lambda v: None if self._syncing else self.set_framing(self.framing_value.model_copy(update={"scale": v})))
+            lambda v: None if self._syncing else self.frame_edit(self.framing_value.model_copy(update={"scale": v}),
+                                                                 text="framing scale"))
         self.aspect_label = QLabel()
         self.aspect_buttons: dict[str, QPushButton] = {}
         for name in ASPECTS:
@@ -290,7 +318,8 @@ class CameraEditor(QDialog):
             b.clicked.connect(lambda *_, n=name: self.set_aspect(n))
             self.aspect_buttons[name] = b
         centre_b = QPushButton("Centre")
-        centre_b.clicked.connect(lambda: self.set_framing(self.framing_value.model_copy(update={"x": 0.5, "y": 0.5})))
+        centre_b.clicked.connect(lambda: self.frame_edit(self.framing_value.model_copy(update={"x": 0.5, "y": 0.5}),
+                                                         text="centre the framing"))
         self.centre_button = centre_b
         self.live = QLabel()
         self.live.setAlignment(Qt.AlignCenter)
@@ -427,7 +456,7 @@ class CameraEditor(QDialog):
             pos = self.ref_view.mapToScene(event.position().toPoint())
             if self.framing.polygon().containsPoint(pos, Qt.OddEvenFill):
                 self._drag_from = pos
-                self._framing_before = (self.framing_value, self.out_size)
+                self._framing_before = (self.framing_value, tuple(self.out_size))
                 self.ref_view.viewport().setCursor(Qt.ClosedHandCursor)
                 return True
         elif kind == QEvent.MouseMove and self._drag_from is not None:
@@ -439,6 +468,7 @@ class CameraEditor(QDialog):
         elif kind == QEvent.MouseButtonRelease and self._drag_from is not None:
             self._drag_from = None
             self.ref_view.viewport().unsetCursor()
+            self.frame_edit(self.framing_value, text="move the framing", before=self._framing_before)
             return True
         return False
 
