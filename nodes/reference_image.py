@@ -23,7 +23,8 @@ class ReferenceImageParams(Params):
     role: Literal["start_frame", "character", "environment", "style"] = Field(
         "start_frame", description="how generators should use it")
     aspect: Literal["source", "16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "2.39:1"] = Field(
-        "source", description="centre-crop to this aspect ratio, or keep the source's")
+        "source", description="centre-crop the picture itself to this aspect ratio, or keep the source's; to "
+                              "frame a shot, drag the frame in the camera editor instead (the generator's framing)")
     url: str = Field("", max_length=2048,
                      description="a public https URL of this same picture, for cloud models that fetch images by "
                                  "URL (Luma); upload it anywhere public and paste the link")

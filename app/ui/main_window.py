@@ -1003,8 +1003,7 @@ class MainWindow(QMainWindow):
         outputs = self.outputs.get(node_id, {})
         value = preview_value(outputs) or next(iter(outputs.values()), None)
         node = self.doc.wf.node(node_id)
-        if node is not None and node.type in ("motion_brush", "load_audio") and (value is None or node.type ==
-                                                                                  "motion_brush"):
+        if node is not None and node.type in ("motion_brush", "load_audio"):
             self.preview.show_value(self.bridge.display_name(node_id), None, node_id)
             self._drawn_preview(node_id)  # the drawing arrives in the Preview too
             return

@@ -151,7 +151,7 @@ class PreviewPanel(QWidget):
             self.picture.show_pixmap(None)
             self.stack.setCurrentWidget(self.picture)
             return
-        self._label = f"{label}: {value.path.name}"
+        self._label = f"{label}: {value.meta.get('source') or value.path.name}"  # the user's file, not the cache's
         self.title.setText(self._label)
         if value.type in (PortType.IMAGE, PortType.MASK, PortType.VIDEO):
             self.stack.setCurrentWidget(self.picture)
