@@ -80,7 +80,9 @@ def run(ctx, p: GeneratorParams, inputs):
     prompt = inputs["prompt"].read_json()
     camera = CameraPath.model_validate(inputs["camera"].read_json()) if "camera" in inputs else None
     framing = p.framing()
-    if camera is not None or not framing.is_default():
+    if p.backend == "local" and (camera is not None or not framing.is_default()):
+        # the local engine frames while it renders; a cloud model gets the still framed instead
+        # (below), and a camera only when one is connected
         camera = (camera or CameraPath()).model_copy(update={"framing": framing})
     model = p.model or (backend.models() or [""])[0]
     mode = resolve_mode(p.backend, "generate", model, p.mode, wanted(frozenset(inputs)), p.duration)

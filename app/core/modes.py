@@ -22,21 +22,28 @@ def effective(wf: Workflow, registry: Registry) -> tuple[Workflow, dict[str, str
     nodes = wf.node_map()
     into: dict[tuple[str, str], Link] = {(lk.dst[0], lk.dst[1]): lk for lk in wf.links}
 
-    def source(node_id: str, out_port: str, seen: frozenset[str] = frozenset()) -> tuple[str, str] | None:
-        """Where a bypassed node's output really comes from (through chains of bypasses)."""
-        node = nodes[node_id]
-        nt = registry.get(node.type)
-        out = nt.output(out_port) if nt else None
-        if off.get(node_id) != "bypass" or node_id in seen or nt is None or out is None:
-            return None
-        for inp in nt.inputs:
-            lk = into.get((node_id, inp.name))
-            if lk is not None and can_connect(out.types, inp.types):
-                up = lk.src[0]
-                if off.get(up) == "bypass":
-                    return source(up, lk.src[1], seen | {node_id})
-                return None if off.get(up) == "mute" else (up, lk.src[1])
-        return None
+    def source(node_id: str, out_port: str) -> tuple[str, str] | None:
+        """Where a bypassed node's output really comes from, through chains of bypasses (walked
+        in a loop: a chain of thousands never runs out of stack)."""
+        seen: set[str] = set()
+        while True:
+            node = nodes[node_id]
+            nt = registry.get(node.type)
+            out = nt.output(out_port) if nt else None
+            if off.get(node_id) != "bypass" or node_id in seen or nt is None or out is None:
+                return None
+            seen.add(node_id)
+            up = None
+            for inp in nt.inputs:
+                lk = into.get((node_id, inp.name))
+                if lk is not None and can_connect(out.types, inp.types):
+                    up = lk.src
+                    break
+            if up is None or off.get(up[0]) == "mute":
+                return None
+            if off.get(up[0]) != "bypass":
+                return up[0], up[1]
+            node_id, out_port = up
 
     links: list[Link] = []
     for lk in wf.links:

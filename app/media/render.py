@@ -147,6 +147,9 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
+MIN_SIDE, MAX_SIDE = 720, 4096  # the framed still sent to a model
+
+
 def framed_still(src: np.ndarray, framing: Framing, aspect: float) -> np.ndarray:
     return framed_still_and_map(src, framing, aspect)[0]
 
@@ -158,10 +161,18 @@ def framed_still_and_map(src: np.ndarray, framing: Framing, aspect: float) -> tu
     the still's own resolution (never upscaled past it): what a cloud model is sent, so what
     the editor shows is what is paid for."""
     Hs, Ws = src.shape[:2]
-    # the frame's area on the still at a nominal size, then that many source pixels out
+    aspect = min(64.0, max(1 / 64, aspect))
+    # the frame's area on the still at a nominal size, then about that many source pixels out:
+    # never more than the still has (fit pads), at least MIN_SIDE on the short side (models
+    # refuse tiny images: Kling below 300 px) and at most MAX_SIDE on the long one
     x, y, w, h = framing.rect((1000, max(1, round(1000 / aspect))), (Ws, Hs))
-    scale = min(1.0, Ws / w, Hs / h) if framing.fit == "fill" else 1.0
-    W = max(2, int(round(w * scale / 2)) * 2)
+    W = min(w, Ws * w / max(w, Ws), Ws) if framing.fit == "fit" else min(w, Ws)
+    H = W / aspect
+    boost = min(4.0, MIN_SIDE / max(1.0, min(W, H)))
+    if boost > 1:
+        W, H = W * boost, H * boost
+    shrink = min(1.0, MAX_SIDE / max(W, H))
+    W = max(2, int(round(W * shrink / 2)) * 2)
     H = max(2, int(round(W / aspect / 2)) * 2)
     render = camera_renderer(src, CameraPath(framing=framing), (W, H), 1)
     M = np.linalg.inv(render.matrix(0))  # type: ignore[attr-defined] - framed pixel -> still pixel, inverted

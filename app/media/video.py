@@ -174,8 +174,9 @@ class VideoWriter:
         self.audio_stream = None
         if audio is not None:
             rate = _audio_rate(audio)
-            if audio_codec == "libopus" and rate not in OPUS_RATES:
-                rate = 48000  # Opus takes 48/24/16/12/8 kHz only: 44.1 and 22.05 kHz are resampled
+            if (audio_codec == "libopus" and rate not in OPUS_RATES) or (audio_codec == "aac" and rate > 48000):
+                # Opus takes 48/24/16/12/8 kHz only, AAC no more than 96 kHz: resampled to 48 kHz
+                rate = 48000
             self.audio_stream = self.container.add_stream(audio_codec or "pcm_s16le", rate=rate)
         self.frames = 0
         self._q: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
@@ -267,14 +268,20 @@ def mux_audio(container, stream, src: Path, seconds: float) -> None:
     written = 0
     frame_size = stream.codec_context.frame_size or 1024
     pending: list[np.ndarray] = []
+    channels = 2 if layout == "stereo" else 1
+    got = 0
     with _open(src) as c:
         a = c.streams.audio[0]
         for frame in c.decode(a):
             for rf in resampler.resample(frame):
+                arr = rf.to_ndarray()
+                pending.append(arr)
+                got += arr.shape[1] if fmt.endswith("p") else arr.shape[1] // channels
+            if got >= want:
+                break  # only what the video's length takes: a long track is never decoded whole
+        else:
+            for rf in resampler.resample(None):
                 pending.append(rf.to_ndarray())
-        for rf in resampler.resample(None):
-            pending.append(rf.to_ndarray())
-    channels = 2 if layout == "stereo" else 1
     planar = fmt.endswith("p")
     data = np.concatenate(pending, axis=1) if pending else np.zeros((channels if planar else 1, 0), dtype=_np_dtype(fmt))
     total = data.shape[1] if planar else data.shape[1] // channels

@@ -78,6 +78,10 @@ class LocalBackend:
         return path
 
 
+LIMITS = {"pan": (-90.0, 90.0), "tilt": (-60.0, 60.0), "roll": (-180.0, 180.0), "zoom": (0.101, 10.0),
+          "truck": (-1.0, 1.0), "pedestal": (-1.0, 1.0), "dolly": (-2.0, 0.9)}
+
+
 def take_seed(seed: int, take: int) -> int:
     """Take n is made with seed + n - 1, as the cloud backends make it: a take's label says its
     seed, and that seed alone remakes it."""
@@ -98,11 +102,13 @@ def _vary(camera: CameraPath | None, seed: int) -> CameraPath | None:
         for axis in ("pan", "tilt", "roll", "truck", "pedestal"):
             d[axis] = d[axis] * amount
         d["zoom"] = d["zoom"] ** amount
-        d["dolly"] = min(0.9, d["dolly"] * amount)
+        d["dolly"] = d["dolly"] * amount
+        for axis, (lo, hi) in LIMITS.items():  # a path keyed at its limits stays within them
+            d[axis] = min(hi, max(lo, d[axis]))
         if k.t >= camera.keyframes[-1].t and len(camera.keyframes) > 1:  # the drift builds over the shot
             d["pan"] = max(-90.0, min(90.0, d["pan"] + drift["pan"]))
             d["tilt"] = max(-60.0, min(60.0, d["tilt"] + drift["tilt"]))
-            d["zoom"] = min(10.0, d["zoom"] * drift["zoom"])
+            d["zoom"] = max(0.101, min(10.0, d["zoom"] * drift["zoom"]))
         kfs.append(Keyframe(**d))
     if len(kfs) == 1:  # a single keyframe: the drift as a second one
         end = kfs[0].model_dump() | {"t": 1.0}

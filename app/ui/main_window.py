@@ -483,7 +483,10 @@ class MainWindow(QMainWindow):
         from app.ui.session import state_dir
 
         try:
-            geometry, state = (state_dir() / "layout.bin").read_bytes().split(b"\n", 1)
+            file = state_dir() / "layout.bin"
+            if file.stat().st_size > 1 << 20:
+                return False  # not one of ours
+            geometry, state = file.read_bytes().split(b"\n", 1)
         except (OSError, ValueError):
             return False
         return self.restoreGeometry(QByteArray.fromHex(geometry)) and self.restoreState(QByteArray.fromHex(state))
@@ -1037,13 +1040,17 @@ class MainWindow(QMainWindow):
 
             try:
                 if node.type == "motion_brush":
+                    from app.core.safefiles import is_regular
                     from app.media.images import load_image
 
-                    img = motion_thumb(load_image(still) if still is not None else None, params, (THUMB_W * 2,
-                                                                                                   THUMB_H * 2))
+                    ok = still is not None and is_regular(still) and still.stat().st_size <= 512 * 2**20
+                    img = motion_thumb(load_image(still) if ok else None, params, (THUMB_W * 2, THUMB_H * 2))
                 else:
+                    from app.core.safefiles import checked_file
+
                     path = Path(params["path"])
-                    img = waveform_thumb(path if path.is_absolute() else base / path, (THUMB_W * 2, THUMB_H * 2))
+                    path = checked_file(path if path.is_absolute() else base / path, max_bytes=4 * 2**30)
+                    img = waveform_thumb(path, (THUMB_W * 2, THUMB_H * 2))
                 self._drawn.emit(node_id, (gen, img))
             except Exception as e:  # noqa: BLE001 - a thumbnail is a comfort; the run says what is wrong
                 self._drawn.emit(node_id, (gen, str(e)))
@@ -1075,7 +1082,13 @@ class MainWindow(QMainWindow):
         if not raw or "://" in raw:
             return None
         path = Path(raw) if Path(raw).is_absolute() else self.doc.base_dir / raw
-        return Value(kinds[node.type], path, {"source": path.name}) if path.is_file() else None
+        from app.core.safefiles import is_regular
+
+        try:  # a regular file of a sane size: a FIFO or a huge file is for the run to refuse, by name
+            ok = is_regular(path) and path.stat().st_size <= (512 if node.type == "reference_image" else 64 * 1024) * 2**20
+        except OSError:
+            ok = False
+        return Value(kinds[node.type], path, {"source": path.name}) if ok else None
 
     def _input_preview(self, node_id: str) -> None:
         node = self.doc.wf.node(node_id)

@@ -86,7 +86,9 @@ def _recent_file() -> Path:
 def recent_files() -> list[Path]:
     try:
         items: Any = json.loads(_recent_file().read_text())
-        return [Path(p) for p in items if isinstance(p, str)][:MAX_RECENT]
+        if not isinstance(items, list):
+            return []  # not ours: ignored
+        return [Path(p) for p in items if isinstance(p, str) and "\0" not in p][:MAX_RECENT]
     except (OSError, ValueError):
         return []
 

@@ -135,20 +135,22 @@ def motion_thumb(still: np.ndarray | None, params: dict, max_size: tuple[int, in
     static = decode_mask(params["static_mask"]) if params.get("static_mask") else None
     shape = still.shape[:2] if still is not None else (masks[0][0].shape if masks else
                                                       static.shape if static is not None else (90, 160))
-    base = still.copy() if still is not None else np.full((*shape, 3), 60, np.uint8)
+    # everything is shrunk to the thumbnail first: a 100 MP still is tinted at thumbnail size
+    scale = min(max_size[0] / shape[1], max_size[1] / shape[0], 1.0)
+    small = (max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale)))
+    base = cv2.resize(still, small, interpolation=cv2.INTER_AREA) if still is not None else \
+        np.full((small[1], small[0], 3), 60, np.uint8)
     out = base.astype(np.float32)
     if static is not None and static.shape == shape:
-        out[static > 0] *= 0.35
+        out[cv2.resize(static, small, interpolation=cv2.INTER_NEAREST) > 0] *= 0.35
     for i, (m, _) in enumerate(masks):
         if m.shape == shape:
             colour = np.array(REGION_COLOURS[i % len(REGION_COLOURS)][::-1], np.float32)
-            out[m > 0] = out[m > 0] * 0.45 + colour * 0.55
+            sel = cv2.resize(m, small, interpolation=cv2.INTER_NEAREST) > 0
+            out[sel] = out[sel] * 0.45 + colour * 0.55
     img = out.clip(0, 255).astype(np.uint8)
-    scale = min(max_size[0] / img.shape[1], max_size[1] / img.shape[0], 1.0)
-    img = cv2.resize(img, (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale))),
-                     interpolation=cv2.INTER_AREA)
     for i, (_, path) in enumerate(masks):
-        pts = [(round(x * scale), round(y * scale)) for x, y in path]
+        pts = [(round(x * scale), round(y * scale)) for x, y in path[:2000]]
         colour = REGION_COLOURS[i % len(REGION_COLOURS)][::-1]
         for a, b in zip(pts, pts[1:], strict=False):
             cv2.line(img, a, b, (255, 255, 255), 3, cv2.LINE_AA)

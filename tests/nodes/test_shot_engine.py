@@ -45,8 +45,12 @@ def test_the_frame_rect_is_the_area_rendered():
 
 def test_cloud_models_get_the_still_as_framed_at_their_aspect():
     img = framed_still(quadrants(), Framing(y=0.0), 16 / 9)
-    assert img.shape[:2] == (224, 400)  # the still's own pixels, never upscaled
-    assert (img[:, :200] == (0, 0, 255)).all(axis=2).mean() == pytest.approx(200 / 224, abs=0.02)
+    assert img.shape[:2] == (720, 1280)  # a small still is sent at least 720 px high (models make 720p)
+    assert (img[:, :640] == (0, 0, 255)).all(axis=2).mean() == pytest.approx(200 / 225, abs=0.02)
+    big = framed_still(np.zeros((3000, 3000, 3), np.uint8), Framing(fit="fit", scale=0.25), 16 / 9)
+    assert max(big.shape[:2]) <= 4096  # never the huge padded frame a tiny fit scale would ask for
+    tiny_band = framed_still(quadrants(), Framing(fit="fit", scale=0.25), 4320 / 16)
+    assert tiny_band.size < 50_000_000
 
 
 def test_framing_reaches_the_local_render_and_leaves_old_cache_keys_alone(runner):
@@ -186,3 +190,26 @@ def test_validate_checks_what_a_run_would_make(tmp_path):
     out = subprocess.run([sys.executable, "-m", "app.cli", "validate", str(tmp_path / "w.json")], cwd=ROOT,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_takes_of_a_path_keyed_at_its_limits_stay_within_them(runner):
+    write_png(runner.tmp / "q.png", quadrants())
+    keys = [{"t": 0.0, "pan": 90, "roll": 180, "zoom": 10, "truck": 1.0}, {"t": 1.0, "pan": -90, "dolly": 0.9}]
+    r = runner([("p", "prompt", {}), ("i", "reference_image", {"path": "q.png"}),
+                ("c", "camera_path", {"preset": "custom", "keyframes": keys}),
+                ("g", "generator", dict(SHOT, takes=3, seed=7))],
+               [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("c", "camera", "g", "camera")])
+    assert r.status == "ok", r.errors
+
+
+def test_a_thousand_bypassed_nodes_in_a_chain_pass_through():
+    from app.core.modes import effective
+    from app.core.registry import discover
+
+    nodes = [{"id": "p", "type": "prompt", "params": {}}]
+    nodes += [{"id": f"r{i}", "type": "upscale", "params": {}, "mode": "bypass"} for i in range(1000)]
+    links = [{"from": ["r0" if i == 0 else f"r{i - 1}", "media"], "to": [f"r{i}", "media"]} for i in range(1, 1000)]
+    nodes.append({"id": "e", "type": "export", "params": {}})
+    links.append({"from": ["r999", "media"], "to": ["e", "video"]})
+    wf, reasons = effective(Workflow.model_validate({"nodes": nodes, "links": links}), discover("nodes"))
+    assert len(reasons) >= 1000 and "e" in reasons  # nothing feeds r0: the export has nothing to show

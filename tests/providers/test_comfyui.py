@@ -115,13 +115,13 @@ def test_export_add_run_gets_the_video_asked_for(tmp_path, result_video):
         assert sent["3"]["inputs"]["seed"] == 7 and sent["55"]["inputs"]["fps"] == 16
         assert "lighthouse" in sent["6"]["inputs"]["text"] and sent["7"]["inputs"]["text"] == "blur"
         assert sent["52"]["inputs"]["image"] == "rg_upload_1.png"
-        # the still as the shot frames it: cropped to 832:480 at the still's own resolution
+        # the still as the shot frames it: cropped to 832:480, at least 720 px high
         body = server.uploads[0]
         png = body[body.index(b"\x89PNG"): body.index(b"IEND\xaeB`\x82") + 8]
         from PIL import Image
 
         with Image.open(io.BytesIO(png)) as im:
-            assert im.size == (600, 346)
+            assert im.size == (1248, 720)
         assert (tmp_path / "renders" / "shot.mp4").exists()
         # the UI format is refused with the fix
         (tmp_path / "ui.json").write_text(json.dumps({"last_node_id": 3, "nodes": [], "links": [], "version": 0.4}))

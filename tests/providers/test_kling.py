@@ -56,19 +56,24 @@ def test_image2video_with_motion_brush_body_and_result(kling, runner):
     assert r.status == "ok", r.errors
     [body] = kling.bodies
     assert body["model_name"] == "kling-v1" and body["duration"] == "5" and body["mode"] == "std"
-    # the still as the shot frames it (fill, centred) at the model's 16:9: 600x338, rows 31..368
+    # the still as the shot frames it (fill, centred) at the model's 16:9: rows 31..368 of the 600x400
+    # still, enlarged to 1280x720 (models make 720p; small stills are sent at least 720 px high)
     sent = cv2.imdecode(np.frombuffer(base64.b64decode(body["image"]), np.uint8), cv2.IMREAD_COLOR)
-    still = cv2.imread(str(runner.tmp / "coffee.png"))
-    assert sent.shape == (338, 600, 3) and np.abs(sent.astype(int) - still[31:369].astype(int)).mean() < 1.0
+    still = cv2.resize(cv2.imread(str(runner.tmp / "coffee.png"))[31:369], (1280, 720), interpolation=cv2.INTER_LINEAR)
+    assert sent.shape == (720, 1280, 3) and np.abs(sent.astype(int) - still.astype(int)).mean() < 4.0
     assert "a cup of coffee" in body["prompt"].lower() and body["negative_prompt"] == "text"
     assert body["external_task_id"].startswith("rg-")
     assert "camera_control" not in body and "image_tail" not in body
     static = cv2.imdecode(np.frombuffer(base64.b64decode(body["static_mask"]), np.uint8), cv2.IMREAD_GRAYSCALE)
-    # the masks and the path moved with the framing: row 300 of the still is row 269 of the frame
-    assert static.shape == (338, 600) and static[320, 10] == 255 and static[260, 10] == 0
+    # the masks and the path moved with the framing: row 300 of the still is about row 573 of the frame
+    assert static.shape == (720, 1280) and static[600, 10] == 255 and static[540, 10] == 0
     [dyn] = body["dynamic_masks"]
-    # top-left (150, 100) of the still is (150, 69) framed: (150, 268) from the bottom-left of 338 rows
-    assert dyn["trajectories"] == [{"x": 150, "y": 268}, {"x": 250, "y": 308}, {"x": 350, "y": 328}]
+    # (x, y) of the still is ((x + .5) k - .5, (y - 31.25 + .5) k - .5) framed, k = 720 / 337.5; Kling counts y
+    # from the bottom: 719 - that
+    k = 720 / 337.5
+    want = [((x + 0.5) * k - 0.5, 719 - ((y - 31.25 + 0.5) * k - 0.5)) for x, y in [(150, 100), (250, 60), (350, 40)]]
+    got = [(p["x"], p["y"]) for p in dyn["trajectories"]]
+    assert np.abs(np.array(got) - np.array(want)).max() <= 1.5
     claims = kling.tokens[0]
     assert claims["iss"] == ACCESS and claims["exp"] - claims["nbf"] == 1805
     video = r.outputs["g"]["video"]
@@ -137,7 +142,8 @@ def test_motion_brush_on_kling_v1_5_is_sent_in_pro_mode(kling, runner):
 def test_images_kling_would_refuse_are_refused_before_upload(kling, runner):
     import cv2 as _cv2
 
-    _cv2.imwrite(str(runner.tmp / "tiny.png"), np.full((200, 640, 3), 128, np.uint8))
+    # framed and enlarged at most 4x for the model (a 16:9 band of 100x40 becomes 284x160): still too small
+    _cv2.imwrite(str(runner.tmp / "tiny.png"), np.full((40, 100, 3), 128, np.uint8))
     nodes, links = shot(runner)
     nodes[1][2]["path"] = "tiny.png"
     r = runner(nodes, links)
@@ -380,3 +386,13 @@ def test_a_resend_refused_as_taken_while_the_task_stays_invisible_is_never_paid_
     r = runner(*shot(runner))
     assert r.status == "ok", r.errors
     assert len(kling.tasks) == 1  # one paid task, whatever happened
+
+
+def test_framing_alone_is_not_a_camera_move(kling, runner):
+    """Found by the attack on issue 15: a framed still was sent as a camera path, which most models refuse."""
+    nodes, links = shot(runner)
+    nodes[2][2]["frame_scale"] = 1.2
+    nodes[2][2]["frame_y"] = 0.3
+    r = runner(nodes, links)
+    assert r.status == "ok", r.errors
+    assert "camera_control" not in kling.bodies[0]

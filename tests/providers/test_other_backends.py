@@ -122,7 +122,7 @@ def test_veo_long_running_operation_inline_result_and_filtered(backend_env, resu
         a, b = server.bodies
         inst = a["instances"][0]
         sent = base64.b64decode(inst["image"]["bytesBase64Encoded"])
-        assert sent[:8] == b"\x89PNG\r\n\x1a\n" and png_size(sent) == (600, 338)  # framed at 16:9
+        assert sent[:8] == b"\x89PNG\r\n\x1a\n" and png_size(sent) == (1280, 720)  # framed at 16:9, 720p
         assert a["parameters"] == {"sampleCount": 1, "durationSeconds": 8, "aspectRatio": "16:9",
                                    "resolution": "720p", "negativePrompt": "text", "seed": 11, "generateAudio": True}
         assert b["parameters"]["seed"] == 12
