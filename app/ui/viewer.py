@@ -656,24 +656,10 @@ class ViewerPanel(QWidget):
         self._label()
 
     def toggle_fullscreen(self) -> None:
-        """The viewer alone on the screen (F or Esc to come back to its dock)."""
-        from PySide6.QtWidgets import QDockWidget
+        """The player alone on the screen (F or Esc to come back to its dock)."""
+        from app.ui.fullscreen import toggle_fullscreen
 
-        if not self.fullscreen:
-            dock = self.parentWidget()
-            while dock is not None and not isinstance(dock, QDockWidget):
-                dock = dock.parentWidget()
-            self._dock = dock
-            self.setParent(None)
-            self.setWindowFlags(Qt.Window)
-            self.showFullScreen()
-            self.fullscreen = True
-        else:
-            self.fullscreen = False
-            self.showNormal()
-            if self._dock is not None:
-                self._dock.setWidget(self)
-            self.show()
+        toggle_fullscreen(self)
         self.canvas.setFocus()
 
     def step(self, n: int) -> None:

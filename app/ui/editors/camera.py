@@ -64,39 +64,22 @@ def _limits(axis: str) -> tuple[float, float]:
     return lo, hi
 
 
-class _Keys(QUndoCommand):
-    def __init__(self, ed: CameraEditor, before: list[dict], after: list[dict], text: str) -> None:
+class _Swap(QUndoCommand):
+    """An edit made in the editor (keyframes, framing), undoable there: ``apply`` puts a state back."""
+
+    def __init__(self, apply, before: Any, after: Any, text: str) -> None:
         super().__init__(text)
-        self.ed, self.before, self.after = ed, before, after
+        self.apply, self.before, self.after = apply, before, after
         self.first = True
 
     def redo(self) -> None:
-        if self.first:
-            self.first = False
-            if self.ed.keys == self.after:
-                return
-        self.ed.set_keys(self.after)
-
-    def undo(self) -> None:
-        self.ed.set_keys(self.before)
-
-
-class _Frame(QUndoCommand):
-    """A framing change in the editor (drag, aspect, fit, scale, centre), undoable there."""
-
-    def __init__(self, ed: CameraEditor, before: tuple, after: tuple, text: str) -> None:
-        super().__init__(text)
-        self.ed, self.before, self.after = ed, before, after
-        self.first = True
-
-    def redo(self) -> None:
-        if self.first:
+        if self.first:  # pushed after the edit was made
             self.first = False
             return
-        self.ed.set_framing(*self.after)
+        self.apply(self.after)
 
     def undo(self) -> None:
-        self.ed.set_framing(*self.before)
+        self.apply(self.before)
 
 
 class CameraEditor(QDialog):
@@ -160,7 +143,7 @@ class CameraEditor(QDialog):
         self.set_framing(framing, out_size)
         after = (self.framing_value, tuple(self.out_size))
         if after != before:
-            self.undo.push(_Frame(self, before, after, text))
+            self.undo.push(_Swap(lambda state: self.set_framing(*state), before, after, text))
 
     def set_aspect(self, name: str) -> None:
         """An aspect preset: the frame's long side kept, the other from the ratio (even pixels)."""
@@ -195,7 +178,7 @@ class CameraEditor(QDialog):
 
     def _push(self, before: list[dict], text: str) -> None:
         if before != self.keys:
-            self.undo.push(_Keys(self, before, [dict(k) for k in self.keys], text))
+            self.undo.push(_Swap(self.set_keys, before, [dict(k) for k in self.keys], text))
 
     def add_key(self) -> None:
         before = [dict(k) for k in self.keys]
