@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
-DEMO = Path(__file__).resolve().parent.parent / "workflows" / "demo.json"
+from app.core.resources import data_dir
+
+DEMO = data_dir("workflows") / "demo.json"
 
 
 def has_display() -> bool:

@@ -1,12 +1,24 @@
 """Where the data shipped with Reelgraph lives (resources/, workflows/, docs/): one place that
-knows, so no module counts parent folders."""
+knows, so no module counts parent folders.
+
+From a clone (and the PyInstaller bundle) the folders sit beside app/; an installed wheel carries
+them inside the package, as app/shipped/<name> (pyproject's package-dir)."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def data_dir(name: str) -> Path:
+    """The shipped folder ``name``: "resources", "workflows" or "docs"."""
+    beside = ROOT / name
+    if beside.is_dir():
+        return beside
+    return Path(str(files("app") / "shipped" / name))
+
+
 def resource_path(*parts: str) -> Path:
-    return ROOT.joinpath("resources", *parts)
+    return data_dir("resources").joinpath(*parts)

@@ -20,7 +20,9 @@ def run_editor(path: str | None) -> int:
     from app.ui.theme import apply_dark
 
     apply_dark(app)
-    icon = Path(__file__).resolve().parents[2] / "resources" / "icons" / "reelgraph_256.png"
+    from app.core.resources import data_dir, resource_path
+
+    icon = resource_path("icons", "reelgraph_256.png")
     if icon.exists():
         from PySide6.QtGui import QIcon
 
@@ -28,8 +30,7 @@ def run_editor(path: str | None) -> int:
     win = MainWindow()
     win.show()
     if not win.offer_recovery() and path:
-        shipped = Path(__file__).resolve().parents[2] / "workflows"
-        if Path(path).resolve().parent == shipped:
+        if Path(path).resolve().parent == data_dir("workflows").resolve():
             # a shipped template opens as an untitled copy: its runs go to the user's folder, and
             # saving asks where, never into the install folder
             win.new_from_template(Path(path))

@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core.reference import markdown, node_markdown
 from app.core.registry import Registry
-
-ROOT = Path(__file__).resolve().parents[2]
+from app.core.resources import resource_path
 
 LICENCES = """
 **Reelgraph** is free software under the **GNU GPL, version 3 or later** (see LICENSE).
@@ -142,7 +141,7 @@ class WelcomeDialog(QDialog):
             item.setData(Qt.UserRole, str(t))
             self.list.addItem(item)
         self.list.itemDoubleClicked.connect(self._chosen)
-        media = sorted(p.name for p in (ROOT / "resources" / "media").glob("*") if p.suffix != ".md" and
+        media = sorted(p.name for p in resource_path("media").glob("*") if p.suffix != ".md" and
                        p.name != "README")
         sample = QLabel(f"<p>Sample media (public domain / CC0) in <code>resources/media</code>: {', '.join(media)}."
                         "</p><p>Press <b>Tab</b> on the canvas to add a node, <b>F1</b> for the selected node's "

@@ -36,6 +36,7 @@ from app.core.events import Event
 from app.core.executor import RunResult
 from app.core.ports import PortType
 from app.core.registry import Registry, default_registry
+from app.core.resources import data_dir
 from app.core.validate import build_graph
 from app.core.values import Value, expand_takes
 from app.core.workflow import Link, Workflow
@@ -58,8 +59,7 @@ from app.ui.session import (
 from app.ui.thumbs import FrameLoader, preview_value
 from app.ui.viewer import Source, ViewerPanel, describe
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = ROOT / "workflows"
+TEMPLATES = data_dir("workflows")
 AUTOSAVE_MS = 30_000
 FILE_FILTER = "Reelgraph workflows (*.json);;Renders with a workflow (*.mp4 *.mov *.webm *.png);;All files (*)"
 
@@ -790,7 +790,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
 
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(ROOT / "docs")))
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(data_dir("docs"))))
 
     def open_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog
