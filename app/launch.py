@@ -24,6 +24,12 @@ def launch_editor(workflow: str | None = None) -> int:
               "cannot open.\nRender the demo headless with `make demo`, or run a workflow with "
               "`reelgraph run workflows/demo.json`.", file=sys.stderr)
         return 1
+    from app.qt_libs import check_xcb
+
+    problem = check_xcb()
+    if problem:  # said plainly, before Qt aborts with its own words
+        print(problem, file=sys.stderr)
+        return 2
     from app.ui.app import run_editor
 
     return run_editor(workflow or last_or_demo())
