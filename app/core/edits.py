@@ -57,7 +57,7 @@ def set_doc_ui(ui: dict[str, Any]) -> Op:
     return Op("set_doc_ui", (copy.deepcopy(ui),))
 
 
-def _link(key: tuple[str, str, str, str]) -> Link:
+def link_of(key: tuple[str, str, str, str]) -> Link:
     return Link.model_validate({"from": [key[0], key[1]], "to": [key[2], key[3]]})
 
 
@@ -78,7 +78,7 @@ def apply(wf: Workflow, op: Op) -> Op:
         del wf.nodes[i]
         return add_node(node, i)
     if k == "add_link":
-        link = _link(d[0])
+        link = link_of(d[0])
         index = len(wf.links) if d[1] is None else min(d[1], len(wf.links))
         wf.links.insert(index, link)
         return remove_link(link)

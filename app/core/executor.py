@@ -66,6 +66,21 @@ class RunResult:
         return out
 
 
+@dataclass
+class Plan:
+    """What a run will do: the graph and its order, each node's cache key (None: it cannot be
+    made), what the cache already holds, what must execute, what failed while planning and what
+    is skipped because something it needs cannot be made."""
+
+    graph: nx.DiGraph
+    order: list[str]
+    keys: dict[str, str | None]
+    cached: dict[str, Entry]
+    execute: set[str]
+    failed: dict[str, str]
+    skipped: dict[str, str]
+
+
 def default_targets(wf: Workflow, registry: Registry) -> list[str] | None:
     """What a run without targets makes: the connected outputs (export, compare); None (every
     node) in a workflow without any, where each chain's end is what the user looks at."""
@@ -184,7 +199,8 @@ class Executor:
         """What a run would cost, per node that would execute (cached nodes cost nothing and
         are absent). Raises WorkflowError like run() for a workflow that cannot run."""
         run = _Run(self, workflow, base_dir, base_dir, targets, use_cache, None, CancelToken())
-        _, order, _, _, execute, _, _ = run.plan()
+        plan = run.plan()
+        order, execute = plan.order, plan.execute
         out: dict[str, float] = {}
         inputs: dict[str, set[str]] = {}
         for link in run.wf.links:
@@ -257,9 +273,8 @@ class _Run:
             except Exception:  # a broken display must not break the run
                 log.exception("event sink failed")
 
-    def plan(self) -> tuple[nx.DiGraph, list[str], dict[str, str | None], dict[str, Entry], set[str],
-                            dict[str, str], dict[str, str]]:
-        """(graph, order, keys, cached entries, nodes to execute, plan failures, skipped)."""
+    def plan(self) -> Plan:
+        """What a run will do, before it does anything."""
         reg = self.ex.registry
         self.nodes = self.workflow.node_map()  # events name every node, the switched-off ones too
         unknown = [t for t in self.targets or [] if t not in self.nodes]
@@ -314,10 +329,12 @@ class _Run:
                 cached[node_id] = entry
             elif required:
                 execute.add(node_id)
-        return graph, order, keys, cached, execute, failed_plan, skipped
+        return Plan(graph, order, keys, cached, execute, failed_plan, skipped)
 
     def execute(self) -> RunResult:
-        graph, order, keys, cached, execute, failed_plan, skipped = self.plan()
+        plan = self.plan()
+        graph, order, keys, cached, execute = plan.graph, plan.order, plan.keys, plan.cached, plan.execute
+        failed_plan, skipped = plan.failed, plan.skipped
         # nodes to run whose inputs cannot be made are skipped (failed key upstream)
         self.emit("run_started", data={"nodes": [n for n in order if n in execute or n in cached or n in failed_plan or n in skipped],
                                         "to_run": len(execute), "cached": len(cached)})

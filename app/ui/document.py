@@ -121,9 +121,9 @@ class Document(QObject):
         elif k == "remove_node":
             self.node_removed.emit(d[0])
         elif k == "add_link":
-            self.link_added.emit(edits._link(d[0]))
+            self.link_added.emit(edits.link_of(d[0]))
         elif k == "remove_link":
-            self.link_removed.emit(edits._link(d[0]))
+            self.link_removed.emit(edits.link_of(d[0]))
         elif k == "set_params":
             self.params_changed.emit(d[0])
         elif k == "set_node_ui":

@@ -229,7 +229,6 @@ class GraphBridge(QObject):
         self.ids: dict[str, str] = {}  # NodeGraphQt id -> our id
         self.backdrops: dict[str, BackdropNode] = {}
         self.backdrop_ids: dict[str, str] = {}
-        self._syncing = False
 
         doc.reset.connect(self.rebuild)
         doc.node_added.connect(self._add_node)
@@ -250,21 +249,17 @@ class GraphBridge(QObject):
 
     # -- building the scene --------------------------------------------------------------------
     def rebuild(self) -> None:
-        self._syncing = True
-        try:
-            self.graph.clear_session()
-            self.nodes.clear()
-            self.ids.clear()
-            self.backdrops.clear()
-            self.backdrop_ids.clear()
-            for node in self.doc.wf.nodes:
-                self._add_node(node.id, fit=False)
-            for link in self.doc.wf.links:
-                self._add_link(link)
-            self._sync_backdrops()
-            self.graph.clear_undo_stack()
-        finally:
-            self._syncing = False
+        self.graph.clear_session()
+        self.nodes.clear()
+        self.ids.clear()
+        self.backdrops.clear()
+        self.backdrop_ids.clear()
+        for node in self.doc.wf.nodes:
+            self._add_node(node.id, fit=False)
+        for link in self.doc.wf.links:
+            self._add_link(link)
+        self._sync_backdrops()
+        self.graph.clear_undo_stack()
         self.frame_all()
 
     def _add_node(self, node_id: str, fit: bool = False) -> None:
@@ -305,11 +300,7 @@ class GraphBridge(QObject):
         ng = self.nodes.pop(node_id, None)
         if ng is not None:
             self.ids.pop(ng.id, None)
-            self._syncing = True
-            try:
-                self.graph.remove_node(ng, push_undo=False)
-            finally:
-                self._syncing = False
+            self.graph.remove_node(ng, push_undo=False)
 
     def _ports(self, link: Link):
         a, b = self.nodes.get(link.src[0]), self.nodes.get(link.dst[0])
