@@ -97,14 +97,14 @@ def run_audio(ctx, p: LoadAudioParams, inputs):
 
 
 LOAD_VIDEO = NodeType(
-    id="load_video", title="Load video", category="Inputs", params=LoadVideoParams, run=run_video,
+    id="load_video", title="Load video", category="Inputs", params=LoadVideoParams, run=run_video, preview="file",
     description="A video file from disk (anything PyAV reads). Outputs its picture and, when it has one, its sound "
                 "(silence otherwise).",
     outputs=(Output("video", PortType.VIDEO, "the file as it is"), Output("audio", PortType.AUDIO, "its sound as WAV")),
     reads=lambda p, base: [_file(p.path, base)],
 )
 LOAD_AUDIO = NodeType(
-    id="load_audio", title="Load audio", category="Inputs", params=LoadAudioParams, run=run_audio,
+    id="load_audio", title="Load audio", category="Inputs", params=LoadAudioParams, run=run_audio, preview="waveform",
     description="An audio file from disk (WAV, MP3, AAC, FLAC, ... or a video's sound track).",
     outputs=(Output("audio", PortType.AUDIO, "the sound as WAV"),),
     reads=lambda p, base: [_file(p.path, base)],

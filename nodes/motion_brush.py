@@ -60,7 +60,7 @@ def run(ctx, p: MotionBrushParams, inputs):
 
 
 NODE = NodeType(
-    id="motion_brush", title="Motion brush", category="Motion", params=MotionBrushParams, run=run,
+    id="motion_brush", title="Motion brush", category="Motion", params=MotionBrushParams, run=run, preview="motion",
     description="Paint what moves and what stays: one frozen mask and up to 6 motion regions, each with a "
                 "trajectory drawn on the frame. The local generator animates them; cloud backends that "
                 "support motion brushes receive them.",

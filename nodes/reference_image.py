@@ -68,7 +68,7 @@ def run(ctx, p: ReferenceImageParams, inputs):
 
 
 NODE = NodeType(
-    id="reference_image", title="Reference image", category="Inputs", params=ReferenceImageParams, run=run,
+    id="reference_image", title="Reference image", category="Inputs", params=ReferenceImageParams, run=run, preview="file",
     description="A still image from disk: a start frame, or a character, environment or style reference. "
                 "Optionally centre-cropped to an aspect ratio.",
     outputs=(Output("image", PortType.IMAGE, "the image as PNG"),),

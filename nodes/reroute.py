@@ -20,7 +20,7 @@ def run(ctx, p: RerouteParams, inputs):
 
 
 NODE = NodeType(
-    id="reroute", title="Reroute", category="Utility", params=RerouteParams, run=run,
+    id="reroute", title="Reroute", category="Utility", params=RerouteParams, run=run, pass_through=True,
     description="A point on a pipe: leads a connection around the graph. Double-click a pipe to add one.",
     inputs=(Input("in", ANY, description="anything"),),
     outputs=(Output("out", ANY, "what comes in, unchanged", same_as="in"),),

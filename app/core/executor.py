@@ -340,7 +340,8 @@ class _Run:
                                         "to_run": len(execute), "cached": len(cached)})
         for node_id, why in {**self.off, **self.unused}.items():
             self.result.states[node_id] = "idle"
-            if why == "a reroute point":
+            nt = self.ex.registry.get(self.nodes[node_id].type)
+            if nt is not None and nt.pass_through:
                 continue  # a pipe's bend: nothing to say about it
             self.emit("skipped", node_id, message=why)
         for node_id in order:

@@ -15,8 +15,9 @@ from app.core.workflow import Link, Workflow
 def effective(wf: Workflow, registry: Registry) -> tuple[Workflow, dict[str, str]]:
     """(the workflow the run sees, {node id: why it does not run})."""
     # a reroute point is a pipe's bend, not a step: the run goes straight through it
-    off = {n.id: ("bypass" if n.type == "reroute" and n.mode != "mute" else n.mode)
-           for n in wf.nodes if n.mode or n.type == "reroute"}
+    bends = {n.id for n in wf.nodes if (nt := registry.get(n.type)) is not None and nt.pass_through}
+    off = {n.id: ("bypass" if n.id in bends and n.mode != "mute" else n.mode)
+           for n in wf.nodes if n.mode or n.id in bends}
     if not off:
         return wf, {}
     nodes = wf.node_map()
@@ -58,8 +59,7 @@ def effective(wf: Workflow, registry: Registry) -> tuple[Workflow, dict[str, str
         if off.get(src) == "mute":
             continue
         links.append(lk)
-    reroutes = {n.id for n in wf.nodes if n.type == "reroute"}
-    reasons = {n: ("muted" if m == "mute" else "a reroute point" if n in reroutes else "bypassed")
+    reasons = {n: ("muted" if m == "mute" else "a reroute point" if n in bends else "bypassed")
                for n, m in off.items()}
     # a node left without a required input (its source muted, or a bypass with nothing to pass)
     # does not run either, and so on downstream

@@ -130,6 +130,12 @@ class NodeType:
     # What else decides the result, outside params, inputs and files (the ComfyUI server that
     # renders it: another server with other models gives another result); enters the key.
     identity: Callable[[Any], dict[str, str]] | None = None
+    # How the editor shows the node before it has run: "file" (the picture or video its `path`
+    # param names), "waveform" (the sound its `path` names), "motion" (its regions over the still
+    # on its `image` input); None: nothing until it runs.
+    preview: str | None = None
+    # A pipe's bend (reroute): it carries its input unchanged and a run goes straight through it.
+    pass_through: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def kind_of(self, params: Any) -> Kind:

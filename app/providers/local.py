@@ -96,24 +96,21 @@ def _vary(camera: CameraPath | None, seed: int) -> CameraPath | None:
     rng = random.Random(seed)
     amount = 1 + rng.uniform(-0.3, 0.3)
     drift = {"pan": rng.uniform(-2.5, 2.5), "tilt": rng.uniform(-1.5, 1.5), "zoom": 1 + rng.uniform(0.0, 0.08)}
+
+    def within(d: dict) -> Keyframe:  # a path keyed at its limits stays within them
+        return Keyframe(**{k: min(LIMITS[k][1], max(LIMITS[k][0], v)) if k in LIMITS else v for k, v in d.items()})
+
+    def drifted(d: dict) -> dict:  # the drift builds over the shot: it is in the last keyframe
+        return d | {"pan": d["pan"] + drift["pan"], "tilt": d["tilt"] + drift["tilt"], "zoom": d["zoom"] * drift["zoom"]}
+
     kfs = []
     for k in camera.keyframes:
         d = k.model_dump()
-        for axis in ("pan", "tilt", "roll", "truck", "pedestal"):
+        for axis in ("pan", "tilt", "roll", "truck", "pedestal", "dolly"):
             d[axis] = d[axis] * amount
         d["zoom"] = d["zoom"] ** amount
-        d["dolly"] = d["dolly"] * amount
-        for axis, (lo, hi) in LIMITS.items():  # a path keyed at its limits stays within them
-            d[axis] = min(hi, max(lo, d[axis]))
-        if k.t >= camera.keyframes[-1].t and len(camera.keyframes) > 1:  # the drift builds over the shot
-            d["pan"] = max(-90.0, min(90.0, d["pan"] + drift["pan"]))
-            d["tilt"] = max(-60.0, min(60.0, d["tilt"] + drift["tilt"]))
-            d["zoom"] = max(0.101, min(10.0, d["zoom"] * drift["zoom"]))
-        kfs.append(Keyframe(**d))
+        last = k.t >= camera.keyframes[-1].t and len(camera.keyframes) > 1
+        kfs.append(within(drifted(d) if last else d))
     if len(kfs) == 1:  # a single keyframe: the drift as a second one
-        end = kfs[0].model_dump() | {"t": 1.0}
-        end["pan"] = max(-90.0, min(90.0, end["pan"] + drift["pan"]))
-        end["tilt"] = max(-60.0, min(60.0, end["tilt"] + drift["tilt"]))
-        end["zoom"] = min(10.0, end["zoom"] * drift["zoom"])
-        kfs = [kfs[0].model_copy(update={"t": 0.0}), Keyframe(**end)]
+        kfs = [kfs[0].model_copy(update={"t": 0.0}), within(drifted(kfs[0].model_dump() | {"t": 1.0}))]
     return camera.model_copy(update={"keyframes": kfs})

@@ -31,7 +31,6 @@ CATEGORY_COLOURS = {
     "Output": (76, 44, 54), "Utility": (56, 60, 66),
 }
 PREVIEW_TYPES = (PortType.IMAGE, PortType.VIDEO)
-DRAWN_PREVIEWS = ("motion_brush", "load_audio")  # no picture output: the editor draws one from the params
 
 
 def class_name(type_id: str) -> str:
@@ -39,7 +38,7 @@ def class_name(type_id: str) -> str:
 
 
 def _node_class(nt: NodeType) -> type[BaseNode]:
-    if nt.id == "reroute":
+    if nt.pass_through:
         return _reroute_class(nt)
 
     def __init__(self) -> None:  # noqa: N807 - NodeGraphQt instantiates the class itself
@@ -49,7 +48,7 @@ def _node_class(nt: NodeType) -> type[BaseNode]:
         for out in nt.outputs:
             self.add_output(out.name, multi_output=True, color=PORT_COLOURS[out.types[0]])
         self.view.has_preview = any(t in PREVIEW_TYPES for out in nt.outputs for t in out.types) or \
-            nt.id in DRAWN_PREVIEWS
+            nt.preview in ("motion", "waveform")  # no picture output: drawn from the params
 
     return type(class_name(nt.id), (BaseNode,), {"__identifier__": "reelgraph", "NODE_NAME": nt.title,
                                                  "__init__": __init__})

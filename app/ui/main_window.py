@@ -524,7 +524,10 @@ class MainWindow(QMainWindow):
         if link is None:
             return None
         self.doc.undo.beginMacro("add reroute point")
-        node_id = self.doc.add_node("reroute", (scene_pos.x() - 17, scene_pos.y() - 13))
+        bend = next((nt.id for nt in self.registry if nt.pass_through), None)
+        if bend is None:
+            return None
+        node_id = self.doc.add_node(bend, (scene_pos.x() - 17, scene_pos.y() - 13))
         problem = self.doc.change_links([link], [
             Link.model_validate({"from": list(link.src), "to": [node_id, "in"]}),
             Link.model_validate({"from": [node_id, "out"], "to": list(link.dst)})])
@@ -1005,8 +1008,7 @@ class MainWindow(QMainWindow):
     def show_output(self, node_id: str) -> None:
         outputs = self.outputs.get(node_id, {})
         value = preview_value(outputs) or next(iter(outputs.values()), None)
-        node = self.doc.wf.node(node_id)
-        if node is not None and node.type in ("motion_brush", "load_audio"):
+        if self._preview_kind(node_id) in ("motion", "waveform"):
             self.preview.show_value(self.bridge.display_name(node_id), None, node_id)
             self._drawn_preview(node_id)  # the drawing arrives in the Preview too
             return
@@ -1024,7 +1026,8 @@ class MainWindow(QMainWindow):
             return
         params = dict(node.params)
         still = None
-        if node.type == "motion_brush":
+        drawing = self._preview_kind(node_id)
+        if drawing == "motion":
             src = next((lk.src for lk in self.doc.wf.links if lk.dst == (node_id, "image")), None)
             value = None
             if src is not None:
@@ -1039,7 +1042,7 @@ class MainWindow(QMainWindow):
             from app.ui.thumbs import motion_thumb, waveform_thumb
 
             try:
-                if node.type == "motion_brush":
+                if drawing == "motion":
                     from app.core.safefiles import is_regular
                     from app.media.images import load_image
 
@@ -1071,13 +1074,20 @@ class MainWindow(QMainWindow):
         self._preview_dock.raise_()
         self.show_output(node_id)
 
+    def _preview_kind(self, node_id: str) -> str | None:
+        node = self.doc.wf.node(node_id)
+        nt = self.registry.get(node.type) if node else None
+        return nt.preview if nt else None
+
     def input_value(self, node_id: str) -> Value | None:
         """What an input node will give, straight from its file, before any run: the picked
         still or video shows as soon as it is set."""
         node = self.doc.wf.node(node_id)
-        kinds = {"reference_image": PortType.IMAGE, "load_video": PortType.VIDEO}
-        if node is None or node.type not in kinds or not isinstance(node.params.get("path"), str):
+        nt = self.registry.get(node.type) if node else None
+        if node is None or nt is None or nt.preview != "file" or not isinstance(node.params.get("path"), str):
             return None
+        kind = next((t for out in nt.outputs for t in out.types if t in (PortType.IMAGE, PortType.VIDEO)),
+                    PortType.IMAGE)
         raw = node.params["path"].strip()
         if not raw or "://" in raw:
             return None
@@ -1085,20 +1095,18 @@ class MainWindow(QMainWindow):
         from app.core.safefiles import is_regular
 
         try:  # a regular file of a sane size: a FIFO or a huge file is for the run to refuse, by name
-            ok = is_regular(path) and path.stat().st_size <= (512 if node.type == "reference_image" else 64 * 1024) * 2**20
+            ok = is_regular(path) and path.stat().st_size <= (512 if kind == PortType.IMAGE else 64 * 1024) * 2**20
         except OSError:
             ok = False
-        return Value(kinds[node.type], path, {"source": path.name}) if ok else None
+        return Value(kind, path, {"source": path.name}) if ok else None
 
     def _input_preview(self, node_id: str) -> None:
-        node = self.doc.wf.node(node_id)
-        if node is not None and node.type in ("motion_brush", "load_audio"):
+        if self._preview_kind(node_id) in ("motion", "waveform"):
             self._drawn_preview(node_id)
             return
         for link in self.doc.wf.links:  # a still feeding a motion brush: its thumbnail follows
-            if link.src[0] == node_id and (dst := self.doc.wf.node(link.dst[0])) is not None \
-                    and dst.type == "motion_brush":
-                self._drawn_preview(dst.id)
+            if link.src[0] == node_id and self._preview_kind(link.dst[0]) == "motion":
+                self._drawn_preview(link.dst[0])
         if node_id in self.outputs:
             return
         value = self.input_value(node_id)

@@ -259,8 +259,12 @@ class PreviewPanel(QWidget):
         toggle_fullscreen(self)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
-        if self.fullscreen and event.key() in (Qt.Key_Escape, Qt.Key_F):
-            self.toggle_fullscreen()
+        keys = {Qt.Key_J: lambda: self.shuttle(-1), Qt.Key_K: self.stop_shuttle, Qt.Key_L: lambda: self.shuttle(1),
+                Qt.Key_I: self.mark_in, Qt.Key_O: self.mark_out, Qt.Key_F: self.toggle_fullscreen}
+        if self.fullscreen:
+            keys[Qt.Key_Escape] = self.toggle_fullscreen
+        if event.key() in keys and not event.modifiers():  # where the dock's shortcuts do not reach
+            keys[event.key()]()
             return
         super().keyPressEvent(event)
 

@@ -115,8 +115,15 @@ class ViewerCanvas(QWidget):
     def keyPressEvent(self, event) -> None:  # noqa: N802
         # full screen is a window of its own: Esc (or F) brings it back even where the dock's
         # shortcuts do not reach
-        if self.panel.fullscreen and event.key() in (Qt.Key_Escape, Qt.Key_F):
-            self.panel.toggle_fullscreen()
+        p = self.panel
+        keys = {Qt.Key_J: lambda: p.shuttle(-1), Qt.Key_K: p.stop_shuttle, Qt.Key_L: lambda: p.shuttle(1),
+                Qt.Key_I: p.mark_in, Qt.Key_O: p.mark_out, Qt.Key_F: p.toggle_fullscreen}
+        if p.fullscreen:
+            keys[Qt.Key_Escape] = p.toggle_fullscreen
+        # the dock's shortcuts answer while its window is active; a key that reaches the canvas
+        # anyway (a full-screen window, a window not yet active) does the same
+        if event.key() in keys and not event.modifiers():
+            keys[event.key()]()
             return
         super().keyPressEvent(event)
 
