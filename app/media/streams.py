@@ -30,11 +30,13 @@ def ahead(produce: Callable[[Callable[[Any], bool]], None], *, prefetch: int, na
         return False
 
     def run() -> None:
+        # the last item goes through ``put`` too: a consumer that stopped early must not leave
+        # this thread blocked on a full queue for ever
         try:
             produce(put)
-            q.put(done)
+            put(done)
         except BaseException as e:  # noqa: BLE001 - handed to the consumer
-            q.put(e if isinstance(e, NodeError) else error(e))
+            put(e if isinstance(e, NodeError) else error(e))
 
     t = threading.Thread(target=run, daemon=True, name=name)
     t.start()

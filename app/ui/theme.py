@@ -36,6 +36,11 @@ QToolTip { background: #2e2e33; color: #eee; border: 1px solid #555; }
 
 
 def apply_dark(app: QApplication) -> None:
+    """Idempotent: setting a style again replaces the QStyle object and re-polishes every live
+    widget, which crashed under a long test run with widgets still being torn down."""
+    if app.property("reelgraph_theme") == "dark":
+        return
+    app.setProperty("reelgraph_theme", "dark")
     app.setStyle("Fusion")
     p = QPalette()
     roles = {
