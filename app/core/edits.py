@@ -16,99 +16,150 @@ import networkx as nx
 
 from app.core.registry import Registry
 from app.core.validate import build_graph, check_link
-from app.core.workflow import Link, NodeModel, Workflow
+from app.core.workflow import Link, Mode, NodeModel, Workflow
+
+
+LinkKey = tuple[str, str, str, str]
+
+
+def _node(wf: Workflow, node_id: str) -> NodeModel:
+    node = wf.node(node_id)
+    if node is None:
+        raise ValueError(f"no node {node_id!r} in the workflow")
+    return node
 
 
 @dataclass(frozen=True)
-class Op:
-    kind: str  # add_node, remove_node, add_link, remove_link, set_params, set_node_ui, set_doc_ui, set_mode
-    data: tuple[Any, ...]
+class AddNode:
+    node: dict[str, Any]  # the node as JSON, so the op owns its copy
+    index: int | None = None
+
+    def apply(self, wf: Workflow) -> Op:
+        node = NodeModel.model_validate(copy.deepcopy(self.node))
+        if wf.node(node.id) is not None:
+            raise ValueError(f"a node with id {node.id!r} already exists")
+        index = len(wf.nodes) if self.index is None else min(self.index, len(wf.nodes))
+        wf.nodes.insert(index, node)
+        return RemoveNode(node.id)
 
 
-def add_node(node: NodeModel, index: int | None = None) -> Op:
-    return Op("add_node", (node.model_dump(mode="json"), index))
+@dataclass(frozen=True)
+class RemoveNode:
+    node_id: str
+
+    def apply(self, wf: Workflow) -> Op:
+        i, node = next((i, n) for i, n in enumerate(wf.nodes) if n.id == self.node_id)
+        if any(self.node_id in (lk.src[0], lk.dst[0]) for lk in wf.links):
+            raise ValueError(f"node {self.node_id!r} still has links; remove them first")
+        del wf.nodes[i]
+        return add_node(node, i)
 
 
-def remove_node(node_id: str) -> Op:
-    return Op("remove_node", (node_id,))
+@dataclass(frozen=True)
+class AddLink:
+    key: LinkKey
+    index: int | None = None
+
+    def apply(self, wf: Workflow) -> Op:
+        link = link_of(self.key)
+        index = len(wf.links) if self.index is None else min(self.index, len(wf.links))
+        wf.links.insert(index, link)
+        return RemoveLink(link.key)
 
 
-def add_link(link: Link, index: int | None = None) -> Op:
-    return Op("add_link", (link.key, index))
+@dataclass(frozen=True)
+class RemoveLink:
+    key: LinkKey
+
+    def apply(self, wf: Workflow) -> Op:
+        i = next(i for i, lk in enumerate(wf.links) if lk.key == tuple(self.key))
+        return AddLink(wf.links.pop(i).key, i)
 
 
-def remove_link(link: Link) -> Op:
-    return Op("remove_link", (link.key,))
+@dataclass(frozen=True)
+class SetParams:
+    node_id: str
+    params: dict[str, Any]
+
+    def apply(self, wf: Workflow) -> Op:
+        node = _node(wf, self.node_id)
+        old, node.params = node.params, copy.deepcopy(self.params)
+        return SetParams(self.node_id, old)
 
 
-def set_params(node_id: str, params: dict[str, Any]) -> Op:
-    return Op("set_params", (node_id, copy.deepcopy(params)))
+@dataclass(frozen=True)
+class SetNodeUi:
+    node_id: str
+    ui: dict[str, Any]
+
+    def apply(self, wf: Workflow) -> Op:
+        node = _node(wf, self.node_id)
+        old, node.ui = node.ui, copy.deepcopy(self.ui)
+        return SetNodeUi(self.node_id, old)
 
 
-def set_node_ui(node_id: str, ui: dict[str, Any]) -> Op:
-    return Op("set_node_ui", (node_id, copy.deepcopy(ui)))
+@dataclass(frozen=True)
+class SetMode:
+    node_id: str
+    mode: Mode | None
+
+    def apply(self, wf: Workflow) -> Op:
+        node = _node(wf, self.node_id)
+        old, node.mode = node.mode, self.mode
+        return SetMode(self.node_id, old)
 
 
-def set_mode(node_id: str, mode: str | None) -> Op:
-    return Op("set_mode", (node_id, mode))
+@dataclass(frozen=True)
+class SetDocUi:
+    ui: dict[str, Any]
+
+    def apply(self, wf: Workflow) -> Op:
+        old, wf.ui = wf.ui, copy.deepcopy(self.ui)
+        return SetDocUi(old)
 
 
-def set_doc_ui(ui: dict[str, Any]) -> Op:
-    return Op("set_doc_ui", (copy.deepcopy(ui),))
+Op = AddNode | RemoveNode | AddLink | RemoveLink | SetParams | SetNodeUi | SetMode | SetDocUi
 
 
-def link_of(key: tuple[str, str, str, str]) -> Link:
+def add_node(node: NodeModel, index: int | None = None) -> AddNode:
+    return AddNode(node.model_dump(mode="json"), index)
+
+
+def remove_node(node_id: str) -> RemoveNode:
+    return RemoveNode(node_id)
+
+
+def add_link(link: Link, index: int | None = None) -> AddLink:
+    return AddLink(link.key, index)
+
+
+def remove_link(link: Link) -> RemoveLink:
+    return RemoveLink(link.key)
+
+
+def set_params(node_id: str, params: dict[str, Any]) -> SetParams:
+    return SetParams(node_id, copy.deepcopy(params))
+
+
+def set_node_ui(node_id: str, ui: dict[str, Any]) -> SetNodeUi:
+    return SetNodeUi(node_id, copy.deepcopy(ui))
+
+
+def set_mode(node_id: str, mode: Mode | None) -> SetMode:
+    return SetMode(node_id, mode)
+
+
+def set_doc_ui(ui: dict[str, Any]) -> SetDocUi:
+    return SetDocUi(copy.deepcopy(ui))
+
+
+def link_of(key: LinkKey) -> Link:
     return Link.model_validate({"from": [key[0], key[1]], "to": [key[2], key[3]]})
 
 
 def apply(wf: Workflow, op: Op) -> Op:
     """Perform ``op`` on ``wf`` in place; returns the op that undoes it."""
-    k, d = op.kind, op.data
-    if k == "add_node":
-        node = NodeModel.model_validate(copy.deepcopy(d[0]))
-        if wf.node(node.id) is not None:
-            raise ValueError(f"a node with id {node.id!r} already exists")
-        index = len(wf.nodes) if d[1] is None else min(d[1], len(wf.nodes))
-        wf.nodes.insert(index, node)
-        return remove_node(node.id)
-    if k == "remove_node":
-        i, node = next((i, n) for i, n in enumerate(wf.nodes) if n.id == d[0])
-        if any(d[0] in (lk.src[0], lk.dst[0]) for lk in wf.links):
-            raise ValueError(f"node {d[0]!r} still has links; remove them first")
-        del wf.nodes[i]
-        return add_node(node, i)
-    if k == "add_link":
-        link = link_of(d[0])
-        index = len(wf.links) if d[1] is None else min(d[1], len(wf.links))
-        wf.links.insert(index, link)
-        return remove_link(link)
-    if k == "remove_link":
-        i = next(i for i, lk in enumerate(wf.links) if lk.key == tuple(d[0]))
-        link = wf.links.pop(i)
-        return add_link(link, i)
-    if k == "set_params":
-        node = wf.node(d[0])
-        assert node is not None
-        old = node.params
-        node.params = copy.deepcopy(d[1])
-        return set_params(d[0], old)
-    if k == "set_node_ui":
-        node = wf.node(d[0])
-        assert node is not None
-        old = node.ui
-        node.ui = copy.deepcopy(d[1])
-        return set_node_ui(d[0], old)
-    if k == "set_mode":
-        node = wf.node(d[0])
-        assert node is not None
-        old_mode = node.mode
-        node.mode = d[1]
-        return set_mode(d[0], old_mode)
-    if k == "set_doc_ui":
-        old = wf.ui
-        wf.ui = copy.deepcopy(d[0])
-        return set_doc_ui(old)
-    raise ValueError(f"unknown op {k!r}")
+    return op.apply(wf)
 
 
 # -- building edits -----------------------------------------------------------------------------

@@ -20,6 +20,9 @@ SCHEMA = "reelgraph/workflow"
 CURRENT_VERSION = 1
 
 
+Mode = Literal["bypass", "mute"]
+
+
 class NodeModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -29,7 +32,7 @@ class NodeModel(BaseModel):
     ui: dict[str, Any] = Field(default_factory=dict)
     # "bypass": the node passes an input of its output's type straight through; "mute": the node
     # and what needs it do not run. Absent (None) when the node runs normally.
-    mode: Literal["bypass", "mute"] | None = None
+    mode: Mode | None = None
 
     @field_validator("id", "type")
     @classmethod

@@ -17,7 +17,7 @@ from app.core import edits
 from app.core.errors import WorkflowError
 from app.core.fileio import load_workflow, save_workflow
 from app.core.registry import Registry
-from app.core.workflow import Link, NodeModel, Workflow
+from app.core.workflow import Link, Mode, NodeModel, Workflow
 
 
 class _Edit(QUndoCommand):
@@ -115,23 +115,23 @@ class Document(QObject):
         return inverse
 
     def _announce(self, op: edits.Op) -> None:
-        k, d = op.kind, op.data
-        if k == "add_node":
-            self.node_added.emit(d[0]["id"])
-        elif k == "remove_node":
-            self.node_removed.emit(d[0])
-        elif k == "add_link":
-            self.link_added.emit(edits.link_of(d[0]))
-        elif k == "remove_link":
-            self.link_removed.emit(edits.link_of(d[0]))
-        elif k == "set_params":
-            self.params_changed.emit(d[0])
-        elif k == "set_node_ui":
-            self.node_ui_changed.emit(d[0])
-        elif k == "set_mode":
-            self.mode_changed.emit(d[0])
-        elif k == "set_doc_ui":
-            self.doc_ui_changed.emit()
+        match op:
+            case edits.AddNode():
+                self.node_added.emit(op.node["id"])
+            case edits.RemoveNode():
+                self.node_removed.emit(op.node_id)
+            case edits.AddLink():
+                self.link_added.emit(edits.link_of(op.key))
+            case edits.RemoveLink():
+                self.link_removed.emit(edits.link_of(op.key))
+            case edits.SetParams():
+                self.params_changed.emit(op.node_id)
+            case edits.SetNodeUi():
+                self.node_ui_changed.emit(op.node_id)
+            case edits.SetMode():
+                self.mode_changed.emit(op.node_id)
+            case edits.SetDocUi():
+                self.doc_ui_changed.emit()
 
     def push(self, ops: list[edits.Op], text: str, merge_key: str | None = None) -> None:
         if ops:
@@ -214,7 +214,7 @@ class Document(QObject):
                       merge_key=f"{node_id}.{name}")
         return None
 
-    def toggle_mode(self, ids: list[str], mode: str) -> None:
+    def toggle_mode(self, ids: list[str], mode: Mode) -> None:
         """Bypass or mute the nodes (one undo step); all of them back on when all already are."""
         nodes = [n for n in (self.wf.node(i) for i in ids) if n is not None]
         if not nodes:
