@@ -494,7 +494,8 @@ class MainWindow(QMainWindow):
     # -- editing -----------------------------------------------------------------------------------------
     def _add_and_select(self, type_id: str, pos: tuple[float, float]) -> str:
         params = None
-        if type_id == "generator":
+        nt = self.registry.get(type_id)
+        if nt is not None and "backend" in nt.params.model_fields:  # starts on the user's backend
             from app.providers.settings import load_settings
 
             default = load_settings().get("default_backend", "local")
@@ -663,8 +664,7 @@ class MainWindow(QMainWindow):
             menu.addAction("Show output in preview", lambda: self.show_output(node_id))
             view = menu.addAction("View in viewer", lambda: self.view_outputs([node_id]))
             view.setEnabled(preview_value(self.outputs.get(node_id, {})) is not None)
-            node = self.doc.wf.node(node_id)
-            if node is not None and node.type == "generator":
+            if self._take_param(node_id) is not None:
                 takes = menu.addAction("Compare all takes", lambda: self.compare_takes(node_id))
                 takes.setEnabled("takes" in self.outputs.get(node_id, {}))
             earlier = self.history_sources(node_id)
@@ -1118,16 +1118,22 @@ class MainWindow(QMainWindow):
 
 
     # -- viewer --------------------------------------------------------------------------------------------
-    def _selected_take(self, node_id: str) -> int | None:
+    def _take_param(self, node_id: str) -> str | None:
+        """The param that chooses among the node's takes (its type's ``choices``), or None."""
         node = self.doc.wf.node(node_id)
-        return int(node.params.get("selected_take", 1)) if node is not None and node.type == "generator" else None
+        nt = self.registry.get(node.type) if node is not None else None
+        return nt.choices[0] if nt is not None and nt.choices else None
+
+    def _selected_take(self, node_id: str) -> int | None:
+        name = self._take_param(node_id)
+        node = self.doc.wf.node(node_id)
+        return int(node.params.get(name, 1)) if name and node is not None else None
 
     def _source(self, node_id: str, value: Value, suffix: str = "") -> Source:
-        node = self.doc.wf.node(node_id)
         title = self.bridge.display_name(node_id) + suffix
         take = value.meta.get("take")
         return Source(value, node_id, describe(title, value), take=int(take) if take else None,
-                      generator=node is not None and node.type == "generator")
+                      choosable=self._take_param(node_id) is not None)
 
     def view_outputs(self, node_ids: list[str], extra: list[Source] | None = None) -> None:
         """Put the picture outputs of nodes (and any extra sources) in the viewer, and show it."""
@@ -1142,7 +1148,7 @@ class MainWindow(QMainWindow):
     def compare_takes(self, node_id: str) -> None:
         takes = self.outputs.get(node_id, {}).get("takes")
         if takes is None:
-            self.say("Run the generator first to compare its takes.", error=True)
+            self.say(f"Run {node_id} first to compare its takes.", error=True)
             return
         self.viewer.set_sources([self._source(node_id, v) for v in expand_takes(takes)])
         self._show_viewer()
@@ -1171,7 +1177,8 @@ class MainWindow(QMainWindow):
     def use_take(self, node_id: str, take: int) -> None:
         """Make ``take`` the generator's selected take (one undo step) and re-run what depends on it:
         the takes themselves come from the cache."""
-        if self.doc.set_param(node_id, "selected_take", int(take)) is not None:
+        name = self._take_param(node_id)
+        if name is None or self.doc.set_param(node_id, name, int(take)) is not None:
             return
         g = build_graph(self.doc.wf)
         sinks = [n for n in nx.descendants(g, node_id) if g.out_degree(n) == 0]

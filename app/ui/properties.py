@@ -162,7 +162,7 @@ class PropertiesPanel(QWidget):
             open_btn.setObjectName("open_editor")
             open_btn.clicked.connect(lambda *_, e=editable: self.open_editor(*e))
             self.form.addRow(open_btn)
-        if nt.id == "generator" and values.get("backend") == "comfyui" and self.add_comfy is not None:
+        if values.get("backend") == "comfyui" and "model" in values and self.add_comfy is not None:
             add = QPushButton("Add ComfyUI workflow...")
             add.setObjectName("add_comfy")
             add.setToolTip("Use a workflow exported from ComfyUI with Export (API) as this generator's template")

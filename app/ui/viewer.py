@@ -39,8 +39,8 @@ class Source:
     value: Value
     node_id: str
     lines: list[str]
-    take: int | None = None  # for generator takes: which one (1-based)
-    generator: bool = False
+    take: int | None = None  # for takes: which one (1-based)
+    choosable: bool = False  # the node chooses among its takes (the viewer offers "Use this take")
     clip: Clip | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -213,7 +213,7 @@ class ViewerCanvas(QWidget):
     def _draw_tile(self, painter: QPainter, src: Source, tile: QRect, focused: bool) -> None:
         self._draw_picture(painter, src, tile, self._qimage(src))
         self._draw_label(painter, src, tile)
-        if src.generator and src.take is not None:
+        if src.choosable and src.take is not None:
             r = self.button_rect(tile)
             selected = self.panel.selected_take(src.node_id) == src.take
             painter.setPen(Qt.NoPen)
@@ -306,7 +306,7 @@ class ViewerCanvas(QWidget):
             for i, r in enumerate(rects):
                 if r.contains(pos.toPoint()):
                     src = p.sources[i]
-                    if src.generator and src.take is not None and self.button_rect(r).contains(pos.toPoint()):
+                    if src.choosable and src.take is not None and self.button_rect(r).contains(pos.toPoint()):
                         p.use_take.emit(src.node_id, src.take)
                         self.update()
                         return
