@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import edits
+from app.media import paint
 from app.media.images import load_image
 from app.media.masks import decode_mask, encode_mask
 from app.ui.editors.context import EditorContext, InputUnavailable
@@ -543,45 +544,13 @@ class BrushEditor(QDialog):
             self.undo.push(_State(self, _copy_layers(self.layers), after, "recolour"))
 
     # -- painting -------------------------------------------------------------------------------------------
-    def _stamp(self) -> np.ndarray:
-        r = max(1, int(round(self.size)))
-        yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-        d = np.sqrt(xx * xx + yy * yy) / r
-        solid = max(0.0, min(1.0, self.hardness))
-        if solid >= 0.999:
-            return (d <= 1.0).astype(np.float32)
-        return np.clip((1.0 - d) / max(1e-3, 1.0 - solid), 0.0, 1.0).astype(np.float32)
-
-    def _dab(self, mask: np.ndarray, stamp: np.ndarray, x: float, y: float, erase: bool) -> tuple[int, int, int, int]:
-        r = stamp.shape[0] // 2
-        cx, cy = int(round(x)), int(round(y))
-        x0, y0, x1, y1 = max(0, cx - r), max(0, cy - r), min(self.w, cx + r + 1), min(self.h, cy + r + 1)
-        if x0 >= x1 or y0 >= y1:
-            return (0, 0, 0, 0)
-        s = stamp[y0 - (cy - r):y1 - (cy - r), x0 - (cx - r):x1 - (cx - r)]
-        roi = mask[y0:y1, x0:x1]
-        if erase:
-            np.minimum(roi, ((1.0 - s) * 255).astype(np.uint8), out=roi)
-        else:
-            np.maximum(roi, (s * 255).astype(np.uint8), out=roi)
-        return (x0, y0, x1, y1)
-
     def _segment(self, a: QPointF, b: QPointF) -> None:
         st = self._stroke
         assert st is not None
-        mask, stamp, erase = self.layer().mask, st["stamp"], st["erase"]
-        dist = float(np.hypot(b.x() - a.x(), b.y() - a.y()))
-        steps = max(1, int(dist / max(1.0, self.size / 4)))
-        box = None
-        for k in range(1, steps + 1):
-            t = k / steps
-            bx = self._dab(mask, stamp, a.x() + (b.x() - a.x()) * t, a.y() + (b.y() - a.y()) * t, erase)
-            if bx[2] > bx[0]:
-                box = bx if box is None else (min(box[0], bx[0]), min(box[1], bx[1]), max(box[2], bx[2]),
-                                              max(box[3], bx[3]))
+        box = paint.segment(self.layer().mask, st["stamp"], (a.x(), a.y()), (b.x(), b.y()),
+                            self.size / 4, st["erase"])
         if box is not None:
-            st["box"] = box if st["box"] is None else (min(st["box"][0], box[0]), min(st["box"][1], box[1]),
-                                                       max(st["box"][2], box[2]), max(st["box"][3], box[3]))
+            st["box"] = paint.union(st["box"], box)
             self.refresh_overlay(box)
 
     def press(self, pos: QPointF, button) -> None:
@@ -595,14 +564,12 @@ class BrushEditor(QDialog):
             self.status.setText(f"'{lr.name}' is hidden; show it to paint on it.")
             return
         if self.tool == "fill":
-            x, y = int(pos.x()), int(pos.y())
-            if 0 <= x < self.w and 0 <= y < self.h:
-                before = lr.mask.copy()
-                ff = np.zeros((self.h + 2, self.w + 2), np.uint8)
-                cv2.floodFill(lr.mask, ff, (x, y), 255, 0, 0, flags=4)
-                self._push_patch(lr, before, "fill")
+            before = lr.mask.copy()
+            paint.fill(lr.mask, int(pos.x()), int(pos.y()))
+            self._push_patch(lr, before, "fill")
             return
-        self._stroke = {"before": lr.mask.copy(), "stamp": self._stamp(), "erase": self.tool == "eraser",
+        self._stroke = {"before": lr.mask.copy(), "stamp": paint.stamp(self.size, self.hardness),
+                        "erase": self.tool == "eraser",
                         "last": pos, "box": None}
         self._segment(pos, pos)
 
@@ -627,15 +594,11 @@ class BrushEditor(QDialog):
             st, self._stroke = self._stroke, None
             self._push_patch(self.layer(), st["before"], "erase" if st["erase"] else "paint", st["box"])
 
-    def _push_patch(self, lr: Layer, before: np.ndarray, text: str, box=None) -> None:
+    def _push_patch(self, lr: Layer, before: np.ndarray, text: str, box: paint.Box | None = None) -> None:
+        box = paint.changed_box(before, lr.mask, box)
         if box is None:
-            diff = np.nonzero(before != lr.mask)
-            if not len(diff[0]):
-                return
-            box = (int(diff[1].min()), int(diff[0].min()), int(diff[1].max()) + 1, int(diff[0].max()) + 1)
-        x0, y0, x1, y1 = box
-        if np.array_equal(before[y0:y1, x0:x1], lr.mask[y0:y1, x0:x1]):
             return
+        x0, y0, x1, y1 = box
         self.refresh_overlay(box)
         self.undo.push(_Patch(self, lr, box, before[y0:y1, x0:x1].copy(), lr.mask[y0:y1, x0:x1].copy(), text))
 
@@ -726,27 +689,12 @@ class BrushEditor(QDialog):
                     self.path_items.append(h)
 
     # -- overlay -----------------------------------------------------------------------------------------------
-    def refresh_overlay(self, box: tuple[int, int, int, int] | None = None) -> None:
+    def refresh_overlay(self, box: paint.Box | None = None) -> None:
         x0, y0, x1, y1 = box or (0, 0, self.w, self.h)
-        x0, y0, x1, y1 = max(0, x0 - 1), max(0, y0 - 1), min(self.w, x1 + 1), min(self.h, y1 + 1)
-        out = self.overlay.buf[y0:y1, x0:x1]
-        out[:] = 0
+        box = (max(0, x0 - 1), max(0, y0 - 1), min(self.w, x1 + 1), min(self.h, y1 + 1))
         outline = self.see_through.isChecked() if hasattr(self, "see_through") else False
-        for lr in self.layers:
-            if not lr.visible:
-                continue
-            m = lr.mask[y0:y1, x0:x1]
-            if outline:
-                eroded = cv2.erode(lr.mask[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2], np.ones((3, 3), np.uint8))
-                eroded = eroded[y0 - max(0, y0 - 2):, x0 - max(0, x0 - 2):][:y1 - y0, :x1 - x0]
-                m = np.where((m > 127) & (eroded <= 127), 255, 0).astype(np.uint8)
-            sel = m > 0
-            if not sel.any():
-                continue
-            r, g, b = lr.colour
-            out[sel] = (b, g, r, 0)
-            out[..., 3][sel] = m[sel]
-        self.overlay.update(QRectF(x0, y0, x1 - x0, y1 - y0))
+        paint.overlay(self.overlay.buf, [(lr.mask, lr.colour) for lr in self.layers if lr.visible], box, outline)
+        self.overlay.update(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
 
     # -- preview ------------------------------------------------------------------------------------------------
     def _edited(self, *_: Any) -> None:

@@ -593,7 +593,7 @@ class CameraEditor(QDialog):
                                                      frame_scale=f.scale, width=self.out_size[0],
                                                      height=self.out_size[1])))
         if ops:
-            what = "camera path and framing" if len(ops) == 2 else ("framing" if ops[0].data[0] != self.node_id
+            what = "camera path and framing" if len(ops) == 2 else ("framing" if ops[0].node_id != self.node_id
                                                                       else "camera path")
             self.ctx.doc.push(ops, f"edit {what}")
         self.accept()
