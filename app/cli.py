@@ -121,9 +121,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _setup_logging() -> None:
     """Tracebacks go to a log file, never to the user's terminal."""
-    import platformdirs
+    from app.core.dirs import log_dir as user_log_dir
 
-    log_dir = Path(os.environ.get("REELGRAPH_LOG_DIR") or platformdirs.user_log_dir("reelgraph", appauthor=False))
+    log_dir = user_log_dir()
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(log_dir / "reelgraph.log", encoding="utf-8")
@@ -391,6 +391,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_comfyui(args: argparse.Namespace) -> int:
     from app.core.errors import NodeError
     from app.providers import comfy_templates as ct
+    from app.providers.comfy import server_object_info
 
     if args.action == "list":
         for name in ct.names():
@@ -407,7 +408,7 @@ def cmd_comfyui(args: argparse.Namespace) -> int:
         else:
             path = Path(args.file)
             graph = ct.api_graph(ct.read_file(path))
-            info = None if args.offline else _comfy_object_info()
+            info = None if args.offline else server_object_info()
             mapping, frames, output, notes = ct.propose(graph, info)
             t = ct.Template(name=args.name or path.stem, workflow=graph, mapping=mapping, frames=frames,
                             output=output, source=path.name, added=ct.added_today())
@@ -441,20 +442,6 @@ def cmd_comfyui(args: argparse.Namespace) -> int:
               f"(edit \"mapping\" in {t.path})")
     print(f"Use it: set a generator's backend to comfyui and its model to {t.name!r}.")
     return EXIT_OK
-
-
-def _comfy_object_info() -> dict | None:
-    import httpx
-
-    from app.providers.catalog import catalog
-    from app.providers.settings import base_url
-
-    url = base_url("comfyui", catalog().backends["comfyui"].base_url)
-    try:
-        resp = httpx.get(f"{url}/object_info", timeout=httpx.Timeout(10.0, connect=2.0))
-        return resp.json() if resp.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
-        return None
 
 
 def _print_problems(e) -> None:

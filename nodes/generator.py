@@ -10,15 +10,21 @@ from pydantic import Field
 
 from app.core.errors import NodeError
 from app.core.limits import limit
-from app.core.node import Input, NodeType, Output, Params
+from app.core.node import Input, NodeType, Options, Output, Params
 from app.core.ports import PortType
+from app.core.validate import BASE_DIR
 from app.core.values import Value
 from app.media.camera import CameraPath, Fit, Framing
+from app.media.images import load_image, write_png
+from app.media.render import framed_motion, framed_still_and_map
 from app.media.video import probe
 from app.providers import get_backend
 from app.providers.base import GenerateJob, GenerateRequest
-from app.providers.catalog import backend_names, param_options, price, resolve_mode, wanted
+from app.providers.catalog import backend_names, catalog, param_options, price, resolve_mode, wanted
+from app.providers.comfy_templates import find, names
 from app.providers.local import take_seed
+from app.providers.remote import nearest_ratio
+from app.providers.settings import base_url
 
 # the backends the model catalog lists for generation (resources/models.json)
 Backend = Literal[backend_names("generate")]  # type: ignore[valid-type]
@@ -133,11 +139,6 @@ def _framed(work_dir: Path, image: Path, motion: dict | None, framing: Framing, 
             width: int, height: int) -> tuple[Path, dict | None]:
     """The start frame cropped (or padded) to the shape the model will make: the catalog's
     nearest ratio where the model has fixed ratios, else width:height."""
-    from app.media.images import load_image, write_png
-    from app.media.render import framed_motion, framed_still_and_map
-    from app.providers.catalog import catalog
-    from app.providers.remote import nearest_ratio
-
     md = catalog().mode(backend, "generate", model, mode)
     ratios = tuple(md.ratios or ()) if md is not None else ()
     aspect = width / height
@@ -163,8 +164,6 @@ def reads(p: GeneratorParams, base: Path) -> list[Path]:
     editing the template re-runs the node (and an unchanged one never does)."""
     if p.backend != "comfyui" or not p.model:
         return []
-    from app.providers.comfy_templates import find
-
     found = find(p.model, base)
     return [found] if found is not None else []
 
@@ -172,19 +171,12 @@ def reads(p: GeneratorParams, base: Path) -> list[Path]:
 def identity(p: GeneratorParams) -> dict[str, str]:
     if p.backend != "comfyui":
         return {}
-    from app.providers.catalog import catalog
-    from app.providers.settings import base_url
-
     return {"comfyui server": base_url("comfyui", catalog().backends["comfyui"].base_url)}
 
 
 def options(p: GeneratorParams):
     out = param_options("generate", p.backend, p.model, with_mode=True)
     if p.backend == "comfyui":  # the user's own workflows are the models
-        from app.core.node import Options
-        from app.core.validate import BASE_DIR
-        from app.providers.comfy_templates import names
-
         out["model"] = Options(tuple((n, f"{n} · your ComfyUI workflow") for n in names(BASE_DIR.get())), free=True)
     return out
 

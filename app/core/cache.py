@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from app.core.dirs import cache_dir
 from app.core.values import Value
 
 MANIFEST = "manifest.json"
@@ -29,8 +28,7 @@ DEFAULT_LIMIT_BYTES = 50 * 1024**3
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("REELGRAPH_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("reelgraph", appauthor=False))
+    return cache_dir()
 
 
 def canonical_json(data: Any) -> str:

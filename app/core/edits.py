@@ -18,7 +18,6 @@ from app.core.registry import Registry
 from app.core.validate import build_graph, check_link
 from app.core.workflow import Link, Mode, NodeModel, Workflow
 
-
 LinkKey = tuple[str, str, str, str]
 
 

@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 from app.core.errors import NodeError
+from app.media.avfile import VideoWriter, stream_frames
 from app.media.camera import CameraPath, Framing
-from app.media.video import VideoWriter, stream_frames
 
 
 def frame_count(duration: float, fps: float) -> int:

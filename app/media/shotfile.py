@@ -22,6 +22,9 @@ from typing import Any
 import numpy as np
 
 from app.core.errors import NodeError
+from app.media.camera import CameraPath
+from app.media.images import load_image
+from app.media.render import camera_renderer, i420_renderer
 from app.media.streams import ahead
 
 SUFFIX = ".rgshot"
@@ -64,10 +67,6 @@ def read(path: Path) -> dict[str, Any]:
 
 def renderer(path: Path, doc: dict[str, Any] | None = None):
     """(render(i) -> BGR frame, doc)."""
-    from app.media.camera import CameraPath
-    from app.media.images import load_image
-    from app.media.render import camera_renderer
-
     doc = doc or read(path)
     src = load_image(path.parent / doc["source"])
     camera = CameraPath.model_validate(doc["camera"]) if doc.get("camera") else None
@@ -82,8 +81,6 @@ def frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> Itera
     render, doc = renderer(path)
     count = doc["frames"]
     if fmt == "yuv420p":  # 4:2:0 delivery: render the planes directly (no per-frame conversion)
-        from app.media.render import i420_renderer
-
         render = i420_renderer(render, (doc["width"], doc["height"]))
     workers = min(2, os.cpu_count() or 1)
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
+from app.core.dirs import config_dir
 from app.core.resources import resource_path
 
 Task = Literal["generate", "upscale", "lipsync"]
@@ -214,8 +215,6 @@ def shipped() -> dict[str, Any]:
 
 
 def user_file():
-    from app.providers.settings import config_dir
-
     return config_dir(create=False) / "models.json"  # looked at on every check: never creates folders
 
 
@@ -255,14 +254,10 @@ def _short(e: Exception) -> str:
 
 def catalog() -> Catalog:
     """The shipped catalog with the user's models.json merged in (re-read when that file changes)."""
-    from app.providers.settings import config_dir
-
     return _load(_user_stamp(), str(config_dir(create=False)))[0]
 
 
 def user_warning() -> str:
-    from app.providers.settings import config_dir
-
     return _load(_user_stamp(), str(config_dir(create=False)))[1]
 
 

@@ -20,12 +20,18 @@ from typing import Any
 import httpx
 
 from app.core.errors import NodeError
+from app.core.limits import limit
+from app.core.validate import BASE_DIR
+from app.media.images import load_image
+from app.media.video import VideoWriter, iter_frames, probe
 from app.providers import comfy_templates as ct
 from app.providers.base import GenerateJob, GenerateRequest
+from app.providers.catalog import catalog
 from app.providers.generic import fill, values_for
 from app.providers.http import Http, ProviderError, SubmitUncertain
 from app.providers.journal import Job
-from app.providers.remote import RemoteBackend, Status
+from app.providers.remote import RemoteBackend, Status, timing
+from app.providers.settings import base_url, get_key
 
 log = logging.getLogger("reelgraph.providers")
 VIDEO_FILES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".avi")
@@ -156,8 +162,6 @@ class ComfyUIBackend(RemoteBackend):
         return []
 
     def headers(self) -> dict[str, str]:
-        from app.providers.settings import get_key
-
         token = get_key("comfyui")
         return {"Authorization": f"Bearer {token['api_key']}"} if token else {}
 
@@ -166,16 +170,11 @@ class ComfyUIBackend(RemoteBackend):
 
     def http(self, job: GenerateJob) -> Http:
         """An unreachable server is said within seconds: a short connect timeout, few retries."""
-        from app.providers.remote import timing
-        from app.providers.settings import base_url
-
         return Http(base_url(self.name, self.default_base), self.headers, cancel=job.cancel, name=self.title,
                     max_retries=2, backoff=min(0.5, timing()["backoff"]),
                     timeout=httpx.Timeout(connect=3.0, read=timing()["read_timeout"], write=60.0, pool=5.0))
 
     def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
-        from app.core.validate import BASE_DIR
-
         base = BASE_DIR.get()  # where a comfyui/ folder beside the workflow would be
         if not params.model:
             have = ", ".join(ct.names(base))
@@ -407,8 +406,6 @@ def frames_to_video(parts: list[Path], stem: Path, fps: float, sound: Path | Non
     losslessly with it)."""
     from PIL import Image, ImageSequence
 
-    from app.media.images import load_image
-    from app.media.video import VideoWriter, iter_frames, probe
 
     first = parts[0]
     if len(parts) == 1 and first.suffix.lower() in VIDEO_FILES and sound is not None:
@@ -428,8 +425,6 @@ def frames_to_video(parts: list[Path], stem: Path, fps: float, sound: Path | Non
         if meta.frames < 1 or meta.width < 2:
             raise NodeError(f"ComfyUI's {first.name} has no readable frames")
         return dest
-    from app.core.limits import limit
-
     frames_src: Any = []
     most = limit("shot_seconds") * limit("fps")
     animated = None
@@ -483,3 +478,15 @@ def frames_to_video(parts: list[Path], stem: Path, fps: float, sound: Path | Non
     for p in [*parts, *([sound] if sound else [])]:
         p.unlink(missing_ok=True)
     return dest
+
+
+def server_object_info() -> dict[str, Any] | None:
+    """The configured ComfyUI server's node catalog, or None when it does not answer (adding a
+    template then maps by node class only; the run checks against the server again)."""
+    url = base_url("comfyui", catalog().backends["comfyui"].base_url)
+    try:
+        resp = httpx.get(f"{url}/object_info", timeout=httpx.Timeout(10.0, connect=2.0))
+        data = resp.json() if resp.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

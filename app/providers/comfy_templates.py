@@ -22,6 +22,9 @@ from typing import Any
 
 from app.core.fileio import atomic_write_bytes
 from app.core.limits import limit
+from app.core.safefiles import checked_file
+from app.providers.generic import uses
+from app.providers.settings import config_dir, load_settings
 
 SCHEMA = "reelgraph/comfyui-template"
 ROLES = ("prompt", "negative", "image", "end_image", "seed", "width", "height", "frames", "fps")
@@ -110,8 +113,6 @@ def api_graph(doc: Any) -> dict[str, Any]:
 
 
 def read_file(path: Path) -> Any:
-    from app.core.safefiles import checked_file
-
     checked_file(path, what="ComfyUI workflow", max_bytes=limit("workflow_bytes"))
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -122,8 +123,6 @@ def read_file(path: Path) -> Any:
 # -- where templates live --------------------------------------------------------------------------------
 
 def user_folder() -> Path:
-    from app.providers.settings import config_dir
-
     return config_dir(create=False) / "comfyui"  # made by save() when first needed
 
 
@@ -198,8 +197,6 @@ def _mapping(raw: Any) -> dict[str, list[list[str]]]:
 
 
 def _legacy(name: str) -> Template | None:
-    from app.providers.settings import load_settings
-
     entry = (load_settings().get("templates", {}).get("comfyui", {}) or {}).get(name)
     if not isinstance(entry, dict) or "workflow" not in entry:
         return None
@@ -212,8 +209,6 @@ def names(base_dir: Path | None = None) -> list[str]:
     for folder in ([base_dir / "comfyui"] if base_dir else []) + [user_folder()]:
         if folder.is_dir():
             found |= {p.stem for p in folder.glob("*.json") if SAFE_NAME.fullmatch(p.stem)}
-    from app.providers.settings import load_settings
-
     found |= set(load_settings().get("templates", {}).get("comfyui", {}) or {})
     return sorted(found)
 
@@ -406,8 +401,6 @@ def problems(t: Template, object_info: dict[str, Any] | None = None) -> list[str
 
 def missing(t: Template, wanted: set[str]) -> list[str]:
     """Roles the request sets that neither the mapping nor a {{placeholder}} receives."""
-    from app.providers.generic import uses
-
     placed = uses(t.workflow)
     return [r for r in wanted if not t.mapping.get(r) and r not in placed]
 

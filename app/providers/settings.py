@@ -15,21 +15,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from app.core.dirs import config_dir
 from app.core.fileio import atomic_write_bytes
 from app.core.redact import register
 
 log = logging.getLogger("reelgraph.providers")
 SERVICE = "reelgraph"
-
-
-def config_dir(create: bool = True) -> Path:
-    env = os.environ.get("REELGRAPH_CONFIG_DIR")
-    d = Path(env) if env else Path(platformdirs.user_config_dir("reelgraph", appauthor=False))
-    if create:
-        d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 # -- settings --------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ and the welcome screen of the first run."""
 
 from __future__ import annotations
 
-import os
 import platform
 from pathlib import Path
 
@@ -72,15 +71,11 @@ class HelpDialog(QDialog):
 
 
 def where_things_live() -> dict[str, str]:
-    import platformdirs
 
-    from app.core.cache import default_cache_dir
-    from app.providers.settings import config_dir
-    from app.ui.session import state_dir
+    from app.core.dirs import cache_dir, config_dir, log_dir, state_dir
 
-    log = os.environ.get("REELGRAPH_LOG_DIR") or platformdirs.user_log_dir("reelgraph", appauthor=False)
-    return {"Cache (results, job journal)": str(default_cache_dir()), "Settings, keys file, prices": str(config_dir()),
-            "Recovery files, recent files, run history": str(state_dir()), "Logs": str(log)}
+    return {"Cache (results, job journal)": str(cache_dir()), "Settings, keys file, prices": str(config_dir()),
+            "Recovery files, recent files, run history": str(state_dir()), "Logs": str(log_dir())}
 
 
 def versions() -> dict[str, str]:

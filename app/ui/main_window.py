@@ -813,10 +813,10 @@ class MainWindow(QMainWindow):
             if not name:
                 return None
             path = Path(name)
-        from app.cli import _comfy_object_info
+        from app.providers.comfy import server_object_info
 
         try:
-            dlg = ComfyTemplateDialog(self, path, _comfy_object_info())
+            dlg = ComfyTemplateDialog(self, path, server_object_info())
         except (ct.TemplateError, Exception) as e:  # noqa: BLE001 - any unreadable file is one message
             self.say(f"Cannot add {path.name}: {e}", error=True)
             return None

@@ -14,20 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from app.core.cache import pid_alive
+from app.core.dirs import state_dir
 from app.core.fileio import atomic_write_bytes
 from app.core.workflow import Workflow
 
 MAX_RECENT = 10
-
-
-def state_dir() -> Path:
-    env = os.environ.get("REELGRAPH_STATE_DIR")
-    d = Path(env) if env else Path(platformdirs.user_state_dir("reelgraph", appauthor=False))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 @dataclass
