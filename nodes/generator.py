@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field
@@ -27,7 +27,10 @@ from app.providers.remote import nearest_ratio
 from app.providers.settings import base_url
 
 # the backends the model catalog lists for generation (resources/models.json)
-Backend = Literal[backend_names("generate")]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    Backend = str
+else:  # a Literal built from the catalog: the JSON schema and the properties panel list them
+    Backend = Literal[tuple(backend_names("generate"))]
 
 
 class GeneratorParams(Params):
@@ -99,7 +102,7 @@ def run(ctx, p: GeneratorParams, inputs):
     # is the provider's to fetch as it is)
     framed = image is not None and p.backend != "local" and not url
     notes: list[str] = []
-    if framed:
+    if framed and image is not None:
         image, motion = _framed(ctx.work_dir, image, motion, framing, p.backend, model, mode, p.width, p.height)
     elif url and not framing.is_default():
         notes.append(f"{p.backend} fetches the start frame from its URL: the start framing is not applied to it")

@@ -165,7 +165,7 @@ def apply(wf: Workflow, op: Op) -> Op:
 
 def remove_nodes(wf: Workflow, ids: set[str]) -> list[Op]:
     """Ops that delete ``ids`` and every link touching them."""
-    ops = [remove_link(lk) for lk in wf.links if lk.src[0] in ids or lk.dst[0] in ids]
+    ops: list[Op] = [remove_link(lk) for lk in wf.links if lk.src[0] in ids or lk.dst[0] in ids]
     ops += [remove_node(n.id) for n in wf.nodes if n.id in ids]
     return ops
 

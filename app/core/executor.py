@@ -168,8 +168,9 @@ class Executor:
                         files[str(path)] = _hash_for_key(path)
                 if nt.identity is not None:  # who makes the result, beyond params and files
                     files.update({f"identity:{k}": v for k, v in nt.identity(params[node_id]).items()})
-                keys[node_id] = node_key(nt, params[node_id], input_keys, files)
-                out_keys[node_id] = output_key(nt, params[node_id], keys[node_id])  # type: ignore[arg-type]
+                key = node_key(nt, params[node_id], input_keys, files)
+                keys[node_id] = key
+                out_keys[node_id] = output_key(nt, params[node_id], key)
             except NodeError as e:
                 keys[node_id] = None
                 errors[node_id] = str(e)
@@ -288,10 +289,10 @@ class _Run:
                                  for t in off_targets])
         targets = self.targets or default_targets(wf, reg)
         if not self.targets and targets is None:
-            wanted = default_targets(self.workflow, reg)
-            if wanted:  # there are exports, but every one is switched off or fed by what is
+            outputs = default_targets(self.workflow, reg)
+            if outputs:  # there are exports, but every one is switched off or fed by what is
                 raise WorkflowError([Problem(f"nothing to make: {self.off.get(t, 'switched off')}; switch it back on "
-                                             "(Ctrl+B / Ctrl+M)", node=t) for t in wanted])
+                                             "(Ctrl+B / Ctrl+M)", node=t) for t in outputs])
         needed = needed_for(wf, targets)
         # what feeds no output is left alone: an empty, unconnected node never fails a run
         self.unused = {} if self.targets else {
@@ -412,11 +413,12 @@ class _Run:
         first: dict[str, str] = {}
         aliases: dict[str, str] = {}
         for n in order:
-            if n in execute and keys[n]:
-                if keys[n] in first:
-                    aliases[n] = first[keys[n]]  # type: ignore[index]
+            key = keys[n]
+            if n in execute and key:
+                if key in first:
+                    aliases[n] = first[key]
                 else:
-                    first[keys[n]] = n  # type: ignore[index]
+                    first[key] = n
         return aliases
 
     def _present(self, node_id: str, entry: Entry) -> dict[str, Value]:
@@ -454,9 +456,14 @@ class _Run:
         if not execute:
             return
         reg = self.ex.registry
-        types = {n: reg.get(self.nodes[n].type) for n in execute}
+        types: dict[str, NodeType] = {}
+        run_keys: dict[str, str] = {}
+        for n in execute:  # every node that runs was checked (known type) and has a key
+            nt, key = reg.get(self.nodes[n].type), keys[n]
+            assert nt is not None and key is not None
+            types[n], run_keys[n] = nt, key
         params = self.params
-        kinds = {n: types[n].kind_of(params[n]) for n in execute}  # type: ignore[union-attr]
+        kinds = {n: types[n].kind_of(params[n]) for n in execute}
         waiting = {n: sum(1 for u in graph.predecessors(n) if u in execute) for n in execute}
         followers: dict[str, list[str]] = {}
         for n, primary in aliases.items():
@@ -495,7 +502,7 @@ class _Run:
                         running[kind] += 1
                         in_flight += 1
                         self._started.add(n)
-                        pool.submit(self._work, n, types[n], params[n], keys[n], done_q)
+                        pool.submit(self._work, n, types[n], params[n], run_keys[n], done_q)
                     else:
                         i += 1
                 if in_flight == 0:

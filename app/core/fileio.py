@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ def _too_deep(doc: Any, max_depth: int) -> str | None:
     stack: list[tuple[Any, int, str]] = [(doc, 1, "document")]
     while stack:
         value, depth, where = stack.pop()
+        items: Iterable[tuple[Any, Any]]
         if isinstance(value, dict):
             items = value.items()
         elif isinstance(value, list):

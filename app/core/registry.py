@@ -59,7 +59,7 @@ class Registry:
 def _declared(module: object) -> list[NodeType]:
     declared = getattr(module, "NODES", None)
     if declared is None and hasattr(module, "NODE"):
-        declared = [module.NODE]  # type: ignore[attr-defined]
+        declared = [module.NODE]
     return list(declared or [])
 
 

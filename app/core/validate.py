@@ -182,10 +182,10 @@ def _check(
             problems.append(p)
         per_input[link.dst].append(link)
     for (node_id, port), links in per_input.items():
-        node = idx.nodes.get(node_id)
-        nt = registry.get(node.type) if node else None
-        inp = nt.input(port) if nt else None
-        if inp is not None and not inp.multi and len(links) > 1:
+        dst_node = idx.nodes.get(node_id)
+        dst_type = registry.get(dst_node.type) if dst_node else None
+        dst_input = dst_type.input(port) if dst_type else None
+        if dst_input is not None and not dst_input.multi and len(links) > 1:
             sources = ", ".join(f"{lk.src[0]}.{lk.src[1]}" for lk in links)
             problems.append(Problem(f"takes one link but has {len(links)} ({sources}); remove all but one",
                                     node_id, node.type, f"input '{port}'"))

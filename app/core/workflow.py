@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import copy
 import unicodedata
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SCHEMA = "reelgraph/workflow"
+SCHEMA: Final = "reelgraph/workflow"
 CURRENT_VERSION = 1
 
 

@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
+from av.video.stream import VideoStream
 
 from app.core.errors import NodeError
 from app.core.limits import limit
@@ -22,7 +24,7 @@ from app.media.streams import ahead
 
 # Lossless intermediate for everything the local engine renders into the cache: x264 in RGB at
 # qp 0 (fast, bit-exact); delivery compression happens only in export.
-LOSSLESS = {"codec": "libx264rgb", "pix_fmt": "bgr24", "options": {"qp": "0", "preset": "ultrafast"}}
+LOSSLESS: dict[str, Any] = {"codec": "libx264rgb", "pix_fmt": "bgr24", "options": {"qp": "0", "preset": "ultrafast"}}
 
 
 @dataclass(frozen=True)
@@ -151,24 +153,24 @@ class VideoWriter:
                  audio: Path | None = None, audio_codec: str | None = None, audio_seconds: float | None = None,
                  queue_size: int = 6, thread_type: str | None = "AUTO") -> None:
         if codec == LOSSLESS["codec"] and options is None:
-            options = dict(LOSSLESS["options"])  # type: ignore[arg-type]
+            options = dict(LOSSLESS["options"])
         self.path = path
         self.container = av.open(str(path), mode="w", options=container_options or {})
         for k, v in (metadata or {}).items():
             self.container.metadata[k] = v
-        self.stream = self.container.add_stream(codec, rate=fps_fraction(fps), options=options or {})
+        self.stream = cast(VideoStream, self.container.add_stream(codec, rate=fps_fraction(fps), options=options or {}))
         self.stream.width, self.stream.height, self.stream.pix_fmt = width, height, pix_fmt
         if thread_type:
             self.stream.codec_context.thread_type = thread_type
         self.audio_src = audio
         self.audio_seconds = audio_seconds
-        self.audio_stream = None
+        self.audio_stream: AudioStream | None = None
         if audio is not None:
             rate = _audio_rate(audio)
             if (audio_codec == "libopus" and rate not in OPUS_RATES) or (audio_codec == "aac" and rate > 48000):
                 # Opus takes 48/24/16/12/8 kHz only, AAC no more than 96 kHz: resampled to 48 kHz
                 rate = 48000
-            self.audio_stream = self.container.add_stream(audio_codec or "pcm_s16le", rate=rate)
+            self.audio_stream = cast(AudioStream, self.container.add_stream(audio_codec or "pcm_s16le", rate=rate))
         self.frames = 0
         self._q: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._error: BaseException | None = None

@@ -74,7 +74,7 @@ def preset_keyframes(preset: str, intensity: float = 1.0) -> list[Keyframe]:
             end["pan"] = -sign * 8 * i
         case _:
             raise ValueError(f"unknown camera preset {preset!r}")
-    return [Keyframe(t=0.0, **start), Keyframe(t=1.0, **end)]
+    return [Keyframe.model_validate({"t": 0.0, **start}), Keyframe.model_validate({"t": 1.0, **end})]
 
 
 def _ease(kind: str, u: float) -> float:

@@ -105,7 +105,8 @@ def _gif(src: Path, dest: Path, meta: VideoMeta, wf_text: str | None, progress: 
                for i, f in enumerate(iter_frames(src)) if i % step == 0][:32]
     montage = Image.fromarray(cv2.cvtColor(np.vstack(samples), cv2.COLOR_BGR2RGB))
     pal_img = montage.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    rgb = np.array(pal_img.getpalette()[: 256 * 3] + [0] * max(0, 768 - len(pal_img.getpalette())), np.uint8)
+    palette = pal_img.getpalette() or []
+    rgb = np.array(palette[: 256 * 3] + [0] * max(0, 768 - len(palette)), np.uint8)
     rgb = rgb[:768].reshape(256, 3)
     # PyAV takes the palette as rows of A, R, G, B bytes
     argb = np.concatenate([np.full((256, 1), 255, np.uint8), rgb], axis=1)
@@ -119,7 +120,8 @@ def _gif(src: Path, dest: Path, meta: VideoMeta, wf_text: str | None, progress: 
         for i, frame in enumerate(iter_frames(src)):
             im = Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).quantize(
                 palette=pal_img, dither=Image.Dither.FLOYDSTEINBERG)
-            vf = av.VideoFrame.from_ndarray((np.asarray(im, dtype=np.uint8), argb), format="pal8")
+            # pal8 takes (indices, palette): PyAV accepts the pair, its stubs do not say so
+            vf = av.VideoFrame.from_ndarray((np.asarray(im, dtype=np.uint8), argb), format="pal8")  # type: ignore[arg-type]
             vf.pts = round(i * 100 / meta.fps)
             vf.time_base = Fraction(1, 100)
             for packet in stream.encode(vf):

@@ -47,7 +47,7 @@ def load_image(path: Path, *, mode: str = "bgr") -> np.ndarray:
     if img is None:
         raise NodeError(f"cannot decode image {path.name}", hint="the file may be truncated or not an image")
     if img.dtype != np.uint8:  # 16-bit PNG/TIFF: a shift, not a float64 copy of the picture
-        img = (img >> 8).astype(np.uint8)
+        img = np.right_shift(img, 8).astype(np.uint8)
     if mode == "bgra":
         if img.ndim == 2:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGRA)

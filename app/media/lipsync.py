@@ -45,7 +45,7 @@ def detect_mouth(frame: np.ndarray) -> tuple[int, int, int, int]:
     scale = min(1.0, 640 / max(gray.shape))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     small = cv2.equalizeHist(small)
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]  # not in the stubs
     faces = cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(40, 40))
     if len(faces) == 0:
         raise NodeError("no face found in the first frame", field="param 'mouth_box'",

@@ -32,7 +32,7 @@ def decode_mask(data: str) -> np.ndarray:
     if img.ndim == 3:
         img = img[:, :, 3] if img.shape[2] == 4 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     if img.dtype != np.uint8:
-        img = (img >> 8).astype(np.uint8)
+        img = np.right_shift(img, 8).astype(np.uint8)
     return (img > 127).astype(np.uint8) * np.uint8(255)  # uint8 all the way: no int64 copy
 
 

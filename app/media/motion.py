@@ -74,9 +74,9 @@ def build_field(doc: dict[str, Any], size: tuple[int, int], steps: int, seed: in
         small = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
         ys, xs = np.nonzero(small > 0)
         extent = max(4.0, 0.5 * max(np.ptp(xs) if len(xs) else 0, np.ptp(ys) if len(ys) else 0))
-        acc = cv2.GaussianBlur(acc, (0, 0), sigmaX=extent / 2)
-        weight = np.maximum(acc[:, :, 2], 1e-6)
-        direction = acc[:, :, :2] / weight[:, :, None]
+        spread = cv2.GaussianBlur(acc, (0, 0), sigmaX=extent / 2)
+        weight = np.maximum(spread[:, :, 2], 1e-6)
+        direction = spread[:, :, :2] / weight[:, :, None]
         norm = np.maximum(np.linalg.norm(direction, axis=2, keepdims=True), 1e-6)
         direction = direction / norm  # unit direction everywhere; the speed is the path's
         feather = cv2.GaussianBlur(small, (0, 0), sigmaX=1.5)

@@ -19,56 +19,62 @@ def frame_count(duration: float, fps: float) -> int:
     return max(1, int(round(duration * fps)))
 
 
-def camera_renderer(src: np.ndarray, camera: CameraPath | None, out_size: tuple[int, int], count: int,
-                    animate: Callable[[int], np.ndarray] | None = None) -> Callable[[int], np.ndarray]:
-    """render(i) -> BGR frame i: the (optionally animated) still seen through the camera."""
-    W, H = out_size
-    Hs, Ws = src.shape[:2]
-    cam = camera or CameraPath()
-    overscan = cam.overscan(out_size, (Ws, Hs))
-    # fit pads with black; a fill whose move leaves the picture stretches the edge pixels
-    border = cv2.BORDER_CONSTANT if cam.framing.fit == "fit" else cv2.BORDER_REPLICATE
-    if overscan == 0.0:
-        overscan = 1.0  # the move leaves the picture whatever the zoom: edge pixels stretch
-    identity = cam.is_identity() and (W, H) == (Ws, Hs) and overscan == 1.0
-    # Downscaling by more than 2x with bilinear sampling aliases: pre-shrink the still once.
-    cover = cam.framing.base_scale(out_size, (Ws, Hs)) * overscan
-    base = src
-    pre = 1.0
-    if cover < 0.5 and animate is None:
-        pre = cover * 1.5
-        base = cv2.resize(src, (max(1, round(Ws * pre)), max(1, round(Hs * pre))), interpolation=cv2.INTER_AREA)
-    S = np.diag([pre, pre, 1.0])
+class CameraRender:
+    """render(i) -> BGR frame i: the (optionally animated) still seen through the camera. Keeps
+    what the 4:2:0 renderer and the framing need: the homography per frame, the (pre-shrunk)
+    still, the border mode and whether the move is no move at all."""
 
-    def matrix(i: int) -> np.ndarray:
+    def __init__(self, src: np.ndarray, camera: CameraPath | None, out_size: tuple[int, int], count: int,
+                 animate: Callable[[int], np.ndarray] | None = None) -> None:
+        W, H = out_size
+        Hs, Ws = src.shape[:2]
+        self.cam = camera or CameraPath()
+        self.out_size, self.src_size, self.count, self.animate = out_size, (Ws, Hs), count, animate
+        overscan = self.cam.overscan(out_size, (Ws, Hs))
+        # fit pads with black; a fill whose move leaves the picture stretches the edge pixels
+        self.border = cv2.BORDER_CONSTANT if self.cam.framing.fit == "fit" else cv2.BORDER_REPLICATE
+        if overscan == 0.0:
+            overscan = 1.0  # the move leaves the picture whatever the zoom: edge pixels stretch
+        self.overscan = overscan
+        self.identity = self.cam.is_identity() and (W, H) == (Ws, Hs) and overscan == 1.0
+        # Downscaling by more than 2x with bilinear sampling aliases: pre-shrink the still once.
+        cover = self.cam.framing.base_scale(out_size, (Ws, Hs)) * overscan
+        self.base = src
+        pre = 1.0
+        if cover < 0.5 and animate is None:
+            pre = cover * 1.5
+            self.base = cv2.resize(src, (max(1, round(Ws * pre)), max(1, round(Hs * pre))),
+                                   interpolation=cv2.INTER_AREA)
+        self._pre = np.diag([pre, pre, 1.0])
+
+    def matrix(self, i: int) -> np.ndarray:
         """Output pixel -> pixel of ``base`` (the still, pre-shrunk) for frame i."""
-        t = i / (count - 1) if count > 1 else 0.0
-        M = cam.homography(t, out_size, (Ws, Hs), overscan)
-        return M if animate is not None else S @ M
+        t = i / (self.count - 1) if self.count > 1 else 0.0
+        M = self.cam.homography(t, self.out_size, self.src_size, self.overscan)
+        return M if self.animate is not None else self._pre @ M
 
-    def render(i: int) -> np.ndarray:
-        img = animate(i) if animate is not None else base
-        if identity:
-            return img if animate is not None else img.copy()
-        return cv2.warpPerspective(img, matrix(i), (W, H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                   borderMode=border)
-
-    render.overscan = overscan  # type: ignore[attr-defined]
-    render.matrix = matrix  # type: ignore[attr-defined]
-    render.base = base  # type: ignore[attr-defined]
-    render.identity = identity  # type: ignore[attr-defined]
-    render.border = border  # type: ignore[attr-defined]
-    return render
+    def __call__(self, i: int) -> np.ndarray:
+        img = self.animate(i) if self.animate is not None else self.base
+        if self.identity:
+            return img if self.animate is not None else img.copy()
+        return cv2.warpPerspective(img, self.matrix(i), self.out_size,
+                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=self.border)
 
 
-def i420_renderer(render: Callable[[int], np.ndarray], out_size: tuple[int, int]) -> Callable[[int], np.ndarray]:
+def camera_renderer(src: np.ndarray, camera: CameraPath | None, out_size: tuple[int, int], count: int,
+                    animate: Callable[[int], np.ndarray] | None = None) -> CameraRender:
+    """render(i) -> BGR frame i: the (optionally animated) still seen through the camera."""
+    return CameraRender(src, camera, out_size, count, animate)
+
+
+def i420_renderer(render: CameraRender, out_size: tuple[int, int]) -> Callable[[int], np.ndarray]:
     """The same frames as ``render`` (a still's camera_renderer) as planar 4:2:0 (BT.601
     limited range, the layout of av's yuv420p), warped plane by plane from a source converted
     once: cheaper than warping BGR and converting every frame, for 4:2:0 delivery."""
     W, H = out_size
-    if getattr(render, "identity", False) or W % 2 or H % 2:
+    if render.identity or W % 2 or H % 2:
         return lambda i: cv2.cvtColor(render(i), cv2.COLOR_BGR2YUV_I420)
-    base = render.base  # type: ignore[attr-defined]
+    base = render.base
     # 4:2:0 needs even sides: repeat the last row/column, which is what the warp's replicated
     # border would sample there anyway
     base = cv2.copyMakeBorder(base, 0, base.shape[0] % 2, 0, base.shape[1] % 2, cv2.BORDER_REPLICATE)
@@ -80,10 +86,10 @@ def i420_renderer(render: Callable[[int], np.ndarray], out_size: tuple[int, int]
     # chroma sample j sits at luma coordinate 2j + 0.5 (centred, as the 2x2 average made it)
     D = np.array([[2.0, 0, 0.5], [0, 2.0, 0.5], [0, 0, 1]])
     Dinv = np.linalg.inv(D)
-    flags, border = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, getattr(render, "border", cv2.BORDER_REPLICATE)
+    flags, border = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, render.border
 
     def render_i420(i: int) -> np.ndarray:
-        M = render.matrix(i)  # type: ignore[attr-defined]
+        M = render.matrix(i)
         out = np.empty((H * 3 // 2, W), np.uint8)
         # black padding in limited-range YUV is (16, 128, 128)
         cv2.warpPerspective(Y, M, (W, H), dst=out[:H], flags=flags, borderMode=border, borderValue=16)
@@ -175,7 +181,7 @@ def framed_still_and_map(src: np.ndarray, framing: Framing, aspect: float) -> tu
     W = max(2, int(round(W * shrink / 2)) * 2)
     H = max(2, int(round(W / aspect / 2)) * 2)
     render = camera_renderer(src, CameraPath(framing=framing), (W, H), 1)
-    M = np.linalg.inv(render.matrix(0))  # type: ignore[attr-defined] - framed pixel -> still pixel, inverted
+    M = np.linalg.inv(render.matrix(0))  # framed pixel -> still pixel, inverted
     return render(0), (M / M[2, 2])[:2]
 
 

@@ -92,6 +92,7 @@ def frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> Itera
                 futures[i] = None  # type: ignore[call-overload]
                 if len(futures) < count:
                     futures.append(pool.submit(render, len(futures)))
+                item: Any
                 if fmt == "yuv420p":
                     item = av.VideoFrame.from_ndarray(frame, format="yuv420p")
                 elif fmt is None:

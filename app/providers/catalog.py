@@ -181,7 +181,8 @@ def _merge(base: dict[str, Any], user: dict[str, Any]) -> tuple[dict[str, Any], 
     ({backend: {...}}). Returns the merged catalog and notes on what was ignored."""
     out = json.loads(json.dumps(base))
     notes: list[str] = []
-    backends = user.get("backends") if isinstance(user.get("backends"), dict) else \
+    given = user.get("backends")
+    backends: dict[str, Any] = given if isinstance(given, dict) else \
         {k: v for k, v in user.items() if k not in ("schema", "version", "about")}
     for bname, b in backends.items():
         if bname not in out["backends"]:

@@ -222,7 +222,7 @@ class ComfyUIBackend(RemoteBackend):
             raise NodeError(f"ComfyUI template {t.name}: {problems[0]}", field="param 'model'")
         values = values_for(req)
         frames = t.snap_frames(int(values["frames"]))
-        if frames != values["frames"]:
+        if t.frames and frames != values["frames"]:
             job.info.setdefault("notes", []).append(
                 f"ComfyUI template {t.name} takes {t.frames['step']}n+{t.frames['offset']} frames: sent {frames} "
                 f"({frames / req.fps:.2f} s) for {values['frames']}")

@@ -318,7 +318,8 @@ def propose(graph: dict[str, Any], object_info: dict[str, Any] | None = None) ->
     outputs = sorted((SAVE_CLASSES[graph[n]["class_type"]], n) for n in ids if graph[n]["class_type"] in SAVE_CLASSES)
     output = outputs[0][1] if outputs else None
     if len(outputs) > 1:
-        notes.append(f"{len(outputs)} output nodes: node {output} ({graph[output]['class_type']}) is the video; "
+        first = outputs[0][1]
+        notes.append(f"{len(outputs)} output nodes: node {first} ({graph[first]['class_type']}) is the video; "
                      "change 'output' to pick another")
     frames = {"step": grid[0], "offset": grid[1], "min": grid[2]} if grid else None
     return {r: t for r, t in mapping.items() if t}, frames, output, notes

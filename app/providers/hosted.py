@@ -136,8 +136,8 @@ class LumaBackend(RemoteBackend):
         if move is None:
             return []
         words = CONCEPT_WORDS[move]
-        keys = [c.get("key") if isinstance(c, dict) else str(c)
-                for c in http.json("GET", "/generations/concepts/list", classify=self.classify) or []]
+        listed = http.json("GET", "/generations/concepts/list", classify=self.classify) or []
+        keys = [str(k) for c in listed if (k := c.get("key") if isinstance(c, dict) else c)]
 
         def score(key: str) -> int:
             k = key.replace("_", " ").lower()

@@ -58,7 +58,7 @@ def camera_control(camera: CameraPath) -> tuple[dict[str, Any] | None, str]:
     value = max(-10.0, min(10.0, math.copysign(scored[axis], deltas[axis])))
     value = round(value, 1) or math.copysign(0.1, deltas[axis])
     kling_axis = AXES[axis][0]
-    config = {k: 0 for k in ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")}
+    config: dict[str, float] = {k: 0 for k in ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")}
     config[kling_axis] = value
     dropped = [a for a, s in scored.items() if a != axis and s >= 0.5]
     note = f"Kling moves one camera axis: sent {kling_axis} {value:g}"

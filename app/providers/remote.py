@@ -211,8 +211,11 @@ class RemoteBackend:
             try:
                 for t in range(1, req.takes + 1):
                     job.cancel.check()  # nothing is begun in the journal after Stop
-                    jobs.append(self._ensure_submitted(http, journal, job,
-                                                       lambda t=t: self.body_for_take(ready(), req, t), t))
+
+                    def body_of(take: int = t) -> dict[str, Any]:
+                        return self.body_for_take(ready(), req, take)
+
+                    jobs.append(self._ensure_submitted(http, journal, job, body_of, t))
                 return self._follow(http, journal, job, jobs, req)
             except Cancelled:
                 self._cancel_open(http, journal, jobs)
