@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test bench lint clean package docs screenshots
+.PHONY: install run demo test bench lint format clean package docs screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,16 @@ docs: install
 screenshots: install
 	QT_QPA_PLATFORM=offscreen REELGRAPH_SCREENSHOTS=docs/images $(PY) -m pytest -q tests/ui
 
+# what CI and the pre-commit hooks check: lint rules, formatting, types of the headless engine
 lint: install
 	$(VENV)/bin/ruff check app nodes tests
+	$(VENV)/bin/ruff format --check app nodes tests
+	$(VENV)/bin/mypy
+
+# rewrite the code the way `make lint` wants it
+format: install
+	$(VENV)/bin/ruff check --fix app nodes tests
+	$(VENV)/bin/ruff format app nodes tests
 
 clean:
 	rm -rf $(VENV) renders build dist *.egg-info

@@ -21,29 +21,56 @@ GRACE_SECONDS = 10.0  # after a cancel, how long a run may take to stop before t
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="reelgraph", description="Node-graph editor and runner for AI video shots.")
+    p = argparse.ArgumentParser(
+        prog="reelgraph", description="Node-graph editor and runner for AI video shots."
+    )
     p.add_argument("--version", action="version", version=f"reelgraph {__version__}")
     sub = p.add_subparsers(dest="command")
 
     r = sub.add_parser("run", help="run a workflow headless")
     r.add_argument("workflow", help="workflow JSON file")
-    r.add_argument("--out", help="output folder for exported files (default: renders/ beside the workflow)")
-    r.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
-                   help="override a param; VALUE is parsed as JSON when it parses, else taken as a string")
-    r.add_argument("--target", action="append", default=[], metavar="NODE",
-                   help="run only what this node needs (repeatable)")
-    r.add_argument("--no-cache", action="store_true", help="ignore cached results (new results are still stored)")
+    r.add_argument(
+        "--out", help="output folder for exported files (default: renders/ beside the workflow)"
+    )
+    r.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NODE.PARAM=VALUE",
+        help="override a param; VALUE is parsed as JSON when it parses, else taken as a string",
+    )
+    r.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NODE",
+        help="run only what this node needs (repeatable)",
+    )
+    r.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ignore cached results (new results are still stored)",
+    )
     r.add_argument("--cache-dir", help="cache folder (default: the user cache dir)")
-    r.add_argument("--events", choices=["jsonl"], help="print one JSON object per event on stdout, nothing else")
-    r.add_argument("--dry-run", action="store_true",
-                   help="print what each node would cost (cached nodes cost nothing) and the total; run nothing")
+    r.add_argument(
+        "--events",
+        choices=["jsonl"],
+        help="print one JSON object per event on stdout, nothing else",
+    )
+    r.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what each node would cost (cached nodes cost nothing) and the total; run nothing",
+    )
 
     v = sub.add_parser("validate", help="check a workflow without running it")
     v.add_argument("workflow")
 
     n = sub.add_parser("nodes", help="list node types with their ports and params")
     n.add_argument("--json", action="store_true", help="the full catalog with params JSON schemas")
-    n.add_argument("--markdown", action="store_true", help="the node reference as Markdown (docs/nodes.md)")
+    n.add_argument(
+        "--markdown", action="store_true", help="the node reference as Markdown (docs/nodes.md)"
+    )
 
     c = sub.add_parser("cache", help="inspect or clear the result cache")
     c.add_argument("action", choices=["info", "clear"])
@@ -51,27 +78,49 @@ def _parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("keys", help="API keys for cloud backends (kept in the system keyring)")
     k.add_argument("action", choices=["set", "list", "remove"])
-    k.add_argument("backend", nargs="?", help="a backend that takes a key (see `reelgraph providers`)")
+    k.add_argument(
+        "backend", nargs="?", help="a backend that takes a key (see `reelgraph providers`)"
+    )
 
-    j = sub.add_parser("jobs", help="the journal of paid remote jobs: list them, or forget one to submit it anew")
+    j = sub.add_parser(
+        "jobs", help="the journal of paid remote jobs: list them, or forget one to submit it anew"
+    )
     j.add_argument("action", choices=["list", "forget"])
-    j.add_argument("job", nargs="?", help="the job key to forget (from `jobs list` or an error message)")
+    j.add_argument(
+        "job", nargs="?", help="the job key to forget (from `jobs list` or an error message)"
+    )
     j.add_argument("--cache-dir", help="cache folder (default: the user cache dir)")
 
     pr = sub.add_parser("providers", help="backends: base URL, models, and whether a key is set")
     pr.add_argument("--json", action="store_true")
 
-    mo = sub.add_parser("models", help="the model catalog: each backend's models, modes, prices and what they take")
+    mo = sub.add_parser(
+        "models", help="the model catalog: each backend's models, modes, prices and what they take"
+    )
     mo.add_argument("--backend", help="only this backend")
-    mo.add_argument("--json", action="store_true", help="the catalog as JSON (with sources and dates)")
-    mo.add_argument("--markdown", action="store_true", help="the capability table of docs/backends.md")
-    mo.add_argument("--update", metavar="FILE", help=argparse.SUPPRESS)  # `make docs`: docs/backends.md's table
+    mo.add_argument(
+        "--json", action="store_true", help="the catalog as JSON (with sources and dates)"
+    )
+    mo.add_argument(
+        "--markdown", action="store_true", help="the capability table of docs/backends.md"
+    )
+    mo.add_argument(
+        "--update", metavar="FILE", help=argparse.SUPPRESS
+    )  # `make docs`: docs/backends.md's table
 
-    cu = sub.add_parser("comfyui", help="ComfyUI templates: add an Export (API) workflow, list them, show one")
+    cu = sub.add_parser(
+        "comfyui", help="ComfyUI templates: add an Export (API) workflow, list them, show one"
+    )
     cu.add_argument("action", choices=["add", "list", "show"])
-    cu.add_argument("file", nargs="?", help="add: the workflow exported with Export (API); show: a template name")
+    cu.add_argument(
+        "file",
+        nargs="?",
+        help="add: the workflow exported with Export (API); show: a template name",
+    )
     cu.add_argument("--name", help="add: the template's name (default: the file's name)")
-    cu.add_argument("--offline", action="store_true", help="add: do not ask the server's /object_info")
+    cu.add_argument(
+        "--offline", action="store_true", help="add: do not ask the server's /object_info"
+    )
 
     e = sub.add_parser("edit", help="open the editor")
     e.add_argument("workflow", nargs="?")
@@ -88,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except BrokenPipeError:  # `reelgraph models | head`: the reader left; not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        os.dup2(
+            os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()
+        )  # nothing more to flush at exit
         return EXIT_OK
 
 
@@ -163,7 +214,9 @@ def _apply_sets(workflow, sets: list[str], registry) -> None:
         nt = registry.get(node.type)
         if nt is not None and param not in nt.params.model_fields:
             names = ", ".join(nt.params.model_fields) or "none"
-            problems.append(Problem(f"no param {param!r}; params are: {names}", node.id, node.type, "--set"))
+            problems.append(
+                Problem(f"no param {param!r}; params are: {names}", node.id, node.type, "--set")
+            )
             continue
         try:
             value: Any = json.loads(raw)
@@ -184,7 +237,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     token = CancelToken()
 
-    def on_signal(signum, frame):  # the first Ctrl-C/SIGTERM cancels cleanly, a second one quits at once
+    def on_signal(
+        signum, frame
+    ):  # the first Ctrl-C/SIGTERM cancels cleanly, a second one quits at once
         if token.cancelled:
             os._exit(EXIT_CANCELLED)
         token.cancel()
@@ -219,8 +274,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _dry_run(executor, workflow, base_dir, args)
     sink, close = make_sink(args.events, workflow)
     try:
-        result = executor.run(workflow, base_dir=base_dir, out_dir=out_dir, targets=args.target or None,
-                              use_cache=not args.no_cache, on_event=sink, cancel=token)
+        result = executor.run(
+            workflow,
+            base_dir=base_dir,
+            out_dir=out_dir,
+            targets=args.target or None,
+            use_cache=not args.no_cache,
+            on_event=sink,
+            cancel=token,
+        )
     except WorkflowError as e:
         close(None)
         _print_problems(e)
@@ -235,8 +297,9 @@ def _dry_run(executor, workflow, base_dir: Path, args: argparse.Namespace) -> in
     from app.core.errors import WorkflowError
 
     try:
-        costs = executor.estimate(workflow, base_dir=base_dir, targets=args.target or None,
-                                  use_cache=not args.no_cache)
+        costs = executor.estimate(
+            workflow, base_dir=base_dir, targets=args.target or None, use_cache=not args.no_cache
+        )
     except WorkflowError as e:
         _print_problems(e)
         return EXIT_INVALID
@@ -246,7 +309,9 @@ def _dry_run(executor, workflow, base_dir: Path, args: argparse.Namespace) -> in
         print(f"{shown(node_id):<24} {shown(types[node_id]):<16} would run   ${cost:,.2f}")
     for node_id in cached:
         print(f"{shown(node_id):<24} {shown(types[node_id]):<16} cached      $0.00")
-    print(f"total estimate: ${sum(costs.values()):,.2f} ({len(costs)} node(s) would run; nothing was run)")
+    print(
+        f"total estimate: ${sum(costs.values()):,.2f} ({len(costs)} node(s) would run; nothing was run)"
+    )
     return EXIT_OK
 
 
@@ -280,8 +345,11 @@ def cmd_keys(args: argparse.Namespace) -> int:
         return EXIT_OK
     parts = {}
     for part in key_parts(args.backend):
-        value = getpass.getpass(f"{args.backend} {part.replace('_', ' ')}: ") if sys.stdin.isatty() \
+        value = (
+            getpass.getpass(f"{args.backend} {part.replace('_', ' ')}: ")
+            if sys.stdin.isatty()
             else sys.stdin.readline().strip()
+        )
         parts[part] = value
     try:
         where = set_key(args.backend, parts)
@@ -302,8 +370,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.action == "list":
         jobs = journal.all()
         for job in jobs:
-            print(f"{job.state:<11} {job.backend:<10} {shown(job.provider_id or '-'):<28} {job.job_key}"
-                  + (f"  ({shown(job.detail[:80])})" if job.detail else ""))
+            print(
+                f"{job.state:<11} {job.backend:<10} {shown(job.provider_id or '-'):<28} {job.job_key}"
+                + (f"  ({shown(job.detail[:80])})" if job.detail else "")
+            )
         if not jobs:
             print("no remote jobs recorded")
         return EXIT_OK
@@ -324,10 +394,17 @@ def cmd_providers(args: argparse.Namespace) -> int:
     rows = []
     for name, b in catalog().backends.items():
         tasks = sorted({m.task for m in b.models.values()})
-        rows.append({"backend": name, "title": b.title, "tasks": tasks,
-                     "base_url": base_url(name, b.base_url) if b.base_url else "",
-                     "models": [m for m in b.models if m != "*"], "any_model": b.open_models,
-                     "key": "not needed" if not b.key else (key_source(name) or "not set")})
+        rows.append(
+            {
+                "backend": name,
+                "title": b.title,
+                "tasks": tasks,
+                "base_url": base_url(name, b.base_url) if b.base_url else "",
+                "models": [m for m in b.models if m != "*"],
+                "any_model": b.open_models,
+                "key": "not needed" if not b.key else (key_source(name) or "not set"),
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -357,7 +434,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     if user_warning():
         _err("warning: " + user_warning())
     chosen = {n: b for n, b in cat.backends.items() if not args.backend or n == args.backend}
-    if args.markdown or args.update:  # docs/backends.md's table: the catalog as shipped, not the user's
+    if (
+        args.markdown or args.update
+    ):  # docs/backends.md's table: the catalog as shipped, not the user's
         table = markdown_table(shipped_catalog())
         if not args.update:
             print(table, end="")
@@ -372,7 +451,12 @@ def cmd_models(args: argparse.Namespace) -> int:
         path.write_text(head + begin + table + end + rest.split(end, 1)[1], encoding="utf-8")
         return EXIT_OK
     if args.json:
-        print(json.dumps({n: b.model_dump(mode="json", exclude_none=True) for n, b in chosen.items()}, indent=2))
+        print(
+            json.dumps(
+                {n: b.model_dump(mode="json", exclude_none=True) for n, b in chosen.items()},
+                indent=2,
+            )
+        )
         return EXIT_OK
     for name, b in chosen.items():
         print(f"{name} ({b.title})" + (f": {b.notes}" if b.notes else ""))
@@ -383,8 +467,10 @@ def cmd_models(args: argparse.Namespace) -> int:
                 print(f"    {mode_name if m.named_modes else '':<8}{describe(md, m.task)}")
             if m.source:
                 print(f"    checked {m.checked or '?'} against {m.source}")
-    print(f"Add a model, or change a price, in {user_file()}: the shape of `reelgraph models --json` (a model's "
-          "fields you give replace those of the same name).")
+    print(
+        f"Add a model, or change a price, in {user_file()}: the shape of `reelgraph models --json` (a model's "
+        "fields you give replace those of the same name)."
+    )
     return EXIT_OK
 
 
@@ -397,7 +483,9 @@ def cmd_comfyui(args: argparse.Namespace) -> int:
         for name in ct.names():
             print(name)
         if not ct.names():
-            print(f"no templates yet: `reelgraph comfyui add wf_api.json` (they go to {ct.user_folder()})")
+            print(
+                f"no templates yet: `reelgraph comfyui add wf_api.json` (they go to {ct.user_folder()})"
+            )
         return EXIT_OK
     if not args.file:
         _err("name the file to add (or the template to show)")
@@ -410,13 +498,22 @@ def cmd_comfyui(args: argparse.Namespace) -> int:
             graph = ct.api_graph(ct.read_file(path))
             info = None if args.offline else server_object_info()
             mapping, frames, output, notes = ct.propose(graph, info)
-            t = ct.Template(name=args.name or path.stem, workflow=graph, mapping=mapping, frames=frames,
-                            output=output, source=path.name, added=ct.added_today())
+            t = ct.Template(
+                name=args.name or path.stem,
+                workflow=graph,
+                mapping=mapping,
+                frames=frames,
+                output=output,
+                source=path.name,
+                added=ct.added_today(),
+            )
             for note in notes:
                 print(f"note: {note}")
             if info is None and not args.offline:
-                print("note: the ComfyUI server did not answer, so the mapping was found by node class only; it is "
-                      "checked against the server before each run")
+                print(
+                    "note: the ComfyUI server did not answer, so the mapping was found by node class only; it is "
+                    "checked against the server before each run"
+                )
             problems = ct.problems(t, info)
             if problems:
                 for p in problems:
@@ -429,17 +526,23 @@ def cmd_comfyui(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for role in ct.ROLES:
         targets = t.mapping.get(role) or []
-        where = ", ".join(f"node {n} ({t.workflow[n]['class_type']}).{i}" for n, i in targets if n in t.workflow)
+        where = ", ".join(
+            f"node {n} ({t.workflow[n]['class_type']}).{i}" for n, i in targets if n in t.workflow
+        )
         print(f"  {role:<10} {where or '- (not mapped)'}")
     if t.frames:
-        print(f"  frames are {t.frames['step']}n+{t.frames['offset']} (at least {t.frames['min']}): durations are "
-              "rounded to that and the result says so")
+        print(
+            f"  frames are {t.frames['step']}n+{t.frames['offset']} (at least {t.frames['min']}): durations are "
+            "rounded to that and the result says so"
+        )
     if t.output:
         print(f"  output     node {t.output} ({t.workflow[t.output]['class_type']})")
     missing = ct.missing(t, set(ct.ALWAYS_SET))
     if missing:
-        print(f"  not mapped: {', '.join(missing)} — a generator using this template is refused until they are "
-              f"(edit \"mapping\" in {t.path})")
+        print(
+            f"  not mapped: {', '.join(missing)} — a generator using this template is refused until they are "
+            f'(edit "mapping" in {t.path})'
+        )
     print(f"Use it: set a generator's backend to comfyui and its model to {t.name!r}.")
     return EXIT_OK
 
@@ -470,8 +573,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     runnable, _ = effective(workflow, registry)
     targets = default_targets(runnable, registry)
     only = needed_for(runnable, targets) if targets else None
-    problems = validate(runnable if targets else workflow, registry, only=only,
-                        base_dir=Path(args.workflow).resolve().parent)
+    problems = validate(
+        runnable if targets else workflow,
+        registry,
+        only=only,
+        base_dir=Path(args.workflow).resolve().parent,
+    )
     for p in problems:
         print(shown(p))
     if problems:
@@ -499,12 +606,19 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     for col in ("type", "inputs", "outputs", "params"):
         table.add_column(col)
     for entry in catalog:
-        ins = "\n".join(f"{p['name']}: {'/'.join(p['types'])}{'' if p['required'] else '?'}{'*' if p['multi'] else ''}"
-                        for p in entry["inputs"])
+        ins = "\n".join(
+            f"{p['name']}: {'/'.join(p['types'])}{'' if p['required'] else '?'}{'*' if p['multi'] else ''}"
+            for p in entry["inputs"]
+        )
         outs = "\n".join(f"{p['name']}: {'/'.join(p['types'])}" for p in entry["outputs"])
         props = entry["params_schema"].get("properties", {})
         params = "\n".join(f"{k} = {json.dumps(v.get('default'))}" for k, v in props.items())
-        table.add_row(f"[bold]{entry['type']}[/] v{entry['version']}\n{entry['description']}", ins, outs, params)
+        table.add_row(
+            f"[bold]{entry['type']}[/] v{entry['version']}\n{entry['description']}",
+            ins,
+            outs,
+            params,
+        )
     Console().print(table)
     print("(? optional input, * takes several links)")
     return EXIT_OK

@@ -13,14 +13,23 @@ from typing import Any
 from app.core.events import Event
 
 ICONS = {
-    "queued": ("·", "dim"), "running": ("▶", "cyan"), "cached": ("≡", "blue"), "finished": ("✓", "green"),
-    "failed": ("✗", "red"), "skipped": ("-", "yellow"), "cancelled": ("■", "magenta"),
+    "queued": ("·", "dim"),
+    "running": ("▶", "cyan"),
+    "cached": ("≡", "blue"),
+    "finished": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "skipped": ("-", "yellow"),
+    "cancelled": ("■", "magenta"),
 }
 MAX_ROWS = 24
 # control characters (newlines too: a name must not forge lines) and direction overrides
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0, 32), *range(127, 160))}
-_CONTROL.update({c: f"\\u{c:04x}" for c in (0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
-                                           *range(0x2066, 0x206A))})
+_CONTROL.update(
+    {
+        c: f"\\u{c:04x}"
+        for c in (0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    }
+)
 
 
 def shown(text: object) -> str:
@@ -38,9 +47,11 @@ def markup_safe(text: object) -> str:
 
 def make_sink(mode: str | None, workflow) -> tuple[Callable[[Event], None], Callable[[Any], None]]:
     if mode == "jsonl":
+
         def sink(ev: Event) -> None:
             sys.stdout.write(json.dumps(ev.to_json(), ensure_ascii=False) + "\n")
             sys.stdout.flush()
+
         return sink, lambda result: None
     if sys.stdout.isatty():
         return _LiveDisplay(workflow).sink_and_close()
@@ -57,7 +68,10 @@ def _plain_sink():
             for note in ev.data.get("notes", []):
                 print(f"note: {shown(note)}", flush=True)
             counts = ", ".join(f"{v} {k}" for k, v in sorted(ev.data.get("counts", {}).items()))
-            print(f"run {ev.data.get('status')} in {ev.data.get('wall_s', 0):.2f} s ({counts})", flush=True)
+            print(
+                f"run {ev.data.get('status')} in {ev.data.get('wall_s', 0):.2f} s ({counts})",
+                flush=True,
+            )
             return
         line = f"{ev.event:9} node {shown(ev.node)} ({ev.type})"
         if ev.error:
@@ -67,6 +81,7 @@ def _plain_sink():
         for path in ev.delivered or []:
             line += f"\n          wrote {shown(path)}"
         print(line, flush=True)
+
     return sink, lambda result: None
 
 
@@ -86,8 +101,13 @@ class _LiveDisplay:
     def sink_and_close(self):
         from rich.live import Live
 
-        self.live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False,
-                         get_renderable=self._render)
+        self.live = Live(
+            self._render(),
+            console=self.console,
+            refresh_per_second=8,
+            transient=False,
+            get_renderable=self._render,
+        )
         self.live.start()
 
         def close(result: Any) -> None:
@@ -97,10 +117,15 @@ class _LiveDisplay:
             for path in self.delivered:
                 self.console.print(f"wrote {markup_safe(path)}", highlight=False)
             if self.summary:
-                counts = ", ".join(f"{v} {k}" for k, v in sorted(self.summary.get("counts", {}).items()))
+                counts = ", ".join(
+                    f"{v} {k}" for k, v in sorted(self.summary.get("counts", {}).items())
+                )
                 colour = {"ok": "green", "failed": "red"}.get(self.summary.get("status"), "magenta")
-                self.console.print(f"[{colour}]run {self.summary.get('status')}[/] in "
-                                   f"{self.summary.get('wall_s', 0):.2f} s ({counts})")
+                self.console.print(
+                    f"[{colour}]run {self.summary.get('status')}[/] in "
+                    f"{self.summary.get('wall_s', 0):.2f} s ({counts})"
+                )
+
         return self.sink, close
 
     def sink(self, ev: Event) -> None:
@@ -112,7 +137,9 @@ class _LiveDisplay:
                 return
             if ev.node is None:
                 return
-            row = self.rows.setdefault(ev.node, {"state": "queued", "progress": 0.0, "message": "", "t0": None})
+            row = self.rows.setdefault(
+                ev.node, {"state": "queued", "progress": 0.0, "message": "", "t0": None}
+            )
             if ev.event == "started":
                 row.update(state="running", t0=time.monotonic())
             elif ev.event == "progress":
@@ -148,11 +175,21 @@ class _LiveDisplay:
             for n in ids:
                 row = self.rows[n]
                 icon, style = ICONS.get(row["state"], ("?", ""))
-                bar = ProgressBar(total=1.0, completed=row["progress"], width=22) if row["state"] == "running" else row["state"]
-                table.add_row(f"[{style}]{icon}[/]", f"{markup_safe(n)} [dim]({markup_safe(self.types.get(n, '?'))})[/]",
-                              bar, markup_safe(row["message"]))
+                bar = (
+                    ProgressBar(total=1.0, completed=row["progress"], width=22)
+                    if row["state"] == "running"
+                    else row["state"]
+                )
+                table.add_row(
+                    f"[{style}]{icon}[/]",
+                    f"{markup_safe(n)} [dim]({markup_safe(self.types.get(n, '?'))})[/]",
+                    bar,
+                    markup_safe(row["message"]),
+                )
             counts: dict[str, int] = {}
             for r in self.rows.values():
                 counts[r["state"]] = counts.get(r["state"], 0) + 1
-        table.add_row("", "[dim]" + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "[/]", "", "")
+        table.add_row(
+            "", "[dim]" + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "[/]", "", ""
+        )
         return table

@@ -20,9 +20,12 @@ def has_display() -> bool:
 
 def launch_editor(workflow: str | None = None) -> int:
     if not has_display():
-        print("reelgraph: no display found (DISPLAY / WAYLAND_DISPLAY are not set), so the editor "
-              "cannot open.\nRender the demo headless with `make demo`, or run a workflow with "
-              "`reelgraph run workflows/demo.json`.", file=sys.stderr)
+        print(
+            "reelgraph: no display found (DISPLAY / WAYLAND_DISPLAY are not set), so the editor "
+            "cannot open.\nRender the demo headless with `make demo`, or run a workflow with "
+            "`reelgraph run workflows/demo.json`.",
+            file=sys.stderr,
+        )
         return 1
     from app.qt_libs import check_xcb
 

@@ -99,8 +99,10 @@ def check_xcb() -> str | None:
     if not libs:
         return None
     deb, rpm, unknown = packages_for(libs)
-    lines = [f"reelgraph: the editor cannot start: Qt's X11 plugin needs system libraries that are not "
-             f"installed ({', '.join(libs)})."]
+    lines = [
+        f"reelgraph: the editor cannot start: Qt's X11 plugin needs system libraries that are not "
+        f"installed ({', '.join(libs)})."
+    ]
     if deb:
         lines.append(f"  Debian/Ubuntu:  sudo apt install {' '.join(deb)}")
         lines.append(f"  Fedora:         sudo dnf install {' '.join(rpm)}")

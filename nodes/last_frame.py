@@ -21,7 +21,11 @@ def run(ctx, p: LastFrameParams, inputs):
 
 
 NODE = NodeType(
-    id="last_frame", title="Last frame", category="Utility", params=LastFrameParams, run=run,
+    id="last_frame",
+    title="Last frame",
+    category="Utility",
+    params=LastFrameParams,
+    run=run,
     description="The last frame of a video as an image: the end of one shot becomes the start frame of the next.",
     inputs=(Input("video", PortType.VIDEO),),
     outputs=(Output("image", PortType.IMAGE, "the final frame as PNG"),),

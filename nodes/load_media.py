@@ -18,13 +18,19 @@ AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.aac *.flac *.ogg *.opus)"
 
 
 class LoadVideoParams(Params):
-    path: str = Field("", description="video file, relative to the workflow's folder or absolute",
-                      json_schema_extra={"widget": "file", "filter": VIDEO_FILTER})
+    path: str = Field(
+        "",
+        description="video file, relative to the workflow's folder or absolute",
+        json_schema_extra={"widget": "file", "filter": VIDEO_FILTER},
+    )
 
 
 class LoadAudioParams(Params):
-    path: str = Field("", description="audio file (or a video whose sound you want)",
-                      json_schema_extra={"widget": "file", "filter": AUDIO_FILTER})
+    path: str = Field(
+        "",
+        description="audio file (or a video whose sound you want)",
+        json_schema_extra={"widget": "file", "filter": AUDIO_FILTER},
+    )
 
 
 def _file(path: str, base: Path) -> Path:
@@ -44,7 +50,11 @@ def run_video(ctx, p: LoadVideoParams, inputs):
         if frames % 24 == 0:
             ctx.progress(frames / max(1, meta.frames), "checking frames")
     if frames == 0:
-        raise NodeError(f"{src.name} has no decodable frames", field="param 'path'", hint="the file may be truncated")
+        raise NodeError(
+            f"{src.name} has no decodable frames",
+            field="param 'path'",
+            hint="the file may be truncated",
+        )
     video = ctx.path("video" + src.suffix.lower())
     shutil.copyfile(src, video)  # kept exactly as given: no generation loss
     vmeta = dict(meta.to_dict(), frames=frames, duration=frames / meta.fps, source=src.name)
@@ -52,10 +62,16 @@ def run_video(ctx, p: LoadVideoParams, inputs):
     audio = ctx.path("audio.wav")
     if meta.has_audio:
         _extract_audio(src, audio, meta.duration)
-        outputs["audio"] = Value(PortType.AUDIO, audio, {"duration": audio_duration(audio), "source": src.name})
+        outputs["audio"] = Value(
+            PortType.AUDIO, audio, {"duration": audio_duration(audio), "source": src.name}
+        )
     else:
         _silence(audio, vmeta["duration"])
-        outputs["audio"] = Value(PortType.AUDIO, audio, {"duration": vmeta["duration"], "silent": True, "source": src.name})
+        outputs["audio"] = Value(
+            PortType.AUDIO,
+            audio,
+            {"duration": vmeta["duration"], "silent": True, "source": src.name},
+        )
     return outputs
 
 
@@ -93,18 +109,33 @@ def run_audio(ctx, p: LoadAudioParams, inputs):
         raise NodeError(f"{src.name} has an audio stream but no samples", field="param 'path'")
     dest = ctx.path("audio.wav")
     _extract_audio(src, dest, len(samples) / 16000)
-    return {"audio": Value(PortType.AUDIO, dest, {"duration": len(samples) / 16000, "source": src.name})}
+    return {
+        "audio": Value(PortType.AUDIO, dest, {"duration": len(samples) / 16000, "source": src.name})
+    }
 
 
 LOAD_VIDEO = NodeType(
-    id="load_video", title="Load video", category="Inputs", params=LoadVideoParams, run=run_video, preview="file",
+    id="load_video",
+    title="Load video",
+    category="Inputs",
+    params=LoadVideoParams,
+    run=run_video,
+    preview="file",
     description="A video file from disk (anything PyAV reads). Outputs its picture and, when it has one, its sound "
-                "(silence otherwise).",
-    outputs=(Output("video", PortType.VIDEO, "the file as it is"), Output("audio", PortType.AUDIO, "its sound as WAV")),
+    "(silence otherwise).",
+    outputs=(
+        Output("video", PortType.VIDEO, "the file as it is"),
+        Output("audio", PortType.AUDIO, "its sound as WAV"),
+    ),
     reads=lambda p, base: [_file(p.path, base)],
 )
 LOAD_AUDIO = NodeType(
-    id="load_audio", title="Load audio", category="Inputs", params=LoadAudioParams, run=run_audio, preview="waveform",
+    id="load_audio",
+    title="Load audio",
+    category="Inputs",
+    params=LoadAudioParams,
+    run=run_audio,
+    preview="waveform",
     description="An audio file from disk (WAV, MP3, AAC, FLAC, ... or a video's sound track).",
     outputs=(Output("audio", PortType.AUDIO, "the sound as WAV"),),
     reads=lambda p, base: [_file(p.path, base)],

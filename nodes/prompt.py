@@ -18,10 +18,16 @@ def _text(desc: str) -> dict:
 
 
 class PromptParams(Params):
-    subject: str = Field("", **_text("who or what the shot is about, e.g. 'an old lighthouse keeper'"))
+    subject: str = Field(
+        "", **_text("who or what the shot is about, e.g. 'an old lighthouse keeper'")
+    )
     action: str = Field("", **_text("what happens, e.g. 'climbs the spiral stairs'"))
-    camera: str = Field("", **_text("camera language, e.g. 'slow push-in, 35mm, shallow depth of field'"))
-    lighting: str = Field("", **_text("lighting and atmosphere, e.g. 'golden hour, volumetric haze'"))
+    camera: str = Field(
+        "", **_text("camera language, e.g. 'slow push-in, 35mm, shallow depth of field'")
+    )
+    lighting: str = Field(
+        "", **_text("lighting and atmosphere, e.g. 'golden hour, volumetric haze'")
+    )
     environment: str = Field("", **_text("where, e.g. 'storm-battered coast at dusk'"))
     style: str = Field("", **_text("style reference, e.g. '35mm film still, muted palette'"))
     text: str = Field("", **_text("anything else, appended as written"))
@@ -29,8 +35,12 @@ class PromptParams(Params):
 
 
 def compose(fields: dict[str, str]) -> str:
-    subject = " ".join(x for x in (fields.get("subject", "").strip(), fields.get("action", "").strip()) if x)
-    parts = [subject] + [fields.get(k, "").strip() for k in ("camera", "lighting", "environment", "style", "text")]
+    subject = " ".join(
+        x for x in (fields.get("subject", "").strip(), fields.get("action", "").strip()) if x
+    )
+    parts = [subject] + [
+        fields.get(k, "").strip() for k in ("camera", "lighting", "environment", "style", "text")
+    ]
     sentences = [p.rstrip(". ") for p in parts if p.strip()]
     return ". ".join(s[0].upper() + s[1:] for s in sentences) + ("." if sentences else "")
 
@@ -47,11 +57,21 @@ def run(ctx, p: PromptParams, inputs):
 
 
 NODE = NodeType(
-    id="prompt", title="Prompt", category="Inputs", params=PromptParams, run=run,
+    id="prompt",
+    title="Prompt",
+    category="Inputs",
+    params=PromptParams,
+    run=run,
     description="Structured shot description: subject and action, camera language, lighting, environment, "
-                "style, free text and a negative prompt. Connect another prompt to 'style' to share its "
-                "camera, lighting, environment and style wording across shots.",
-    inputs=(Input("style", PortType.PROMPT, required=False,
-                  description="a prompt whose camera/lighting/environment/style fill the empty fields here"),),
+    "style, free text and a negative prompt. Connect another prompt to 'style' to share its "
+    "camera, lighting, environment and style wording across shots.",
+    inputs=(
+        Input(
+            "style",
+            PortType.PROMPT,
+            required=False,
+            description="a prompt whose camera/lighting/environment/style fill the empty fields here",
+        ),
+    ),
     outputs=(Output("prompt", PortType.PROMPT, "composed text, negative text and the fields"),),
 )

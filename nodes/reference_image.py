@@ -14,20 +14,40 @@ from app.core.ports import PortType
 from app.core.values import Value
 from app.media.images import fit_to_aspect, is_png_rgb8, load_image, write_png
 
-ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0, "4:3": 4 / 3, "3:4": 3 / 4, "21:9": 21 / 9, "2.39:1": 2.39}
+ASPECTS = {
+    "16:9": 16 / 9,
+    "9:16": 9 / 16,
+    "1:1": 1.0,
+    "4:3": 4 / 3,
+    "3:4": 3 / 4,
+    "21:9": 21 / 9,
+    "2.39:1": 2.39,
+}
 
 
 class ReferenceImageParams(Params):
-    path: str = Field("", description="image file, relative to the workflow's folder or absolute",
-                      json_schema_extra={"widget": "file", "filter": "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"})
+    path: str = Field(
+        "",
+        description="image file, relative to the workflow's folder or absolute",
+        json_schema_extra={
+            "widget": "file",
+            "filter": "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)",
+        },
+    )
     role: Literal["start_frame", "character", "environment", "style"] = Field(
-        "start_frame", description="how generators should use it")
+        "start_frame", description="how generators should use it"
+    )
     aspect: Literal["source", "16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "2.39:1"] = Field(
-        "source", description="centre-crop the picture itself to this aspect ratio, or keep the source's; to "
-                              "frame a shot, drag the frame in the camera editor instead (the generator's framing)")
-    url: str = Field("", max_length=2048,
-                     description="a public https URL of this same picture, for cloud models that fetch images by "
-                                 "URL (Luma); upload it anywhere public and paste the link")
+        "source",
+        description="centre-crop the picture itself to this aspect ratio, or keep the source's; to "
+        "frame a shot, drag the frame in the camera editor instead (the generator's framing)",
+    )
+    url: str = Field(
+        "",
+        max_length=2048,
+        description="a public https URL of this same picture, for cloud models that fetch images by "
+        "URL (Luma); upload it anywhere public and paste the link",
+    )
 
     @field_validator("url")
     @classmethod
@@ -53,24 +73,33 @@ def run(ctx, p: ReferenceImageParams, inputs):
     if p.aspect != "source":
         img = fit_to_aspect(img, ASPECTS[p.aspect])
     if p.aspect == "source" and img.shape[2] == 3 and is_png_rgb8(src):
-        out = Path(shutil.copyfile(src, ctx.path("image.png")))  # already in IMAGE form: skip re-encoding
+        out = Path(
+            shutil.copyfile(src, ctx.path("image.png"))
+        )  # already in IMAGE form: skip re-encoding
     else:
         out = write_png(ctx.path("image.png"), img)
     h, w = img.shape[:2]
     meta = {"width": w, "height": h, "role": p.role, "source": src.name}
     if p.url:
         if p.aspect != "source":
-            raise NodeError("the url is of the picture as uploaded, but this node crops it to "
-                            f"{p.aspect}", field="param 'url'",
-                            hint="upload the cropped picture and set aspect to 'source', or clear the url")
+            raise NodeError(
+                f"the url is of the picture as uploaded, but this node crops it to {p.aspect}",
+                field="param 'url'",
+                hint="upload the cropped picture and set aspect to 'source', or clear the url",
+            )
         meta["url"] = p.url
     return {"image": Value(PortType.IMAGE, out, meta)}
 
 
 NODE = NodeType(
-    id="reference_image", title="Reference image", category="Inputs", params=ReferenceImageParams, run=run, preview="file",
+    id="reference_image",
+    title="Reference image",
+    category="Inputs",
+    params=ReferenceImageParams,
+    run=run,
+    preview="file",
     description="A still image from disk: a start frame, or a character, environment or style reference. "
-                "Optionally centre-cropped to an aspect ratio.",
+    "Optionally centre-cropped to an aspect ratio.",
     outputs=(Output("image", PortType.IMAGE, "the image as PNG"),),
     reads=lambda p, base: [_file(p, base)],
 )

@@ -16,11 +16,18 @@ class RerouteParams(Params):
 
 
 def run(ctx, p: RerouteParams, inputs):
-    raise NodeError("a reroute point only passes its input through; this run should not have reached it")
+    raise NodeError(
+        "a reroute point only passes its input through; this run should not have reached it"
+    )
 
 
 NODE = NodeType(
-    id="reroute", title="Reroute", category="Utility", params=RerouteParams, run=run, pass_through=True,
+    id="reroute",
+    title="Reroute",
+    category="Utility",
+    params=RerouteParams,
+    run=run,
+    pass_through=True,
     description="A point on a pipe: leads a connection around the graph. Double-click a pipe to add one.",
     inputs=(Input("in", ANY, description="anything"),),
     outputs=(Output("out", ANY, "what comes in, unchanged", same_as="in"),),

@@ -33,7 +33,9 @@ def main() -> None:
         code = cli(args)
     finally:
         peak_kb = _peak_kb()
-        report.write_text(json.dumps({"code": code, "seconds": time.monotonic() - t0, "peak_mb": peak_kb / 1024}))
+        report.write_text(
+            json.dumps({"code": code, "seconds": time.monotonic() - t0, "peak_mb": peak_kb / 1024})
+        )
     sys.exit(code)
 
 

@@ -13,8 +13,12 @@ from tests.ui.conftest import ROOT
 def test_node_reference_is_generated_from_the_registry():
     committed = (ROOT / "docs" / "nodes.md").read_text()
     assert committed == markdown(default_registry()), "docs/nodes.md is stale: run `make docs`"
-    cli = subprocess.run([sys.executable, "-m", "app.cli", "nodes", "--markdown"], cwd=ROOT, capture_output=True,
-                         text=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "app.cli", "nodes", "--markdown"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert cli.stdout == committed
     for nt in default_registry():
         assert f"(`{nt.id}`)" in committed
@@ -34,8 +38,12 @@ def test_backend_capability_table_is_generated_from_the_catalog():
     from app.providers.catalog import markdown_table, shipped_catalog
 
     committed = (ROOT / "docs" / "backends.md").read_text()
-    table = committed.split("<!-- model-table:begin (make docs) -->\n", 1)[1].split("<!-- model-table:end -->")[0]
-    assert table == markdown_table(shipped_catalog()), "docs/backends.md's table is stale: run `make docs`"
+    table = committed.split("<!-- model-table:begin (make docs) -->\n", 1)[1].split(
+        "<!-- model-table:end -->"
+    )[0]
+    assert table == markdown_table(shipped_catalog()), (
+        "docs/backends.md's table is stale: run `make docs`"
+    )
     for backend, b in shipped_catalog().backends.items():
         for model in b.models:
             assert f"| `{backend}` | {'any valid id' if model == '*' else f'`{model}`'} |" in table

@@ -26,35 +26,63 @@ from app.core.limits import LIMITS, limit
 from tests.ui.conftest import ROOT
 
 MEDIA = ROOT / "resources" / "media"
-PEAKS: dict[str, dict] = {}  # bomb -> {peak_mb, seconds}: printed at the end of the module for the note
+PEAKS: dict[
+    str, dict
+] = {}  # bomb -> {peak_mb, seconds}: printed at the end of the module for the note
 
 
 def env_for(tmp: Path, **extra) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("REELGRAPH_")}
-    e.update(REELGRAPH_CONFIG_DIR=str(tmp / "config"), REELGRAPH_CACHE_DIR=str(tmp / "cache"),
-             REELGRAPH_LOG_DIR=str(tmp / "logs"), PYTHONPATH=str(ROOT), **extra)
+    e.update(
+        REELGRAPH_CONFIG_DIR=str(tmp / "config"),
+        REELGRAPH_CACHE_DIR=str(tmp / "cache"),
+        REELGRAPH_LOG_DIR=str(tmp / "logs"),
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
     return e
 
 
-def cli(tmp: Path, *args: str, timeout: float = 120, preexec=None, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env_for(tmp, **env),
-                          capture_output=True, text=True, timeout=timeout, preexec_fn=preexec)
+def cli(
+    tmp: Path, *args: str, timeout: float = 120, preexec=None, **env
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env_for(tmp, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec,
+    )
 
 
-def measured(tmp: Path, name: str, *args: str, timeout: float = 180) -> tuple[subprocess.CompletedProcess, dict]:
+def measured(
+    tmp: Path, name: str, *args: str, timeout: float = 180
+) -> tuple[subprocess.CompletedProcess, dict]:
     """The CLI run through tests.peakrun: its peak memory and time to the error."""
     report = tmp / f"{name}.peak.json"
-    out = subprocess.run([sys.executable, "-m", "tests.peakrun", str(report), *args], cwd=ROOT, env=env_for(tmp),
-                         capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.peakrun", str(report), *args],
+        cwd=ROOT,
+        env=env_for(tmp),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     figures = json.loads(report.read_text())
     PEAKS[name] = figures
     return out, figures
 
 
 def workflow(tmp: Path, nodes: list, links: list, name: str = "w") -> Path:
-    doc = {"schema": "reelgraph/workflow", "version": 1, "name": name,
-           "nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
-           "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links]}
+    doc = {
+        "schema": "reelgraph/workflow",
+        "version": 1,
+        "name": name,
+        "nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
+        "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links],
+    }
     path = tmp / f"{name}.json"
     path.write_text(json.dumps(doc))
     return path
@@ -72,11 +100,19 @@ def png_stream(path: Path, width: int, height: int, *, bit_depth: int = 8, colou
     row = bytes(1 + (width * channels * bit_depth + 7) // 8)
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + tag
+            + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
     comp = zlib.compressobj(9)
     with open(path, "wb") as fh:
-        fh.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour, 0, 0, 0)))
+        fh.write(
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour, 0, 0, 0))
+        )
         data = b""
         for _ in range(height):
             data += comp.compress(row)
@@ -93,18 +129,27 @@ def report_figures():
     if PEAKS:
         sys.stderr.write("\nhardening figures (peak MB, seconds to the error):\n")
         for name, f in PEAKS.items():
-            sys.stderr.write(f"  {name:<28} {f['peak_mb']:8.0f} MB  {f['seconds']:6.2f} s  exit {f['code']}\n")
+            sys.stderr.write(
+                f"  {name:<28} {f['peak_mb']:8.0f} MB  {f['seconds']:6.2f} s  exit {f['code']}\n"
+            )
 
 
 # -- 1. a param naming /dev/zero or a FIFO: no hang, in the CLI or the editor -------------------------------
+
 
 @pytest.mark.parametrize("kind", ["devzero", "fifo"])
 def test_1_device_or_fifo_as_a_file_param_is_refused_at_once(tmp_path, kind):
     target = Path("/dev/zero") if kind == "devzero" else tmp_path / "pipe"
     if kind == "fifo":
         os.mkfifo(target)
-    wf = workflow(tmp_path, [("i", "reference_image", {"path": str(target)}),
-                             ("a", "load_audio", {"path": str(target)})], [])
+    wf = workflow(
+        tmp_path,
+        [
+            ("i", "reference_image", {"path": str(target)}),
+            ("a", "load_audio", {"path": str(target)}),
+        ],
+        [],
+    )
     t0 = time.monotonic()
     out = cli(tmp_path, "run", str(wf), timeout=60)
     text = clean(out)
@@ -114,12 +159,28 @@ def test_1_device_or_fifo_as_a_file_param_is_refused_at_once(tmp_path, kind):
 
 def test_1_sigterm_stops_a_run(tmp_path):
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("i", "reference_image", {"path": "coffee.png"}),
-                             ("g", "generator", {"duration": 60, "width": 1920, "height": 1080, "takes": 4}),
-                             ("e", "export", {"filename": "long"})],
-                  [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("g", "video", "e", "video")])
-    p = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(wf)], cwd=ROOT, env=env_for(tmp_path),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("i", "reference_image", {"path": "coffee.png"}),
+            ("g", "generator", {"duration": 60, "width": 1920, "height": 1080, "takes": 4}),
+            ("e", "export", {"filename": "long"}),
+        ],
+        [
+            ("p", "prompt", "g", "prompt"),
+            ("i", "image", "g", "image"),
+            ("g", "video", "e", "video"),
+        ],
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", str(wf)],
+        cwd=ROOT,
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(3)
     t0 = time.monotonic()
     p.send_signal(signal.SIGTERM)
@@ -151,12 +212,14 @@ def test_1_editor_stays_responsive_on_a_workflow_naming_a_fifo(tmp_path, win, qt
 
 # -- 2. a write failure while the video writer flushes: no deadlock --------------------------------------------
 
+
 def test_2_video_writer_reports_a_failing_final_flush(tmp_path):
     from app.media.video import VideoWriter
 
     w = VideoWriter(tmp_path / "x.mkv", 64, 64, 24)
     for _ in range(5):
         w.write(np.zeros((64, 64, 3), np.uint8))
+
     class FullDisk:  # the disk fills up while the encoder flushes its last packets
         def __init__(self, real):
             self.real = real
@@ -190,33 +253,55 @@ def _close(w):
 
 def _fsize_limit(nbytes: int):
     def apply():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        signal.signal(
+            signal.SIGXFSZ, signal.SIG_IGN
+        )  # a write past the limit fails with EFBIG instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+
     return apply
 
 
 def test_2_a_full_disk_during_export_is_a_node_error_not_a_hang(tmp_path):
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("i", "reference_image", {"path": "coffee.png"}),
-                             ("c", "camera_path", {"preset": "zoom_in"}),
-                             ("g", "generator", {"duration": 3, "width": 1280, "height": 720}),
-                             ("e", "export", {"filename": "full", "crf": 0, "preset": "ultrafast"})],
-                  [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("c", "camera", "g", "camera"),
-                   ("g", "video", "e", "video")])
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("i", "reference_image", {"path": "coffee.png"}),
+            ("c", "camera_path", {"preset": "zoom_in"}),
+            ("g", "generator", {"duration": 3, "width": 1280, "height": 720}),
+            ("e", "export", {"filename": "full", "crf": 0, "preset": "ultrafast"}),
+        ],
+        [
+            ("p", "prompt", "g", "prompt"),
+            ("i", "image", "g", "image"),
+            ("c", "camera", "g", "camera"),
+            ("g", "video", "e", "video"),
+        ],
+    )
     out = cli(tmp_path, "run", str(wf), timeout=120, preexec=_fsize_limit(1_000_000))
     text = clean(out)
     assert out.returncode == 1 and "node e (export)" in text and "File too large" in text
-    assert not list((tmp_path / "renders").glob("*.part")) if (tmp_path / "renders").exists() else True
+    assert (
+        not list((tmp_path / "renders").glob("*.part")) if (tmp_path / "renders").exists() else True
+    )
 
 
 # -- 3. small inputs, unbounded memory -------------------------------------------------------------------------
+
 
 def test_3_mask_bomb(tmp_path):
     png = png_stream(tmp_path / "bomb.png", 30000, 30000, bit_depth=1, colour=0)
     mask = base64.b64encode(png.read_bytes()).decode()
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    wf = workflow(tmp_path, [("i", "reference_image", {"path": "coffee.png"}),
-                             ("m", "motion_brush", {"static_mask": mask})], [("i", "image", "m", "image")])
+    wf = workflow(
+        tmp_path,
+        [
+            ("i", "reference_image", {"path": "coffee.png"}),
+            ("m", "motion_brush", {"static_mask": mask}),
+        ],
+        [("i", "image", "m", "image")],
+    )
     assert wf.stat().st_size < 300_000
     out, f = measured(tmp_path, "mask 30000x30000", "run", str(wf))
     text = clean(out)
@@ -226,8 +311,11 @@ def test_3_mask_bomb(tmp_path):
 
 def test_3_upscale_bomb(tmp_path):
     png_stream(tmp_path / "big.png", 9000, 9000)
-    wf = workflow(tmp_path, [("i", "reference_image", {"path": "big.png"}), ("u", "upscale", {"factor": 4})],
-                  [("i", "image", "u", "media")])
+    wf = workflow(
+        tmp_path,
+        [("i", "reference_image", {"path": "big.png"}), ("u", "upscale", {"factor": 4})],
+        [("i", "image", "u", "media")],
+    )
     out, f = measured(tmp_path, "upscale 9000x9000 x4", "run", str(wf))
     text = clean(out)
     assert out.returncode == 1 and "36000x36000, over the 100 MP limit" in text
@@ -237,11 +325,15 @@ def test_3_upscale_bomb(tmp_path):
 def test_3_huge_video_frame(tmp_path):
     import av
 
-    path = tmp_path / "huge.mov"  # (the review used MKV; this build's FFmpeg has no encoder for that here)
+    path = (
+        tmp_path / "huge.mov"
+    )  # (the review used MKV; this build's FFmpeg has no encoder for that here)
     with av.open(str(path), "w") as c:
         s = c.add_stream("png", rate=1)
         s.width, s.height, s.pix_fmt = 16000, 16000, "gray"
-        for pkt in s.encode(av.VideoFrame.from_ndarray(np.zeros((16000, 16000), np.uint8), format="gray")):
+        for pkt in s.encode(
+            av.VideoFrame.from_ndarray(np.zeros((16000, 16000), np.uint8), format="gray")
+        ):
             c.mux(pkt)
         for pkt in s.encode():
             c.mux(pkt)
@@ -283,10 +375,19 @@ def test_3_ten_hour_audio(tmp_path, ten_hours):
 
 def test_3_maximum_params_are_refused_before_the_run(tmp_path):
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("i", "reference_image", {"path": "coffee.png"}),
-                             ("g", "generator", {"width": 7680, "height": 4320, "fps": 120, "duration": 60,
-                                                 "takes": 16})],
-                  [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image")])
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("i", "reference_image", {"path": "coffee.png"}),
+            (
+                "g",
+                "generator",
+                {"width": 7680, "height": 4320, "fps": 120, "duration": 60, "takes": 16},
+            ),
+        ],
+        [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image")],
+    )
     out, f = measured(tmp_path, "8K 120 fps 60 s 16 takes", "run", str(wf))
     text = clean(out)
     assert out.returncode == 2 and "billion pixels to render" in text and "param 'takes'" in text
@@ -294,6 +395,7 @@ def test_3_maximum_params_are_refused_before_the_run(tmp_path):
 
 
 # -- 4. a `ui` section nested hundreds deep --------------------------------------------------------------------
+
 
 def test_4_deeply_nested_ui(tmp_path, win):
     doc = json.loads(workflow(tmp_path, [("p", "prompt", {"subject": "x"})], []).read_text())
@@ -313,12 +415,23 @@ def test_4_deeply_nested_ui(tmp_path, win):
 
 # -- 5. publishing errors --------------------------------------------------------------------------------------
 
+
 def test_5_publishing_a_cached_output_to_a_full_disk_leaves_no_part_files(tmp_path):
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("i", "reference_image", {"path": "coffee.png"}),
-                             ("g", "generator", {"duration": 1, "fps": 12, "width": 640, "height": 360}),
-                             ("e", "export", {"format": "png", "filename": "seq"})],
-                  [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("g", "video", "e", "video")])
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("i", "reference_image", {"path": "coffee.png"}),
+            ("g", "generator", {"duration": 1, "fps": 12, "width": 640, "height": 360}),
+            ("e", "export", {"format": "png", "filename": "seq"}),
+        ],
+        [
+            ("p", "prompt", "g", "prompt"),
+            ("i", "image", "g", "image"),
+            ("g", "video", "e", "video"),
+        ],
+    )
     assert cli(tmp_path, "run", str(wf)).returncode == 0  # everything cached
     shutil.rmtree(tmp_path / "renders")
     out = cli(tmp_path, "run", str(wf), preexec=_fsize_limit(50_000))
@@ -335,19 +448,28 @@ def test_5_out_pointing_at_a_file(tmp_path):
     assert out.returncode == 2 and "that is a file; name a folder" in clean(out)
 
 
-@pytest.mark.parametrize("name,said", [
-    ("a" * 300, "is 304 bytes; the limit is 200"),
-    ("b" * 300 + "/shot", "is 300 bytes; the limit is 200"),
-    ("   ", "would be a hidden file"),
-    ("D:/evil", "no drive"),          # 6. a Windows drive path, refused on every OS
-    ("C:evil", "no drive"),
-    ("..\\..\\evil", "'..' parts"),
-    ("con", "reserved name on Windows"),
-])
+@pytest.mark.parametrize(
+    "name,said",
+    [
+        ("a" * 300, "is 304 bytes; the limit is 200"),
+        ("b" * 300 + "/shot", "is 300 bytes; the limit is 200"),
+        ("   ", "would be a hidden file"),
+        ("D:/evil", "no drive"),  # 6. a Windows drive path, refused on every OS
+        ("C:evil", "no drive"),
+        ("..\\..\\evil", "'..' parts"),
+        ("con", "reserved name on Windows"),
+    ],
+)
 def test_5_6_16_bad_output_names_are_refused_before_running(tmp_path, name, said):
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("g", "generator", {"duration": 1}),
-                             ("e", "export", {"filename": name})],
-                  [("p", "prompt", "g", "prompt"), ("g", "video", "e", "video")])
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("g", "generator", {"duration": 1}),
+            ("e", "export", {"filename": name}),
+        ],
+        [("p", "prompt", "g", "prompt"), ("g", "video", "e", "video")],
+    )
     out = cli(tmp_path, "run", str(wf), "--out", str(tmp_path / "out"))
     text = clean(out)
     assert out.returncode == 2 and "param 'filename'" in text and said in text
@@ -356,16 +478,22 @@ def test_5_6_16_bad_output_names_are_refused_before_running(tmp_path, name, said
 
 # -- 7. a link inside the output folder ------------------------------------------------------------------------
 
+
 def test_7_a_symlinked_folder_in_the_output_folder_is_not_followed(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     (out_dir / "lnk").symlink_to(outside)
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("g", "generator", {"duration": 1, "fps": 6,
-                                                                                     "width": 64, "height": 64}),
-                             ("e", "export", {"filename": "lnk/evil"})],
-                  [("p", "prompt", "g", "prompt"), ("g", "video", "e", "video")])
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("g", "generator", {"duration": 1, "fps": 6, "width": 64, "height": 64}),
+            ("e", "export", {"filename": "lnk/evil"}),
+        ],
+        [("p", "prompt", "g", "prompt"), ("g", "video", "e", "video")],
+    )
     out = cli(tmp_path, "run", str(wf), "--out", str(out_dir))
     text = clean(out)
     assert out.returncode == 1 and "is a link; Reelgraph does not write through links" in text
@@ -373,6 +501,7 @@ def test_7_a_symlinked_folder_in_the_output_folder_is_not_followed(tmp_path):
 
 
 # -- 8. keys.json is 0600 from its creation --------------------------------------------------------------------
+
 
 def test_8_secrets_file_is_never_readable_by_others(tmp_path, monkeypatch):
     from app.core import fileio
@@ -388,13 +517,21 @@ def test_8_secrets_file_is_never_readable_by_others(tmp_path, monkeypatch):
     fileio.atomic_write_bytes(tmp_path / "keys.json", b'{"k": "secret"}', mode=0o600)
     assert seen[0] == 0o600 and (tmp_path / "keys.json").stat().st_mode & 0o777 == 0o600
     monkeypatch.undo()
-    p = subprocess.run([sys.executable, "-m", "app.cli", "keys", "set", "runway"], input="rw-key-123456\n",
-                       cwd=ROOT, env=env_for(tmp_path), capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "app.cli", "keys", "set", "runway"],
+        input="rw-key-123456\n",
+        cwd=ROOT,
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert p.returncode == 0
     assert (tmp_path / "config" / "keys.json").stat().st_mode & 0o777 == 0o600
 
 
 # -- 11. node ids and paths go to the terminal escaped --------------------------------------------------------
+
 
 def test_11_hostile_node_ids_on_a_terminal_and_in_plain_output(tmp_path):
     import pty
@@ -403,12 +540,27 @@ def test_11_hostile_node_ids_on_a_terminal_and_in_plain_output(tmp_path):
     wf = workflow(tmp_path, [(evil, "prompt", {"subject": "x"})], [], name="evil")
     out = cli(tmp_path, "run", str(wf))
     text = clean(out)  # refused, and the refusal itself shows the id escaped
-    assert out.returncode == 2 and "may not contain control, line-break or text-direction characters" in text
+    assert (
+        out.returncode == 2
+        and "may not contain control, line-break or text-direction characters" in text
+    )
     assert "\x1b" not in text and "\u202e" not in text and "\nrun ok" not in text
-    wf = workflow(tmp_path, [("p[/]x", "prompt", {"subject": "x"}), ("q[bold]", "prompt", {"subject": "y"})], [])
-    master, slave = pty.openpty()  # the live display (rich) on a real terminal, with markup-like ids
-    p = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(wf)], cwd=ROOT, env=env_for(tmp_path),
-                         stdin=slave, stdout=slave, stderr=slave)
+    wf = workflow(
+        tmp_path,
+        [("p[/]x", "prompt", {"subject": "x"}), ("q[bold]", "prompt", {"subject": "y"})],
+        [],
+    )
+    master, slave = (
+        pty.openpty()
+    )  # the live display (rich) on a real terminal, with markup-like ids
+    p = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", str(wf)],
+        cwd=ROOT,
+        env=env_for(tmp_path),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
     os.close(slave)
     chunks = []
     deadline = time.monotonic() + 60
@@ -438,19 +590,34 @@ def test_11_names_and_messages_with_line_breaks_are_escaped():
 
 # -- 12/13. model ids are checked; every backend that needs a key can be given one --------------------------------
 
+
 def test_12_13_model_ids_and_keys_for_every_backend(tmp_path):
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}),
-                             ("g", "generator", {"backend": "fal", "model": "x?y#z"})], [("p", "prompt", "g", "prompt")])
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("g", "generator", {"backend": "fal", "model": "x?y#z"}),
+        ],
+        [("p", "prompt", "g", "prompt")],
+    )
     out = cli(tmp_path, "validate", str(wf), REELGRAPH_FAL_API_KEY="fal-key-1234")
     assert out.returncode == 2 and "'x?y#z' is not a valid fal model id" in clean(out)
-    p = subprocess.run([sys.executable, "-m", "app.cli", "keys", "set", "sync"], input="sk-sync-123456\n", cwd=ROOT,
-                       env=env_for(tmp_path), capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "app.cli", "keys", "set", "sync"],
+        input="sk-sync-123456\n",
+        cwd=ROOT,
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert p.returncode == 0, p.stderr
     listed = cli(tmp_path, "keys", "list").stdout
     assert "sync       set (file)" in listed and "comfyui" not in listed  # comfyui needs no key
 
 
 # -- 14. --dry-run is not quadratic ----------------------------------------------------------------------------
+
 
 def test_14_dry_run_of_ten_thousand_nodes(tmp_path):
     nodes = [(f"p{i}", "prompt", {"subject": f"shot {i}"}) for i in range(5000)]
@@ -459,20 +626,36 @@ def test_14_dry_run_of_ten_thousand_nodes(tmp_path):
     wf = workflow(tmp_path, nodes, links)
     t0 = time.monotonic()
     out = cli(tmp_path, "run", str(wf), "--dry-run", timeout=120)
-    PEAKS["dry-run 10k nodes"] = {"peak_mb": 0, "seconds": time.monotonic() - t0, "code": out.returncode}
+    PEAKS["dry-run 10k nodes"] = {
+        "peak_mb": 0,
+        "seconds": time.monotonic() - t0,
+        "code": out.returncode,
+    }
     assert out.returncode == 0 and "total estimate: $0.00 (10000 node(s) would run" in clean(out)
 
 
 # -- 15. a render whose embedded workflow is over 1 MB opens again ----------------------------------------------
 
+
 def test_15_png_sequence_with_a_big_embedded_workflow_reopens(tmp_path, win):
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    big = "a quiet cafe, " * 100_000  # 1.4 MB of prompt: the embedded workflow is over Pillow's 1 MB
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x", "environment": big}),
-                             ("i", "reference_image", {"path": "coffee.png"}),
-                             ("g", "generator", {"duration": 0.5, "fps": 4, "width": 64, "height": 64}),
-                             ("e", "export", {"format": "png", "filename": "seq"})],
-                  [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("g", "video", "e", "video")])
+    big = (
+        "a quiet cafe, " * 100_000
+    )  # 1.4 MB of prompt: the embedded workflow is over Pillow's 1 MB
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x", "environment": big}),
+            ("i", "reference_image", {"path": "coffee.png"}),
+            ("g", "generator", {"duration": 0.5, "fps": 4, "width": 64, "height": 64}),
+            ("e", "export", {"format": "png", "filename": "seq"}),
+        ],
+        [
+            ("p", "prompt", "g", "prompt"),
+            ("i", "image", "g", "image"),
+            ("g", "video", "e", "video"),
+        ],
+    )
     out = cli(tmp_path, "run", str(wf))
     assert out.returncode == 0, clean(out)
     first = sorted((tmp_path / "renders" / "seq").glob("*.png"))[0]
@@ -481,6 +664,7 @@ def test_15_png_sequence_with_a_big_embedded_workflow_reopens(tmp_path, win):
 
 
 # -- 16. a 95 MP still is within the stated 100 MP limit -------------------------------------------------------
+
 
 def test_16_a_95_megapixel_still_is_read(tmp_path):
     from app.media.images import image_size
@@ -495,36 +679,59 @@ def test_16_a_95_megapixel_still_is_read(tmp_path):
 
 # -- 17. a timeline at 12 fps: every format that can be written is, the EDL says why not -------------------------
 
+
 def test_17_timeline_at_12_fps(tmp_path):
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("i", "reference_image", {"path": "coffee.png"}),
-                             ("g", "generator", {"duration": 1, "fps": 12, "width": 160, "height": 90}),
-                             ("e", "export", {"filename": "cut", "timeline": True})],
-                  [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("g", "video", "e", "video")],
-                  name="twelve")
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("i", "reference_image", {"path": "coffee.png"}),
+            ("g", "generator", {"duration": 1, "fps": 12, "width": 160, "height": 90}),
+            ("e", "export", {"filename": "cut", "timeline": True}),
+        ],
+        [
+            ("p", "prompt", "g", "prompt"),
+            ("i", "image", "g", "image"),
+            ("g", "video", "e", "video"),
+        ],
+        name="twelve",
+    )
     out = cli(tmp_path, "run", str(wf))
     text = clean(out)
     assert out.returncode == 0
     names = {p.name for p in (tmp_path / "renders").iterdir()}
-    assert {"cut.mp4", "twelve.otio"} <= names and "twelve.edl" not in names and "twelve.xml" not in names
-    assert ("twelve.edl was not written: CMX 3600 EDL uses SMPTE timecode, which has no 12 fps (only 23.976, 24, 25, "
-            "29.97, 30, 50, 59.94 and 60); the timeline is in twelve.otio") in text
+    assert (
+        {"cut.mp4", "twelve.otio"} <= names
+        and "twelve.edl" not in names
+        and "twelve.xml" not in names
+    )
+    assert (
+        "twelve.edl was not written: CMX 3600 EDL uses SMPTE timecode, which has no 12 fps (only 23.976, 24, 25, "
+        "29.97, 30, 50, 59.94 and 60); the timeline is in twelve.otio"
+    ) in text
     import opentimelineio as otio
 
-    assert len(otio.adapters.read_from_file(str(tmp_path / "renders" / "twelve.otio")).tracks[0]) == 1
+    assert (
+        len(otio.adapters.read_from_file(str(tmp_path / "renders" / "twelve.otio")).tracks[0]) == 1
+    )
 
 
 # -- the limit table is documented ---------------------------------------------------------------------------
+
 
 def test_limits_are_documented_exactly():
     from app.core.limits import markdown
 
     page = (ROOT / "docs" / "limits.md").read_text()
     assert markdown() in page, "docs/limits.md is stale: run `make docs`"
-    assert set(LIMITS) == {line.split("`")[1] for line in page.splitlines() if line.startswith("| `")}
+    assert set(LIMITS) == {
+        line.split("`")[1] for line in page.splitlines() if line.startswith("| `")
+    }
 
 
 # -- fuzz: hostile renders dropped on the editor --------------------------------------------------------------
+
 
 def test_fuzz_hostile_renders_open_in_the_editor_with_a_message(tmp_path, win):
     from PIL import Image, PngImagePlugin
@@ -548,18 +755,46 @@ def test_fuzz_hostile_renders_open_in_the_editor_with_a_message(tmp_path, win):
     for _ in range(5000):
         d["a"] = {}
         d = d["a"]
-    cases["deep.png"] = png_with('{"schema": "reelgraph/workflow", "version": 1, "nodes": [], "ui": '
-                                 + "[" * 3000 + "]" * 3000 + "}")
+    cases["deep.png"] = png_with(
+        '{"schema": "reelgraph/workflow", "version": 1, "nodes": [], "ui": '
+        + "[" * 3000
+        + "]" * 3000
+        + "}"
+    )
     cases["list.png"] = png_with("[1, 2, 3]")
-    cases["huge.png"] = png_with(json.dumps({"schema": "reelgraph/workflow", "version": 1, "nodes": [],
-                                             "links": [], "pad": "x" * (limit("workflow_bytes") + 10)}))
+    cases["huge.png"] = png_with(
+        json.dumps(
+            {
+                "schema": "reelgraph/workflow",
+                "version": 1,
+                "nodes": [],
+                "links": [],
+                "pad": "x" * (limit("workflow_bytes") + 10),
+            }
+        )
+    )
     cases["not_json.png"] = png_with("{" * 10)
-    cases["bad_nodes.png"] = png_with(json.dumps({"schema": "reelgraph/workflow", "version": 1,
-                                                  "nodes": [{"id": "a", "type": "nope", "params": {"x": [1] * 5}}],
-                                                  "links": [{"from": ["a", "b"], "to": ["zz", "q"]}]}))
+    cases["bad_nodes.png"] = png_with(
+        json.dumps(
+            {
+                "schema": "reelgraph/workflow",
+                "version": 1,
+                "nodes": [{"id": "a", "type": "nope", "params": {"x": [1] * 5}}],
+                "links": [{"from": ["a", "b"], "to": ["zz", "q"]}],
+            }
+        )
+    )
     for _ in range(10):  # random mutations of a real render's workflow text
-        text = bytearray(json.dumps({"schema": "reelgraph/workflow", "version": 1, "nodes": [
-            {"id": "p", "type": "prompt", "params": {"subject": "x"}}], "links": []}).encode())
+        text = bytearray(
+            json.dumps(
+                {
+                    "schema": "reelgraph/workflow",
+                    "version": 1,
+                    "nodes": [{"id": "p", "type": "prompt", "params": {"subject": "x"}}],
+                    "links": [],
+                }
+            ).encode()
+        )
         for _ in range(5):
             text[int(rng.integers(0, len(text)))] = int(rng.integers(32, 127))
         cases[f"mutated_{len(cases)}.png"] = png_with(text.decode(errors="replace"))
@@ -570,11 +805,15 @@ def test_fuzz_hostile_renders_open_in_the_editor_with_a_message(tmp_path, win):
         opened = win.open_path(path)
         assert time.monotonic() - t0 < 10, name
         if not opened:
-            assert win.status_label.text().startswith(f"Cannot open {name}"), (name, win.status_label.text())
+            assert win.status_label.text().startswith(f"Cannot open {name}"), (
+                name,
+                win.status_label.text(),
+            )
     assert win.isVisible()
 
 
 # -- found by attacking the first round of fixes ------------------------------------------------------------
+
 
 def test_a_stream_whose_frames_grow_midway_is_refused(tmp_path):
     import fractions
@@ -582,9 +821,13 @@ def test_a_stream_whose_frames_grow_midway_is_refused(tmp_path):
     import av
     import cv2
 
-    path = tmp_path / "growing.mov"  # the header says 64x64; the packets are PNGs that grow to 9000x9000
+    path = (
+        tmp_path / "growing.mov"
+    )  # the header says 64x64; the packets are PNGs that grow to 9000x9000
     small = cv2.imencode(".png", np.zeros((64, 64), np.uint8))[1].tobytes()
-    big = cv2.imencode(".png", np.zeros((9000, 9000), np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 9])[1].tobytes()
+    big = cv2.imencode(".png", np.zeros((9000, 9000), np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 9])[
+        1
+    ].tobytes()
     with av.open(str(path), "w") as c:
         s = c.add_stream("png", rate=24)
         s.width, s.height, s.pix_fmt = 64, 64, "gray"
@@ -610,12 +853,16 @@ def test_absurd_frame_rates_and_lengths_without_a_container_duration(tmp_path):
             s = c.add_stream("libx264rgb", rate=Fraction(rate))
             s.width, s.height, s.pix_fmt = 16, 16, "rgb24"
             for _ in range(3):
-                for pkt in s.encode(av.VideoFrame.from_ndarray(np.zeros((16, 16, 3), np.uint8), format="rgb24")):
+                for pkt in s.encode(
+                    av.VideoFrame.from_ndarray(np.zeros((16, 16, 3), np.uint8), format="rgb24")
+                ):
                     c.mux(pkt)
             for pkt in s.encode():
                 c.mux(pkt)
         wf = workflow(tmp_path, [("v", "load_video", {"path": str(path)})], [])
-        out, f = measured(tmp_path, f"video at {str(rate).replace('/', ' per ')} fps", "run", str(wf))
+        out, f = measured(
+            tmp_path, f"video at {str(rate).replace('/', ' per ')} fps", "run", str(wf)
+        )
         assert out.returncode == 1 and said in clean(out), clean(out)
         assert f["peak_mb"] < 400
 
@@ -626,7 +873,9 @@ def test_a_huge_sample_rate_is_refused(tmp_path):
     path = tmp_path / "hirate.wav"
     with av.open(str(path), "w") as c:
         s = c.add_stream("pcm_s16le", rate=1_000_000)
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 100_000), np.int16), format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 100_000), np.int16), format="s16", layout="mono"
+        )
         frame.sample_rate = 1_000_000
         for pkt in s.encode(frame):
             c.mux(pkt)
@@ -644,10 +893,16 @@ def test_system_files_and_a_linked_output_folder(tmp_path):
     victim = tmp_path / "victim"
     victim.mkdir()
     (tmp_path / "renders").symlink_to(victim)  # a shared bundle's renders/ -> elsewhere
-    wf = workflow(tmp_path, [("p", "prompt", {"subject": "x"}), ("g", "generator", {"duration": 1, "fps": 6,
-                                                                                     "width": 64, "height": 64}),
-                             ("e", "export", {"filename": "evil"})],
-                  [("p", "prompt", "g", "prompt"), ("g", "video", "e", "video")], name="linked")
+    wf = workflow(
+        tmp_path,
+        [
+            ("p", "prompt", {"subject": "x"}),
+            ("g", "generator", {"duration": 1, "fps": 6, "width": 64, "height": 64}),
+            ("e", "export", {"filename": "evil"}),
+        ],
+        [("p", "prompt", "g", "prompt"), ("g", "video", "e", "video")],
+        name="linked",
+    )
     out = cli(tmp_path, "run", str(wf))
     assert out.returncode == 1 and "is a link to" in clean(out) and list(victim.iterdir()) == []
 

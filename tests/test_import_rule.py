@@ -39,7 +39,9 @@ def test_engine_and_cli_load_without_qt():
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'NodeGraphQt', 'pyqtgraph', 'shiboken6')]\n"
         "print(bad)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
@@ -47,8 +49,17 @@ def test_engine_and_cli_load_without_qt():
 # -- module structure: no import cycles, no layer imported upwards --------------------------------
 
 # the engine's layers, lowest first; the editor and the command line sit on top, side by side
-LAYERS = {"app.core": 0, "app.media": 1, "app.providers": 2, "nodes": 3, "app.ui": 4, "app.cli": 4,
-          "app.cli_progress": 4, "app.launch": 4, "app.qt_libs": 4}
+LAYERS = {
+    "app.core": 0,
+    "app.media": 1,
+    "app.providers": 2,
+    "nodes": 3,
+    "app.ui": 4,
+    "app.cli": 4,
+    "app.cli_progress": 4,
+    "app.launch": 4,
+    "app.qt_libs": 4,
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -72,7 +83,11 @@ def _imports(mods: dict[str, Path]) -> list[tuple[str, str, int]]:
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                subs = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in mods]
+                subs = [
+                    f"{node.module}.{a.name}"
+                    for a in node.names
+                    if f"{node.module}.{a.name}" in mods
+                ]
                 targets = subs if len(subs) == len(node.names) else [node.module, *subs]
             for t in targets:
                 while t and t not in mods:
@@ -83,7 +98,9 @@ def _imports(mods: dict[str, Path]) -> list[tuple[str, str, int]]:
 
 
 def _layer(module: str) -> int | None:
-    hits = [(len(p), rank) for p, rank in LAYERS.items() if module == p or module.startswith(p + ".")]
+    hits = [
+        (len(p), rank) for p, rank in LAYERS.items() if module == p or module.startswith(p + ".")
+    ]
     return max(hits)[1] if hits else None
 
 
@@ -115,14 +132,19 @@ def test_the_structure_check_catches_a_cycle_and_an_upward_import(tmp_path, monk
     import networkx as nx
 
     for top in ("app", "nodes"):
-        shutil.copytree(ROOT / top, tmp_path / top, ignore=shutil.ignore_patterns("__pycache__", "shipped"))
+        shutil.copytree(
+            ROOT / top, tmp_path / top, ignore=shutil.ignore_patterns("__pycache__", "shipped")
+        )
     (tmp_path / "app/media/paint.py").write_text("import app.media.masks\n")
     masks = tmp_path / "app/media/masks.py"
-    masks.write_text(masks.read_text() + "\nfrom app.media import paint  # noqa\nimport app.ui.theme  # noqa\n")
+    masks.write_text(
+        masks.read_text() + "\nfrom app.media import paint  # noqa\nimport app.ui.theme  # noqa\n"
+    )
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     edges = _imports(_modules())
     graph = nx.DiGraph()
     graph.add_edges_from((a, b) for a, b, _ in edges)
     assert ["app.media.masks", "app.media.paint"] in [sorted(c) for c in nx.simple_cycles(graph)]
-    assert ("app.media.masks", "app.ui.theme") in {(a, b) for a, b, _ in edges
-                                                    if (_layer(b) or 0) > (_layer(a) or 0)}
+    assert ("app.media.masks", "app.ui.theme") in {
+        (a, b) for a, b, _ in edges if (_layer(b) or 0) > (_layer(a) or 0)
+    }

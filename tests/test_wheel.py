@@ -6,6 +6,7 @@ import os
 import site
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -16,46 +17,97 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp / "dist")],
-                           capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stderr[-3000:]
+    # `python -m build` as a release would: the sdist first, then the wheel built from the sdist
+    # (so the sdist is proven to carry everything the wheel needs)
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(tmp / "dist"), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     [wheel] = (tmp / "dist").glob("reelgraph-*.whl")
+    [sdist] = (tmp / "dist").glob("reelgraph-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    for shipped in ("resources/models.json", "workflows/demo.json", "docs/nodes.md", "LICENSE"):
+        assert shipped in names, f"the sdist lacks {shipped}"
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
-                   timeout=300)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        timeout=300,
+    )
     # the dependencies come from this environment's site-packages (a path line, not a site dir:
     # its .pth files, the clone's editable install among them, are not read)
-    purelib = Path(subprocess.check_output([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                           text=True).strip())
+    purelib = Path(
+        subprocess.check_output(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     (purelib / "zz_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     return venv, tmp
 
 
 def run(venv, tmp, *args, **env):
     e = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    e.update(REELGRAPH_CACHE_DIR=str(tmp / "cache"), REELGRAPH_STATE_DIR=str(tmp / "state"),
-             REELGRAPH_CONFIG_DIR=str(tmp / "config"), REELGRAPH_LOG_DIR=str(tmp / "logs"), **env)
-    return subprocess.run([str(venv / "bin" / "reelgraph"), *args], capture_output=True, text=True, cwd=tmp, env=e,
-                          timeout=300)
+    e.update(
+        REELGRAPH_CACHE_DIR=str(tmp / "cache"),
+        REELGRAPH_STATE_DIR=str(tmp / "state"),
+        REELGRAPH_CONFIG_DIR=str(tmp / "config"),
+        REELGRAPH_LOG_DIR=str(tmp / "logs"),
+        **env,
+    )
+    return subprocess.run(
+        [str(venv / "bin" / "reelgraph"), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+        env=e,
+        timeout=300,
+    )
 
 
 def test_the_wheel_runs_away_from_the_clone(installed):
     venv, tmp = installed
-    where = subprocess.check_output([str(venv / "bin" / "python"), "-c",
-                                     "import app, app.core.resources as r; print(app.__file__); "
-                                     "print(r.data_dir('workflows'))"], text=True, cwd=tmp).split()
-    assert where[0].startswith(str(venv)) and where[1].startswith(str(venv))  # not the clone's code or data
+    where = subprocess.check_output(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import app, app.core.resources as r; print(app.__file__); "
+            "print(r.data_dir('workflows'))",
+        ],
+        text=True,
+        cwd=tmp,
+    ).split()
+    assert where[0].startswith(str(venv)) and where[1].startswith(
+        str(venv)
+    )  # not the clone's code or data
     assert run(venv, tmp, "--version").stdout.startswith("reelgraph ")
     assert "motion_brush" in run(venv, tmp, "nodes", "--json").stdout
     example = Path(where[1]) / "camera_move.json"
-    out = run(venv, tmp, "run", str(example), "--out", str(tmp / "renders"), "--set", "shot.width=320",
-              "--set", "shot.height=180")
+    out = run(
+        venv,
+        tmp,
+        "run",
+        str(example),
+        "--out",
+        str(tmp / "renders"),
+        "--set",
+        "shot.width=320",
+        "--set",
+        "shot.height=180",
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert list((tmp / "renders").glob("*.mp4"))
-    prices = run(venv, tmp, "models", "--backend", "kling")  # the shipped catalog, read from the package
-    assert prices.returncode == 0 and "$" in prices.stdout and "kling-v1" in prices.stdout, prices.stderr
+    prices = run(
+        venv, tmp, "models", "--backend", "kling"
+    )  # the shipped catalog, read from the package
+    assert prices.returncode == 0 and "$" in prices.stdout and "kling-v1" in prices.stdout, (
+        prices.stderr
+    )
     dry = run(venv, tmp, "run", str(example), "--dry-run")
     assert dry.returncode == 0, dry.stdout + dry.stderr
     shot = tmp / "editor.png"

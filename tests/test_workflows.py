@@ -28,10 +28,14 @@ def test_example_runs_end_to_end(path, tmp_path):
         if node.type == "generator":
             w, h = node.params.get("width", 1280), node.params.get("height", 720)
             scale = 240 / max(w, h)
-            node.params.update(width=max(16, int(w * scale) // 2 * 2), height=max(16, int(h * scale) // 2 * 2),
-                               duration=min(float(node.params.get("duration", 5)), 1.0))
+            node.params.update(
+                width=max(16, int(w * scale) // 2 * 2),
+                height=max(16, int(h * scale) // 2 * 2),
+                duration=min(float(node.params.get("duration", 5)), 1.0),
+            )
     result = Executor(default_registry(), Cache(tmp_path / "cache")).run(
-        wf, base_dir=path.parent, out_dir=tmp_path / "renders")
+        wf, base_dir=path.parent, out_dir=tmp_path / "renders"
+    )
     assert result.status == "ok", result.errors
     delivered = [p for files in result.delivered.values() for p in files]
     assert delivered, "an example should write something to the output folder"

@@ -32,7 +32,9 @@ def default_cache_dir() -> Path:
 
 
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def hash_text(text: str) -> str:
@@ -105,7 +107,9 @@ class Cache:
             with open(manifest_path, "rb") as fh:
                 manifest = json.loads(fh.read())
             root = Path(root_str)
-            outputs = {port: Value.from_manifest(root, v) for port, v in manifest["outputs"].items()}
+            outputs = {
+                port: Value.from_manifest(root, v) for port, v in manifest["outputs"].items()
+            }
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -126,7 +130,9 @@ class Cache:
         path.mkdir(parents=True)
         return path
 
-    def commit(self, key: str, staging: Path, outputs: dict[str, Value], manifest: dict[str, Any]) -> Entry:
+    def commit(
+        self, key: str, staging: Path, outputs: dict[str, Value], manifest: dict[str, Any]
+    ) -> Entry:
         record = {
             **manifest,
             "key": key,

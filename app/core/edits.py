@@ -163,6 +163,7 @@ def apply(wf: Workflow, op: Op) -> Op:
 
 # -- building edits -----------------------------------------------------------------------------
 
+
 def remove_nodes(wf: Workflow, ids: set[str]) -> list[Op]:
     """Ops that delete ``ids`` and every link touching them."""
     ops: list[Op] = [remove_link(lk) for lk in wf.links if lk.src[0] in ids or lk.dst[0] in ids]
@@ -170,7 +171,9 @@ def remove_nodes(wf: Workflow, ids: set[str]) -> list[Op]:
     return ops
 
 
-def link_change_problem(wf: Workflow, registry: Registry, removed: list[Link], added: list[Link]) -> str | None:
+def link_change_problem(
+    wf: Workflow, registry: Registry, removed: list[Link], added: list[Link]
+) -> str | None:
     """Why removing ``removed`` and adding ``added`` must be refused, or None. Checks port
     existence and types, one link per single input, duplicates and cycles on the result."""
     after = wf.model_copy(deep=True)
@@ -180,7 +183,9 @@ def link_change_problem(wf: Workflow, registry: Registry, removed: list[Link], a
         if link.src[0] == link.dst[0]:
             return f"{link.src[0]} cannot feed itself"
         if any(lk.key == link.key for lk in after.links):
-            return f"{link.src[0]}.{link.src[1]} is already connected to {link.dst[0]}.{link.dst[1]}"
+            return (
+                f"{link.src[0]}.{link.src[1]} is already connected to {link.dst[0]}.{link.dst[1]}"
+            )
         p = check_link(after, registry, link)
         if p is not None:
             return str(p)
@@ -213,13 +218,21 @@ def unique_id(wf: Workflow, base: str, taken: set[str] | None = None) -> str:
 
 def fragment(wf: Workflow, ids: set[str]) -> dict[str, Any]:
     """The nodes ``ids`` and the links between them, as a clipboard document."""
-    return {"schema": "reelgraph/fragment", "version": 1,
-            "nodes": [n.model_dump(mode="json") for n in wf.nodes if n.id in ids],
-            "links": [lk.model_dump(mode="json", by_alias=True) for lk in wf.links
-                      if lk.src[0] in ids and lk.dst[0] in ids]}
+    return {
+        "schema": "reelgraph/fragment",
+        "version": 1,
+        "nodes": [n.model_dump(mode="json") for n in wf.nodes if n.id in ids],
+        "links": [
+            lk.model_dump(mode="json", by_alias=True)
+            for lk in wf.links
+            if lk.src[0] in ids and lk.dst[0] in ids
+        ],
+    }
 
 
-def paste(wf: Workflow, frag: dict[str, Any], offset: tuple[float, float]) -> tuple[list[Op], list[str]]:
+def paste(
+    wf: Workflow, frag: dict[str, Any], offset: tuple[float, float]
+) -> tuple[list[Op], list[str]]:
     """Ops that add a fragment's nodes (fresh ids, moved by ``offset``) and its inner links."""
     if not isinstance(frag, dict) or frag.get("schema") != "reelgraph/fragment":
         raise ValueError("the clipboard does not hold Reelgraph nodes")
@@ -236,8 +249,16 @@ def paste(wf: Workflow, frag: dict[str, Any], offset: tuple[float, float]) -> tu
     for raw in frag.get("links", []):
         link = Link.model_validate(raw)
         if link.src[0] in renamed and link.dst[0] in renamed:
-            ops.append(add_link(Link.model_validate({"from": [renamed[link.src[0]], link.src[1]],
-                                                     "to": [renamed[link.dst[0]], link.dst[1]]})))
+            ops.append(
+                add_link(
+                    Link.model_validate(
+                        {
+                            "from": [renamed[link.src[0]], link.src[1]],
+                            "to": [renamed[link.dst[0]], link.dst[1]],
+                        }
+                    )
+                )
+            )
     return ops, list(renamed.values())
 
 

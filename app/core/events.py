@@ -6,8 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 EventName = Literal[
-    "run_started", "queued", "started", "progress", "cached", "finished",
-    "failed", "skipped", "cancelled", "run_finished",
+    "run_started",
+    "queued",
+    "started",
+    "progress",
+    "cached",
+    "finished",
+    "failed",
+    "skipped",
+    "cancelled",
+    "run_finished",
 ]
 NODE_END_STATES = frozenset({"cached", "finished", "failed", "skipped", "cancelled"})
 

@@ -85,8 +85,11 @@ def default_targets(wf: Workflow, registry: Registry) -> list[str] | None:
     """What a run without targets makes: the connected outputs (export, compare); None (every
     node) in a workflow without any, where each chain's end is what the user looks at."""
     fed = {lk.dst[0] for lk in wf.links}
-    outputs = [n.id for n in wf.nodes if (nt := registry.get(n.type)) is not None and nt.category == "Output"
-               and n.id in fed]
+    outputs = [
+        n.id
+        for n in wf.nodes
+        if (nt := registry.get(n.type)) is not None and nt.category == "Output" and n.id in fed
+    ]
     return outputs or None
 
 
@@ -96,7 +99,11 @@ def node_key(nt: NodeType, params: Any, inputs: dict[str, list[str]], files: dic
         dumped.pop(name, None)
     for name in nt.later_params:
         field = type(params).model_fields.get(name)
-        if field is not None and name in dumped and getattr(params, name) == field.get_default(call_default_factory=True):
+        if (
+            field is not None
+            and name in dumped
+            and getattr(params, name) == field.get_default(call_default_factory=True)
+        ):
             dumped.pop(name)
     return hash_text(
         canonical_json(
@@ -167,7 +174,9 @@ class Executor:
                     for path in nt.reads(params[node_id], base_dir):
                         files[str(path)] = _hash_for_key(path)
                 if nt.identity is not None:  # who makes the result, beyond params and files
-                    files.update({f"identity:{k}": v for k, v in nt.identity(params[node_id]).items()})
+                    files.update(
+                        {f"identity:{k}": v for k, v in nt.identity(params[node_id]).items()}
+                    )
                 key = node_key(nt, params[node_id], input_keys, files)
                 keys[node_id] = key
                 out_keys[node_id] = output_key(nt, params[node_id], key)
@@ -192,11 +201,19 @@ class Executor:
             entry = self.cache.get(key) if key else None
             if entry is not None:
                 nt = self.registry.get(types[node_id])
-                found[node_id] = present(nt, params[node_id], entry.outputs) if nt else entry.outputs
+                found[node_id] = (
+                    present(nt, params[node_id], entry.outputs) if nt else entry.outputs
+                )
         return found
 
-    def estimate(self, workflow: Workflow, *, base_dir: Path, targets: list[str] | None = None,
-                 use_cache: bool = True) -> dict[str, float]:
+    def estimate(
+        self,
+        workflow: Workflow,
+        *,
+        base_dir: Path,
+        targets: list[str] | None = None,
+        use_cache: bool = True,
+    ) -> dict[str, float]:
         """What a run would cost, per node that would execute (cached nodes cost nothing and
         are absent). Raises WorkflowError like run() for a workflow that cannot run."""
         run = _Run(self, workflow, base_dir, base_dir, targets, use_cache, None, CancelToken())
@@ -211,7 +228,9 @@ class Executor:
             if node_id in execute:
                 nt = self.registry.get(types[node_id])
                 connected = frozenset(inputs.get(node_id, ()))
-                out[node_id] = float(nt.cost(run.params[node_id], connected)) if nt and nt.cost else 0.0
+                out[node_id] = (
+                    float(nt.cost(run.params[node_id], connected)) if nt and nt.cost else 0.0
+                )
         return out
 
     # -- running -------------------------------------------------------------------------------
@@ -226,7 +245,9 @@ class Executor:
         on_event: EventSink | None = None,
         cancel: CancelToken | None = None,
     ) -> RunResult:
-        run = _Run(self, workflow, base_dir, out_dir, targets, use_cache, on_event, cancel or CancelToken())
+        run = _Run(
+            self, workflow, base_dir, out_dir, targets, use_cache, on_event, cancel or CancelToken()
+        )
         return run.execute()
 
 
@@ -235,7 +256,9 @@ def _hash_for_key(path: Path) -> str:
     try:
         return file_hash(path)
     except FileNotFoundError:
-        raise NodeError(f"file not found: {path}", hint="check the path, or pick the file again") from None
+        raise NodeError(
+            f"file not found: {path}", hint="check the path, or pick the file again"
+        ) from None
     except IsADirectoryError:
         raise NodeError(f"{path} is a folder, not a file", hint="pick a file") from None
     except OSError as e:
@@ -245,9 +268,17 @@ def _hash_for_key(path: Path) -> str:
 class _Run:
     """State of one run; the scheduler loop lives in the calling thread."""
 
-    def __init__(self, ex: Executor, workflow: Workflow, base_dir: Path, out_dir: Path,
-                 targets: list[str] | None, use_cache: bool, on_event: EventSink | None,
-                 cancel: CancelToken) -> None:
+    def __init__(
+        self,
+        ex: Executor,
+        workflow: Workflow,
+        base_dir: Path,
+        out_dir: Path,
+        targets: list[str] | None,
+        use_cache: bool,
+        on_event: EventSink | None,
+        cancel: CancelToken,
+    ) -> None:
         self.ex = ex
         self.workflow = workflow
         self.base_dir = Path(base_dir)
@@ -285,19 +316,37 @@ class _Run:
         self.wf = wf
         off_targets = [t for t in self.targets or [] if t in self.off]
         if off_targets:
-            raise WorkflowError([Problem(f"{self.off[t]}: switch it back on (Ctrl+B / Ctrl+M) to run it", node=t)
-                                 for t in off_targets])
+            raise WorkflowError(
+                [
+                    Problem(f"{self.off[t]}: switch it back on (Ctrl+B / Ctrl+M) to run it", node=t)
+                    for t in off_targets
+                ]
+            )
         targets = self.targets or default_targets(wf, reg)
         if not self.targets and targets is None:
             outputs = default_targets(self.workflow, reg)
             if outputs:  # there are exports, but every one is switched off or fed by what is
-                raise WorkflowError([Problem(f"nothing to make: {self.off.get(t, 'switched off')}; switch it back on "
-                                             "(Ctrl+B / Ctrl+M)", node=t) for t in outputs])
+                raise WorkflowError(
+                    [
+                        Problem(
+                            f"nothing to make: {self.off.get(t, 'switched off')}; switch it back on "
+                            "(Ctrl+B / Ctrl+M)",
+                            node=t,
+                        )
+                        for t in outputs
+                    ]
+                )
         needed = needed_for(wf, targets)
         # what feeds no output is left alone: an empty, unconnected node never fails a run
-        self.unused = {} if self.targets else {
-            n.id: "feeds no export or compare: not run (select it and Run selected to run it)"
-            for n in wf.nodes if n.id not in needed}
+        self.unused = (
+            {}
+            if self.targets
+            else {
+                n.id: "feeds no export or compare: not run (select it and Run selected to run it)"
+                for n in wf.nodes
+                if n.id not in needed
+            }
+        )
         problems, self.params = check(wf, reg, only=needed, base_dir=self.base_dir)
         if problems:
             raise WorkflowError(problems)
@@ -334,11 +383,27 @@ class _Run:
 
     def execute(self) -> RunResult:
         plan = self.plan()
-        graph, order, keys, cached, execute = plan.graph, plan.order, plan.keys, plan.cached, plan.execute
+        graph, order, keys, cached, execute = (
+            plan.graph,
+            plan.order,
+            plan.keys,
+            plan.cached,
+            plan.execute,
+        )
         failed_plan, skipped = plan.failed, plan.skipped
         # nodes to run whose inputs cannot be made are skipped (failed key upstream)
-        self.emit("run_started", data={"nodes": [n for n in order if n in execute or n in cached or n in failed_plan or n in skipped],
-                                        "to_run": len(execute), "cached": len(cached)})
+        self.emit(
+            "run_started",
+            data={
+                "nodes": [
+                    n
+                    for n in order
+                    if n in execute or n in cached or n in failed_plan or n in skipped
+                ],
+                "to_run": len(execute),
+                "cached": len(cached),
+            },
+        )
         for node_id, why in {**self.off, **self.unused}.items():
             self.result.states[node_id] = "idle"
             nt = self.ex.registry.get(self.nodes[node_id].type)
@@ -371,9 +436,16 @@ class _Run:
         elif any(s in ("failed", "skipped") for s in states):
             self.result.status = "failed"
         self.result.wall_s = time.monotonic() - self.t0
-        self.emit("run_finished", delivered=[str(p) for p in self.result.run_files] or None,
-                  data={"status": self.result.status, "counts": self.result.counts(),
-                        "wall_s": round(self.result.wall_s, 4), "notes": self.result.notes})
+        self.emit(
+            "run_finished",
+            delivered=[str(p) for p in self.result.run_files] or None,
+            data={
+                "status": self.result.status,
+                "counts": self.result.counts(),
+                "wall_s": round(self.result.wall_s, 4),
+                "notes": self.result.notes,
+            },
+        )
         return self.result
 
     def _finalize(self, order: list[str]) -> None:
@@ -384,7 +456,13 @@ class _Run:
                 nt = self.ex.registry.get(self.nodes[n].type)
                 if nt is not None and nt.finalize is not None:
                     by_type.setdefault(nt.id, []).append(
-                        Finished(n, self.params[n], self.result.outputs[n], self.result.delivered.get(n, [])))
+                        Finished(
+                            n,
+                            self.params[n],
+                            self.result.outputs[n],
+                            self.result.delivered.get(n, []),
+                        )
+                    )
         for type_id, items in by_type.items():
             nt = self.ex.registry.get(type_id)
             assert nt is not None and nt.finalize is not None
@@ -393,7 +471,9 @@ class _Run:
                 try:
                     files = nt.finalize(items, Path(tmp), self.workflow_json)
                     for name, path in files.items():
-                        if isinstance(path, Exception):  # one file could not be made: said, the rest kept
+                        if isinstance(
+                            path, Exception
+                        ):  # one file could not be made: said, the rest kept
                             self.result.notes.append(f"{type_id}: {name} was not written: {path}")
                             continue
                         try:
@@ -408,7 +488,9 @@ class _Run:
             self.result.run_files.extend(written)
 
     @staticmethod
-    def _aliases(order: list[str], execute: set[str], keys: dict[str, str | None]) -> dict[str, str]:
+    def _aliases(
+        order: list[str], execute: set[str], keys: dict[str, str | None]
+    ) -> dict[str, str]:
         """Nodes whose key equals an earlier node's share its result instead of running again."""
         first: dict[str, str] = {}
         aliases: dict[str, str] = {}
@@ -432,15 +514,21 @@ class _Run:
         outputs = self._present(node_id, entry)
         try:
             delivered = self._deliver(node_id, entry)
-        except NodeError as e:  # the result is safe in the cache; only its copy into the output folder failed
+        except (
+            NodeError
+        ) as e:  # the result is safe in the cache; only its copy into the output folder failed
             message = redact(str(e))
             self.result.states[node_id] = "failed"
             self.result.errors[node_id] = message
             self.result.outputs[node_id] = outputs
             self.emit("failed", node_id, error=message)
             return
-        self.emit("cached", node_id, outputs={p: str(v.path) for p, v in outputs.items()},
-                  delivered=[str(p) for p in delivered] or None)
+        self.emit(
+            "cached",
+            node_id,
+            outputs={p: str(v.path) for p, v in outputs.items()},
+            delivered=[str(p) for p in delivered] or None,
+        )
 
     def _deliver(self, node_id: str, entry: Entry) -> list[Path]:
         out = []
@@ -451,8 +539,14 @@ class _Run:
         return out
 
     # -- scheduling ----------------------------------------------------------------------------
-    def _schedule(self, graph: nx.DiGraph, order: list[str], execute: set[str], keys: dict[str, str | None],
-                  aliases: dict[str, str]) -> None:
+    def _schedule(
+        self,
+        graph: nx.DiGraph,
+        order: list[str],
+        execute: set[str],
+        keys: dict[str, str | None],
+        aliases: dict[str, str],
+    ) -> None:
         if not execute:
             return
         reg = self.ex.registry
@@ -476,12 +570,18 @@ class _Run:
         in_flight = 0
         pending = set(execute)
 
-        pool = ThreadPoolExecutor(max_workers=limits["cpu"] + limits["remote"], thread_name_prefix="reelgraph-node")
+        pool = ThreadPoolExecutor(
+            max_workers=limits["cpu"] + limits["remote"], thread_name_prefix="reelgraph-node"
+        )
         try:
             while pending:
                 if self.cancel.cancelled:
                     for n in order:
-                        if n in pending and self.result.states.get(n) == "queued" and n not in self._started:
+                        if (
+                            n in pending
+                            and self.result.states.get(n) == "queued"
+                            and n not in self._started
+                        ):
                             self._set_end(n, "cancelled")
                             pending.discard(n)
                     ready.clear()
@@ -541,7 +641,9 @@ class _Run:
         else:
             self._set_end(node_id, "cancelled")
 
-    def _drop_downstream(self, graph: nx.DiGraph, origin: str, cause: str, pending: set[str], ready: list[str]) -> None:
+    def _drop_downstream(
+        self, graph: nx.DiGraph, origin: str, cause: str, pending: set[str], ready: list[str]
+    ) -> None:
         for d in nx.descendants(graph, origin):
             if d in pending and d not in self._started:
                 pending.discard(d)
@@ -553,7 +655,11 @@ class _Run:
         entry = self.ex.cache.get(self.result.keys[primary])
         if entry is None:  # evicted in between (tiny cache): fall back to the primary's values
             self.result.outputs[node_id] = self.result.outputs[primary]
-            self._set_end(node_id, "cached", outputs={p: str(v.path) for p, v in self.result.outputs[primary].items()})
+            self._set_end(
+                node_id,
+                "cached",
+                outputs={p: str(v.path) for p, v in self.result.outputs[primary].items()},
+            )
             return
         self._finish_cached(node_id, entry)
 
@@ -580,8 +686,15 @@ class _Run:
             staging = cache.stage()
             inputs = self._inputs(node_id, nt)
             ctx = NodeContext(
-                node_id=node_id, node_type=nt.id, work_dir=staging, base_dir=self.base_dir,
-                out_dir=self.out_dir, cancel=self.cancel, cache_dir=cache.root, workflow=self.workflow_json, key=key,
+                node_id=node_id,
+                node_type=nt.id,
+                work_dir=staging,
+                base_dir=self.base_dir,
+                out_dir=self.out_dir,
+                cancel=self.cancel,
+                cache_dir=cache.root,
+                workflow=self.workflow_json,
+                key=key,
                 emit_progress=lambda f, m: self.emit("progress", node_id, progress=f, message=m),
             )
             self.result.states[node_id] = "running"
@@ -590,18 +703,30 @@ class _Run:
             t_start = time.monotonic()
             outputs = nt.run(ctx, params, inputs)
             outputs = self._check_outputs(nt, staging, outputs)
-            entry = cache.commit(key, staging, outputs, {
-                "node_type": nt.id, "type_version": nt.version, "node_id": node_id,
-                "workflow": self.workflow.name, "app_version": __version__,
-                "params": params.model_dump(mode="json"),
-                "duration_s": round(time.monotonic() - t_start, 4),
-                "deliveries": ctx.deliveries,
-            })
+            entry = cache.commit(
+                key,
+                staging,
+                outputs,
+                {
+                    "node_type": nt.id,
+                    "type_version": nt.version,
+                    "node_id": node_id,
+                    "workflow": self.workflow.name,
+                    "app_version": __version__,
+                    "params": params.model_dump(mode="json"),
+                    "duration_s": round(time.monotonic() - t_start, 4),
+                    "deliveries": ctx.deliveries,
+                },
+            )
             staging = None
             presented = self._present(node_id, entry)
             delivered = self._deliver(node_id, entry)
-            self._set_end(node_id, "finished", outputs={p: str(v.path) for p, v in presented.items()},
-                          delivered=[str(p) for p in delivered] or None)
+            self._set_end(
+                node_id,
+                "finished",
+                outputs={p: str(v.path) for p, v in presented.items()},
+                delivered=[str(p) for p in delivered] or None,
+            )
             done_q.put((node_id, "finished", None))
         except Cancelled:
             self._set_end(node_id, "cancelled")
@@ -623,12 +748,16 @@ class _Run:
         self._set_end(node_id, "failed", error=message)
         done_q.put((node_id, "failed", message))
 
-    def _check_outputs(self, nt: NodeType, staging: Path, outputs: dict[str, Value]) -> dict[str, Value]:
+    def _check_outputs(
+        self, nt: NodeType, staging: Path, outputs: dict[str, Value]
+    ) -> dict[str, Value]:
         if not isinstance(outputs, dict):
             raise TypeError(f"run() returned {type(outputs).__name__}, not a dict of outputs")
         declared = {o.name for o in nt.outputs}
         if set(outputs) != declared:
-            raise TypeError(f"run() returned outputs {sorted(outputs)}, declared {sorted(declared)}")
+            raise TypeError(
+                f"run() returned outputs {sorted(outputs)}, declared {sorted(declared)}"
+            )
         fixed = {}
         for port, value in outputs.items():
             out = nt.output(port)

@@ -20,7 +20,9 @@ from app.core.workflow import Workflow
 # MIGRATIONS[n] turns a version-n document into a version n+1 document (plain dicts).
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-MAX_FILE_BYTES = limit("workflow_bytes")  # masks are inline base64; a sane workflow is far below this
+MAX_FILE_BYTES = limit(
+    "workflow_bytes"
+)  # masks are inline base64; a sane workflow is far below this
 
 
 def _too_deep(doc: Any, max_depth: int) -> str | None:
@@ -41,7 +43,9 @@ def _too_deep(doc: Any, max_depth: int) -> str | None:
         for k, v in items:
             if isinstance(v, (dict, list)):
                 key = str(k)[:40]
-                stack.append((v, depth + 1, f"{where}{key}" if key.startswith("[") else f"{where}.{key}"))
+                stack.append(
+                    (v, depth + 1, f"{where}{key}" if key.startswith("[") else f"{where}.{key}")
+                )
     return None
 
 
@@ -90,7 +94,9 @@ def migrate(doc: dict[str, Any], *, current: int | None = None) -> dict[str, Any
     while version < current:
         step = MIGRATIONS.get(version)
         if step is None:
-            raise WorkflowError(Problem(f"no migration from format version {version}", where="version"))
+            raise WorkflowError(
+                Problem(f"no migration from format version {version}", where="version")
+            )
         doc = step(doc)
         version += 1
         doc["version"] = version
@@ -112,28 +118,40 @@ def parse_workflow(text: str | bytes, *, source: str | None = None) -> Workflow:
             text = text.decode("utf-8-sig")
         doc = json.loads(text, parse_constant=_reject_constant)
     except UnicodeDecodeError as e:
-        raise WorkflowError(Problem(f"not UTF-8 text (byte {e.start})", where="file"), path=source) from None
+        raise WorkflowError(
+            Problem(f"not UTF-8 text (byte {e.start})", where="file"), path=source
+        ) from None
     except json.JSONDecodeError as e:
         raise WorkflowError(
-            Problem(f"not valid JSON: {e.msg}", where=f"line {e.lineno} column {e.colno}"), path=source
+            Problem(f"not valid JSON: {e.msg}", where=f"line {e.lineno} column {e.colno}"),
+            path=source,
         ) from None
     except RecursionError:
         raise WorkflowError(Problem("JSON nested too deeply", where="file"), path=source) from None
     except _NonFinite as e:
-        raise WorkflowError(Problem(f"{e} is not a number JSON allows; use a finite value", where="file"),
-                            path=source) from None
+        raise WorkflowError(
+            Problem(f"{e} is not a number JSON allows; use a finite value", where="file"),
+            path=source,
+        ) from None
     if not isinstance(doc, dict):
-        raise WorkflowError(Problem("a workflow must be a JSON object", where="document"), path=source)
+        raise WorkflowError(
+            Problem("a workflow must be a JSON object", where="document"), path=source
+        )
     deep = _too_deep(doc, limit("json_depth"))
     if deep is not None:
         where = deep.removeprefix("document.")
-        raise WorkflowError(Problem(f"nested more than {limit('json_depth')} levels deep; a workflow never needs "
-                                    "that (the file may be damaged or hostile)",
-                                    where=where if len(where) <= 60 else where[:60] + "..."),
-                            path=source)
+        raise WorkflowError(
+            Problem(
+                f"nested more than {limit('json_depth')} levels deep; a workflow never needs "
+                "that (the file may be damaged or hostile)",
+                where=where if len(where) <= 60 else where[:60] + "...",
+            ),
+            path=source,
+        )
     if doc.get("schema") != wf.SCHEMA:
         raise WorkflowError(
-            Problem(f"not a Reelgraph workflow: 'schema' must be {wf.SCHEMA!r}", where="schema"), path=source
+            Problem(f"not a Reelgraph workflow: 'schema' must be {wf.SCHEMA!r}", where="schema"),
+            path=source,
         )
     try:
         doc = migrate(doc)
@@ -144,7 +162,9 @@ def parse_workflow(text: str | bytes, *, source: str | None = None) -> Workflow:
     except ValidationError as e:
         raise WorkflowError(_validation_problems(e, doc), path=source) from None
     except RecursionError:
-        raise WorkflowError(Problem("document nested too deeply", where="document"), path=source) from None
+        raise WorkflowError(
+            Problem("document nested too deeply", where="document"), path=source
+        ) from None
 
 
 def load_workflow(path: str | os.PathLike[str]) -> Workflow:
@@ -152,17 +172,29 @@ def load_workflow(path: str | os.PathLike[str]) -> Workflow:
     p = Path(path)
     try:
         if p.exists() and not p.is_dir() and not is_regular(p):
-            raise WorkflowError(Problem("is a device, pipe or socket, not a workflow file", where="file"), path=str(p))
+            raise WorkflowError(
+                Problem("is a device, pipe or socket, not a workflow file", where="file"),
+                path=str(p),
+            )
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise WorkflowError(Problem(f"file is {size} bytes; too large for a workflow", where="file"), path=str(p))
+            raise WorkflowError(
+                Problem(f"file is {size} bytes; too large for a workflow", where="file"),
+                path=str(p),
+            )
         data = p.read_bytes()
     except FileNotFoundError:
-        raise WorkflowError(Problem("file not found; check the path", where="file"), path=str(p)) from None
+        raise WorkflowError(
+            Problem("file not found; check the path", where="file"), path=str(p)
+        ) from None
     except IsADirectoryError:
-        raise WorkflowError(Problem("is a folder, not a workflow file", where="file"), path=str(p)) from None
+        raise WorkflowError(
+            Problem("is a folder, not a workflow file", where="file"), path=str(p)
+        ) from None
     except OSError as e:
-        raise WorkflowError(Problem(f"cannot read: {e.strerror}", where="file"), path=str(p)) from None
+        raise WorkflowError(
+            Problem(f"cannot read: {e.strerror}", where="file"), path=str(p)
+        ) from None
     return parse_workflow(data, source=str(p))
 
 
@@ -170,7 +202,9 @@ def dumps_workflow(workflow: Workflow) -> str:
     return json.dumps(workflow.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, *, mode: int | None = None
+) -> None:
     """Write to a temp file beside the target, fsync, then rename over it.
 
     Killing the process at any point leaves either the old or the new file, never a mix.

@@ -25,15 +25,25 @@ LIMITS: dict[str, Limit] = {
     "audio_rate": Limit(192_000, "Hz", "an audio track's sample rate"),
     "takes": Limit(16, "takes", "takes of one generator"),
     # pixels one node may render: a minute of 8K at 24 fps; beyond it a run takes days on a CPU
-    "node_pixels": Limit(7680 * 4320 * 24 * 60, "pixels", "frames x width x height x takes one node renders"),
+    "node_pixels": Limit(
+        7680 * 4320 * 24 * 60, "pixels", "frames x width x height x takes one node renders"
+    ),
     "mask_pixels": Limit(7680 * 4320, "pixels", "a motion-brush mask (8K)"),
     "param_file_bytes": Limit(64 * 2**30, "bytes", "a media file a node reads (64 GiB)"),
-    "workflow_bytes": Limit(64 * 2**20, "bytes", "a workflow file, or one embedded in a render (64 MiB)"),
+    "workflow_bytes": Limit(
+        64 * 2**20, "bytes", "a workflow file, or one embedded in a render (64 MiB)"
+    ),
     "json_depth": Limit(64, "levels", "nesting of a workflow document (params and ui included)"),
     "name_bytes": Limit(200, "bytes", "one file or folder name written in the output folder"),
-    "answer_bytes": Limit(64 * 2**20, "bytes", "one answer of a provider's or ComfyUI's API, read into memory (64 MiB)"),
+    "answer_bytes": Limit(
+        64 * 2**20,
+        "bytes",
+        "one answer of a provider's or ComfyUI's API, read into memory (64 MiB)",
+    ),
     "answer_seconds": Limit(300, "s", "reading one API answer, however slowly it trickles in"),
-    "result_bytes": Limit(16 * 2**30, "bytes", "one result file downloaded from a provider (16 GiB)"),
+    "result_bytes": Limit(
+        16 * 2**30, "bytes", "one result file downloaded from a provider (16 GiB)"
+    ),
 }
 
 

@@ -16,8 +16,11 @@ def effective(wf: Workflow, registry: Registry) -> tuple[Workflow, dict[str, str
     """(the workflow the run sees, {node id: why it does not run})."""
     # a reroute point is a pipe's bend, not a step: the run goes straight through it
     bends = {n.id for n in wf.nodes if (nt := registry.get(n.type)) is not None and nt.pass_through}
-    off = {n.id: ("bypass" if n.id in bends and n.mode != "mute" else n.mode)
-           for n in wf.nodes if n.mode or n.id in bends}
+    off = {
+        n.id: ("bypass" if n.id in bends and n.mode != "mute" else n.mode)
+        for n in wf.nodes
+        if n.mode or n.id in bends
+    }
     if not off:
         return wf, {}
     nodes = wf.node_map()
@@ -59,8 +62,10 @@ def effective(wf: Workflow, registry: Registry) -> tuple[Workflow, dict[str, str
         if off.get(src) == "mute":
             continue
         links.append(lk)
-    reasons = {n: ("muted" if m == "mute" else "a reroute point" if n in bends else "bypassed")
-               for n, m in off.items()}
+    reasons = {
+        n: ("muted" if m == "mute" else "a reroute point" if n in bends else "bypassed")
+        for n, m in off.items()
+    }
     # a node left without a required input (its source muted, or a bypass with nothing to pass)
     # does not run either, and so on downstream
     changed = True
@@ -71,10 +76,16 @@ def effective(wf: Workflow, registry: Registry) -> tuple[Workflow, dict[str, str
             nt = registry.get(node.type)
             if node.id in reasons or nt is None:
                 continue
-            lost = [i.name for i in nt.inputs if i.required and (node.id, i.name) in into and (node.id, i.name) not in fed]
+            lost = [
+                i.name
+                for i in nt.inputs
+                if i.required and (node.id, i.name) in into and (node.id, i.name) not in fed
+            ]
             if lost:
                 was = into[(node.id, lost[0])].src[0]
-                reasons[node.id] = f"input '{lost[0]}' comes from {was}, which is {reasons.get(was, 'not running')}"
+                reasons[node.id] = (
+                    f"input '{lost[0]}' comes from {was}, which is {reasons.get(was, 'not running')}"
+                )
                 links = [lk for lk in links if lk.src[0] != node.id]
                 changed = True
     kept = [n.model_copy(update={"mode": None}) for n in wf.nodes if n.id not in reasons]

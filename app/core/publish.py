@@ -13,8 +13,16 @@ from app.core.cache import file_hash
 from app.core.errors import NodeError
 from app.core.limits import limit
 
-_RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$", *(f"com{i}" for i in "123456789¹²³"),
-             *(f"lpt{i}" for i in "123456789¹²³")}
+_RESERVED = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    "conin$",
+    "conout$",
+    *(f"com{i}" for i in "123456789¹²³"),
+    *(f"lpt{i}" for i in "123456789¹²³"),
+}
 
 
 def name_problem(name: str) -> str | None:
@@ -36,7 +44,7 @@ def name_problem(name: str) -> str | None:
         if part.startswith("."):
             return f"part {part!r} would be a hidden file"
         if any(c in part for c in '<>"|?*'):
-            return f"part {part!r} has a character Windows refuses (<>\"|?*)"
+            return f'part {part!r} has a character Windows refuses (<>"|?*)'
         if part.split(".")[0].strip().lower() in _RESERVED:
             return f"part {part!r} is a reserved name on Windows"
         if len(part.encode("utf-8")) > limit("name_bytes"):
@@ -57,8 +65,10 @@ def _inside(out_dir: Path, rel: str) -> Path:
     for part in PurePosixPath(rel).parts:
         cur = cur / part
         if cur.is_symlink():
-            raise NodeError(f"{cur} is a link; Reelgraph does not write through links in the output folder",
-                            hint="remove the link or pick another name")
+            raise NodeError(
+                f"{cur} is a link; Reelgraph does not write through links in the output folder",
+                hint="remove the link or pick another name",
+            )
     return cur
 
 
@@ -83,8 +93,12 @@ def _same(a: Path, b: Path) -> bool:
     try:
         if a.is_dir() or b.is_dir():
             names = sorted(f.name for f in a.iterdir()) if a.is_dir() else None
-            return (a.is_dir() and b.is_dir() and names == sorted(f.name for f in b.iterdir())
-                    and all(_same(a / n, b / n) for n in names))
+            return (
+                a.is_dir()
+                and b.is_dir()
+                and names == sorted(f.name for f in b.iterdir())
+                and all(_same(a / n, b / n) for n in names)
+            )
         return a.stat().st_size == b.stat().st_size and file_hash(a) == file_hash(b)
     except OSError:
         return False
@@ -101,14 +115,21 @@ def publish(src: Path, out_dir: Path, name: str) -> Path:
     rel = PurePosixPath(name.replace("\\", "/")).as_posix()
     try:
         if out_dir.exists() and not out_dir.is_dir():
-            raise NodeError(f"the output folder {out_dir} is a file", hint="pick a folder for the renders")
+            raise NodeError(
+                f"the output folder {out_dir} is a file", hint="pick a folder for the renders"
+            )
         if out_dir.is_symlink():  # a shared bundle can carry renders/ -> somewhere else
-            raise NodeError(f"the output folder {out_dir} is a link to {os.path.realpath(out_dir)}; Reelgraph "
-                            "does not write through links", hint="pass the real folder with --out, or remove the link")
+            raise NodeError(
+                f"the output folder {out_dir} is a link to {os.path.realpath(out_dir)}; Reelgraph "
+                "does not write through links",
+                hint="pass the real folder with --out, or remove the link",
+            )
         target = _inside(out_dir, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.parent.resolve().is_relative_to(out_dir.resolve()):
-            raise NodeError(f"{name} would be written outside the output folder", field="param 'filename'")
+            raise NodeError(
+                f"{name} would be written outside the output folder", field="param 'filename'"
+            )
         folder = src.is_dir()
         for candidate in _versions(target, folder):
             if _same(candidate, src):
@@ -116,11 +137,15 @@ def publish(src: Path, out_dir: Path, name: str) -> Path:
         return _publish_folder(src, target) if folder else _publish_file(src, target)
     except shutil.Error as e:  # copytree's list of (src, dst, why): the first why says it
         first = e.args[0][0][2] if e.args and isinstance(e.args[0], list) and e.args[0] else str(e)
-        raise NodeError(f"cannot write {name} into {out_dir}: {str(first).split(':')[0]}",
-                        hint="free disk space, or pick a shorter name or another output folder") from None
+        raise NodeError(
+            f"cannot write {name} into {out_dir}: {str(first).split(':')[0]}",
+            hint="free disk space, or pick a shorter name or another output folder",
+        ) from None
     except OSError as e:
-        raise NodeError(f"cannot write {name} into {out_dir}: {e.strerror or e}",
-                        hint="free disk space, or pick a shorter name or another output folder") from None
+        raise NodeError(
+            f"cannot write {name} into {out_dir}: {e.strerror or e}",
+            hint="free disk space, or pick a shorter name or another output folder",
+        ) from None
 
 
 def _publish_file(src: Path, target: Path) -> Path:

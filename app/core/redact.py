@@ -19,7 +19,8 @@ _lock = threading.Lock()
 _LABELLED = re.compile(
     r"(?i)(\b(?:proxy-)?authorization|\bx-(?:goog-)?api-key|\bapi[-_]?key|\baccess[-_]?key|\bsecret[-_]?key"
     r"|\bsecret|\btoken|[?&]key)"
-    r"(\\?[\"']?\s*+[:=]\s*+\\?[\"']?\s*+)((?:bearer|key|basic|token)\s++)?([^\s\"'\\,;}&\[\]]{4,}+)")
+    r"(\\?[\"']?\s*+[:=]\s*+\\?[\"']?\s*+)((?:bearer|key|basic|token)\s++)?([^\s\"'\\,;}&\[\]]{4,}+)"
+)
 MAX_TEXT = 200_000  # longer text is cut (after the cut point nothing is shown anyway)
 _JWT = re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
 
@@ -32,7 +33,11 @@ def register(*values: str | None) -> None:
             if not v or len(v) < 4:
                 continue
             _secrets.add(v)
-            for form in (quote(v, safe=""), quote_plus(v), base64.b64encode(v.encode()).decode().rstrip("=")):
+            for form in (
+                quote(v, safe=""),
+                quote_plus(v),
+                base64.b64encode(v.encode()).decode().rstrip("="),
+            ):
                 if form != v and len(form) >= 4:
                     _secrets.add(form)
 

@@ -26,10 +26,17 @@ def _kind(fs: dict[str, Any], defs: dict[str, Any]) -> str:
         return f"`{fs['const']}`"
     if "anyOf" in fs:
         kinds = [_kind(x, defs) for x in fs["anyOf"] if x.get("type") != "null"]
-        return " or ".join(kinds) + (" or empty" if any(x.get("type") == "null" for x in fs["anyOf"]) else "")
+        return " or ".join(kinds) + (
+            " or empty" if any(x.get("type") == "null" for x in fs["anyOf"]) else ""
+        )
     t = fs.get("type", "value")
     rng = []
-    for key, sym in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+    for key, sym in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "<="),
+        ("exclusiveMaximum", "<"),
+    ):
         if key in fs:
             rng.append(f"{sym} {fs[key]:g}")
     if fs.get("multipleOf"):
@@ -37,7 +44,8 @@ def _kind(fs: dict[str, Any], defs: dict[str, Any]) -> str:
     if t == "array":
         items = fs.get("items", {})
         return f"list of {_kind(items, defs) if items else 'values'}" + (
-            f" (at most {fs['maxItems']})" if "maxItems" in fs else "")
+            f" (at most {fs['maxItems']})" if "maxItems" in fs else ""
+        )
     return t + (f" ({', '.join(rng)})" if rng else "")
 
 
@@ -52,7 +60,9 @@ def node_markdown(nt: NodeType) -> str:
             flags = [] if p["required"] else ["optional"]
             if p["multi"]:
                 flags.append("takes several links")
-            out.append(f"| `{p['name']}` | {'/'.join(p['types'])} | {'; '.join(flags + [p['description']]).strip('; ')} |")
+            out.append(
+                f"| `{p['name']}` | {'/'.join(p['types'])} | {'; '.join(flags + [p['description']]).strip('; ')} |"
+            )
         out.append("")
     out += ["| output | type | |", "|---|---|---|"]
     for p in e["outputs"]:
@@ -66,17 +76,28 @@ def node_markdown(nt: NodeType) -> str:
             default = json.dumps(fs.get("default")) if "default" in fs else "(required)"
             if len(default) > 40:
                 default = default[:37] + "..."
-            out.append(f"| `{name}` | {_kind(fs, defs)} | `{default}` | {fs.get('description', '')} |")
+            out.append(
+                f"| `{name}` | {_kind(fs, defs)} | `{default}` | {fs.get('description', '')} |"
+            )
         out.append("")
     return "\n".join(out)
 
 
 def markdown(registry: Registry) -> str:
-    types = sorted(registry, key=lambda t: (CATEGORY_ORDER.index(t.category) if t.category in CATEGORY_ORDER else 99,
-                                            t.title))
-    out = ["# Node reference", "",
-           "Generated from the node registry (`reelgraph nodes --markdown`); every port and param is listed with "
-           "its description. Port types: PROMPT, IMAGE, MASK, MOTION, CAMERA, VIDEO, AUDIO.", ""]
+    types = sorted(
+        registry,
+        key=lambda t: (
+            CATEGORY_ORDER.index(t.category) if t.category in CATEGORY_ORDER else 99,
+            t.title,
+        ),
+    )
+    out = [
+        "# Node reference",
+        "",
+        "Generated from the node registry (`reelgraph nodes --markdown`); every port and param is listed with "
+        "its description. Port types: PROMPT, IMAGE, MASK, MOTION, CAMERA, VIDEO, AUDIO.",
+        "",
+    ]
     category = None
     for nt in types:
         if nt.category != category:

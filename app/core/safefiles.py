@@ -11,7 +11,9 @@ from app.core.errors import NodeError
 from app.core.limits import limit
 
 
-def checked_file(path: Path, *, what: str = "file", field: str | None = None, max_bytes: int | None = None) -> Path:
+def checked_file(
+    path: Path, *, what: str = "file", field: str | None = None, max_bytes: int | None = None
+) -> Path:
     """``path`` if it is a regular file within the size limit; NodeError otherwise. stat()
     follows links but never opens, so a FIFO or /dev/zero is refused without blocking."""
     try:
@@ -24,12 +26,18 @@ def checked_file(path: Path, *, what: str = "file", field: str | None = None, ma
         kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, pipe or socket"
         raise NodeError(f"{path} is {kind}, not a file", field=field, hint=f"pick a {what}")
     real = os.path.realpath(path)
-    if real.startswith(("/proc/", "/sys/", "/dev/")):  # "regular" files whose size says nothing (pagemap)
-        raise NodeError(f"{path} is a system file ({real}), not media", field=field, hint=f"pick a {what}")
+    if real.startswith(
+        ("/proc/", "/sys/", "/dev/")
+    ):  # "regular" files whose size says nothing (pagemap)
+        raise NodeError(
+            f"{path} is a system file ({real}), not media", field=field, hint=f"pick a {what}"
+        )
     cap = limit("param_file_bytes") if max_bytes is None else max_bytes
     if st.st_size > cap:
-        raise NodeError(f"{path.name} is {st.st_size / 2**30:.1f} GiB; the limit is {cap / 2**30:.0f} GiB",
-                        field=field)
+        raise NodeError(
+            f"{path.name} is {st.st_size / 2**30:.1f} GiB; the limit is {cap / 2**30:.0f} GiB",
+            field=field,
+        )
     return path
 
 

@@ -48,7 +48,11 @@ def param_problems(node: NodeModel, node_type: NodeType) -> tuple[BaseModel | No
 
 
 def output_types(
-    workflow: Workflow | Index, registry: Registry, node_id: str, port: str, _seen: frozenset[str] = frozenset()
+    workflow: Workflow | Index,
+    registry: Registry,
+    node_id: str,
+    port: str,
+    _seen: frozenset[str] = frozenset(),
 ) -> tuple[PortType, ...] | None:
     """Types an output may carry, following ``same_as`` through what feeds that input."""
     idx = workflow if isinstance(workflow, Index) else Index(workflow)
@@ -74,11 +78,15 @@ def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Pr
     (src_id, src_port), (dst_id, dst_port) = link.src, link.dst
     src, dst = nodes.get(src_id), nodes.get(dst_id)
     if dst is None:
-        return Problem(f"link from {src_id}.{src_port} goes to a node that does not exist ({dst_id!r}); remove the link")
+        return Problem(
+            f"link from {src_id}.{src_port} goes to a node that does not exist ({dst_id!r}); remove the link"
+        )
     if src is None:
         return Problem(
             f"input comes from a node that does not exist ({src_id!r}); remove the link or add the node",
-            dst.id, dst.type, f"input '{dst_port}'",
+            dst.id,
+            dst.type,
+            f"input '{dst_port}'",
         )
     src_t, dst_t = registry.get(src.type), registry.get(dst.type)
     if src_t is None or dst_t is None:
@@ -86,12 +94,16 @@ def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Pr
     inp = dst_t.input(dst_port)
     if inp is None:
         names = ", ".join(p.name for p in dst_t.inputs) or "none"
-        return Problem(f"no such input; inputs are: {names}", dst.id, dst.type, f"input '{dst_port}'")
+        return Problem(
+            f"no such input; inputs are: {names}", dst.id, dst.type, f"input '{dst_port}'"
+        )
     if src_t.output(src_port) is None:
         names = ", ".join(p.name for p in src_t.outputs) or "none"
         return Problem(
             f"link from {src_id}.{src_port}: {src.type} has no output {src_port!r} (outputs: {names})",
-            dst.id, dst.type, f"input '{dst_port}'",
+            dst.id,
+            dst.type,
+            f"input '{dst_port}'",
         )
     out_types = output_types(idx, registry, src_id, src_port) or ()
     if not can_connect(out_types, inp.types):
@@ -100,7 +112,9 @@ def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Pr
         return Problem(
             f"type mismatch: {src_id}.{src_port} gives {got} but this input takes {want}; "
             "connect an output of the right type",
-            dst.id, dst.type, f"input '{dst_port}'",
+            dst.id,
+            dst.type,
+            f"input '{dst_port}'",
         )
     return None
 
@@ -110,14 +124,21 @@ def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Pr
 BASE_DIR: ContextVar[Path | None] = ContextVar("reelgraph_base_dir", default=None)
 
 
-def validate(workflow: Workflow, registry: Registry, only: set[str] | None = None,
-             base_dir: Path | None = None) -> list[Problem]:
+def validate(
+    workflow: Workflow,
+    registry: Registry,
+    only: set[str] | None = None,
+    base_dir: Path | None = None,
+) -> list[Problem]:
     """Every problem that would stop ``workflow`` from running (restricted to ``only`` nodes)."""
     return check(workflow, registry, only, base_dir)[0]
 
 
 def check(
-    workflow: Workflow, registry: Registry, only: set[str] | None = None, base_dir: Path | None = None
+    workflow: Workflow,
+    registry: Registry,
+    only: set[str] | None = None,
+    base_dir: Path | None = None,
 ) -> tuple[list[Problem], dict[str, BaseModel]]:
     """Problems, plus the parsed params of every node in scope whose params are valid."""
     token = BASE_DIR.set(base_dir)
@@ -138,7 +159,11 @@ def _check(
         seen[n.id] += 1
     for node_id, count in seen.items():
         if count > 1 and (only is None or node_id in only):
-            problems.append(Problem(f"{count} nodes share this id; node ids must be unique", node_id, None, "id"))
+            problems.append(
+                Problem(
+                    f"{count} nodes share this id; node ids must be unique", node_id, None, "id"
+                )
+            )
 
     in_scope = [n for n in workflow.nodes if only is None or n.id in only]
     for node in in_scope:
@@ -148,7 +173,8 @@ def _check(
                 Problem(
                     "unknown node type; the node and its links are kept, but it cannot run "
                     "(install the plugin that provides it, or replace the node)",
-                    node.id, node.type,
+                    node.id,
+                    node.type,
                 )
             )
             continue
@@ -161,7 +187,12 @@ def _check(
             if inp.required and inp.name not in connected:
                 want = "/".join(inp.types)
                 problems.append(
-                    Problem(f"required input is not connected; connect a {want} output", node.id, node.type, f"input '{inp.name}'")
+                    Problem(
+                        f"required input is not connected; connect a {want} output",
+                        node.id,
+                        node.type,
+                        f"input '{inp.name}'",
+                    )
                 )
         if parsed is not None and nt.check is not None:
             for where, msg in nt.check(parsed, connected):
@@ -173,8 +204,14 @@ def _check(
         if only is not None and link.dst[0] not in only:
             continue
         if link.key in seen_links:
-            problems.append(Problem(f"duplicate link from {link.src[0]}.{link.src[1]}; remove one",
-                                    link.dst[0], _type_of(workflow, link.dst[0]), f"input '{link.dst[1]}'"))
+            problems.append(
+                Problem(
+                    f"duplicate link from {link.src[0]}.{link.src[1]}; remove one",
+                    link.dst[0],
+                    _type_of(workflow, link.dst[0]),
+                    f"input '{link.dst[1]}'",
+                )
+            )
             continue
         seen_links.add(link.key)
         p = check_link(idx, registry, link)
@@ -187,8 +224,14 @@ def _check(
         dst_input = dst_type.input(port) if dst_type else None
         if dst_input is not None and not dst_input.multi and len(links) > 1:
             sources = ", ".join(f"{lk.src[0]}.{lk.src[1]}" for lk in links)
-            problems.append(Problem(f"takes one link but has {len(links)} ({sources}); remove all but one",
-                                    node_id, node.type, f"input '{port}'"))
+            problems.append(
+                Problem(
+                    f"takes one link but has {len(links)} ({sources}); remove all but one",
+                    node_id,
+                    node.type,
+                    f"input '{port}'",
+                )
+            )
 
     graph = build_graph(workflow)
     if only is not None:
@@ -199,7 +242,13 @@ def _check(
     if cycle:
         path = " -> ".join([cycle[0][0], *[edge[1] for edge in cycle]])
         first = cycle[0][0]
-        problems.append(Problem(f"links form a cycle ({path}); remove one of those links", first, _type_of(workflow, first)))
+        problems.append(
+            Problem(
+                f"links form a cycle ({path}); remove one of those links",
+                first,
+                _type_of(workflow, first),
+            )
+        )
     return problems, parsed_all
 
 

@@ -24,7 +24,11 @@ class Value:
         return json.loads(self.path.read_text(encoding="utf-8"))
 
     def to_manifest(self, root: Path) -> dict[str, Any]:
-        return {"type": self.type.value, "file": self.path.relative_to(root).as_posix(), "meta": self.meta}
+        return {
+            "type": self.type.value,
+            "file": self.path.relative_to(root).as_posix(),
+            "meta": self.meta,
+        }
 
     @classmethod
     def from_manifest(cls, root: Path, data: dict[str, Any]) -> Value:
@@ -37,4 +41,7 @@ def expand_takes(value: Value) -> list[Value]:
     if not names:
         return [value]
     metas = value.meta.get("takes_meta") or [{} for _ in names]
-    return [Value(value.type, value.path.parent / n, dict(m)) for n, m in zip(names, metas, strict=False)]
+    return [
+        Value(value.type, value.path.parent / n, dict(m))
+        for n, m in zip(names, metas, strict=False)
+    ]

@@ -18,9 +18,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 Ease = Literal["linear", "ease_in", "ease_out", "ease_in_out", "hold"]
 AXES = ("pan", "tilt", "roll", "zoom", "truck", "pedestal", "dolly")
 PRESETS = (
-    "static", "pan_left", "pan_right", "tilt_up", "tilt_down", "roll_left", "roll_right",
-    "zoom_in", "zoom_out", "dolly_in", "dolly_out", "truck_left", "truck_right",
-    "pedestal_up", "pedestal_down", "crane_up", "arc_left", "arc_right",
+    "static",
+    "pan_left",
+    "pan_right",
+    "tilt_up",
+    "tilt_down",
+    "roll_left",
+    "roll_right",
+    "zoom_in",
+    "zoom_out",
+    "dolly_in",
+    "dolly_out",
+    "truck_left",
+    "truck_right",
+    "pedestal_up",
+    "pedestal_down",
+    "crane_up",
+    "arc_left",
+    "arc_right",
 )
 DEFAULT_FOV_DEG = 50.0  # horizontal field of view of the virtual lens at zoom 1
 
@@ -33,9 +48,15 @@ class Keyframe(BaseModel):
     tilt: float = Field(0.0, ge=-60, le=60, description="degrees, > 0 looks up")
     roll: float = Field(0.0, ge=-180, le=180, description="degrees, > 0 rolls clockwise")
     zoom: float = Field(1.0, gt=0.1, le=10.0, description="focal length factor")
-    truck: float = Field(0.0, ge=-1, le=1, description="sideways move, fraction of the frame width, > 0 right")
-    pedestal: float = Field(0.0, ge=-1, le=1, description="vertical move, fraction of the frame height, > 0 up")
-    dolly: float = Field(0.0, ge=-2, le=0.9, description="move toward the subject, fraction of the distance")
+    truck: float = Field(
+        0.0, ge=-1, le=1, description="sideways move, fraction of the frame width, > 0 right"
+    )
+    pedestal: float = Field(
+        0.0, ge=-1, le=1, description="vertical move, fraction of the frame height, > 0 up"
+    )
+    dolly: float = Field(
+        0.0, ge=-2, le=0.9, description="move toward the subject, fraction of the distance"
+    )
     ease: Ease = Field("ease_in_out", description="easing of the segment that starts here")
 
 
@@ -74,7 +95,10 @@ def preset_keyframes(preset: str, intensity: float = 1.0) -> list[Keyframe]:
             end["pan"] = -sign * 8 * i
         case _:
             raise ValueError(f"unknown camera preset {preset!r}")
-    return [Keyframe.model_validate({"t": 0.0, **start}), Keyframe.model_validate({"t": 1.0, **end})]
+    return [
+        Keyframe.model_validate({"t": 0.0, **start}),
+        Keyframe.model_validate({"t": 1.0, **end}),
+    ]
 
 
 def _ease(kind: str, u: float) -> float:
@@ -127,7 +151,9 @@ class Framing(BaseModel):
         cy = (Hs - 1) / 2 if 2 * hh >= Hs else min(max(cy, hh - 0.5), Hs - 0.5 - hh)
         return cx, cy
 
-    def rect(self, out_size: tuple[int, int], src_size: tuple[int, int]) -> tuple[float, float, float, float]:
+    def rect(
+        self, out_size: tuple[int, int], src_size: tuple[int, int]
+    ) -> tuple[float, float, float, float]:
         """The start frame's area on the still: (x, y, width, height) in source pixels."""
         (W, H) = out_size
         k = self.base_scale(out_size, src_size)
@@ -189,7 +215,9 @@ class CameraPath(BaseModel):
         base = Keyframe()
         return all(all(getattr(k, a) == getattr(base, a) for a in AXES) for k in self.keyframes)
 
-    def homography(self, t: float, out_size: tuple[int, int], src_size: tuple[int, int], overscan: float = 1.0) -> np.ndarray:
+    def homography(
+        self, t: float, out_size: tuple[int, int], src_size: tuple[int, int], overscan: float = 1.0
+    ) -> np.ndarray:
         """3x3 matrix mapping output pixel coordinates to source pixel coordinates at time t.
 
         The start framing (``framing``: fill or fit, focus point, scale) places the still;
@@ -206,7 +234,9 @@ class CameraPath(BaseModel):
         Kinv = np.diag([1 / f, 1 / f, 1.0])
         p, ti, r = (math.radians(v[a]) for a in ("pan", "tilt", "roll"))
         Ry = np.array([[math.cos(p), 0, math.sin(p)], [0, 1, 0], [-math.sin(p), 0, math.cos(p)]])
-        Rx = np.array([[1, 0, 0], [0, math.cos(ti), -math.sin(ti)], [0, math.sin(ti), math.cos(ti)]])
+        Rx = np.array(
+            [[1, 0, 0], [0, math.cos(ti), -math.sin(ti)], [0, math.sin(ti), math.cos(ti)]]
+        )
         Rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
         T = np.array([[1, 0, v["truck"] * W], [0, 1, -v["pedestal"] * H], [0, 0, 1]])
         cover = self.framing.base_scale(out_size, src_size)
@@ -215,11 +245,15 @@ class CameraPath(BaseModel):
         M = A @ T @ K @ (Ry @ Rx @ Rz) @ Kinv @ Z @ C
         return M / M[2, 2]
 
-    def overscan(self, out_size: tuple[int, int], src_size: tuple[int, int], samples: int = 96) -> float:
+    def overscan(
+        self, out_size: tuple[int, int], src_size: tuple[int, int], samples: int = 96
+    ) -> float:
         """Smallest extra zoom (>= 1) that keeps every frame inside the source, or 0.0 when
         no zoom can (the move leaves the picture)."""
         W, H = out_size
-        corners = np.array([[0, 0, 1], [W - 1, 0, 1], [W - 1, H - 1, 1], [0, H - 1, 1]], dtype=np.float64).T
+        corners = np.array(
+            [[0, 0, 1], [W - 1, 0, 1], [W - 1, H - 1, 1], [0, H - 1, 1]], dtype=np.float64
+        ).T
         Ws, Hs = src_size
 
         def inside(k: float) -> bool:
@@ -228,7 +262,12 @@ class CameraPath(BaseModel):
                 if np.any(p[2] <= 0):
                     return False
                 x, y = p[0] / p[2], p[1] / p[2]
-                if x.min() < -1e-6 or y.min() < -1e-6 or x.max() > Ws - 1 + 1e-6 or y.max() > Hs - 1 + 1e-6:
+                if (
+                    x.min() < -1e-6
+                    or y.min() < -1e-6
+                    or x.max() > Ws - 1 + 1e-6
+                    or y.max() > Hs - 1 + 1e-6
+                ):
                     return False
             return True
 

@@ -28,8 +28,17 @@ SUFFIX = {"mp4": ".mp4", "mov": ".mov", "webm": ".webm", "gif": ".gif", "png": "
 Progress = Callable[[float, str | None], None]
 
 
-def export(src: Path, dest: Path, fmt: str, *, crf: int = 18, preset: str = "medium", workflow: dict | None = None,
-           progress: Progress | None = None, audio: Path | None = None) -> list[Path]:
+def export(
+    src: Path,
+    dest: Path,
+    fmt: str,
+    *,
+    crf: int = 18,
+    preset: str = "medium",
+    workflow: dict | None = None,
+    progress: Progress | None = None,
+    audio: Path | None = None,
+) -> list[Path]:
     """Encode ``src`` (any readable video) to ``dest``; returns the files written. ``audio``
     replaces the video's own sound; either is cut or padded with silence to the video's length."""
     meta = probe(src)
@@ -40,29 +49,60 @@ def export(src: Path, dest: Path, fmt: str, *, crf: int = 18, preset: str = "med
         return [_gif(src, dest, meta, wf_text, progress)]
     if fmt == "mp4":
         opts = {"crf": str(crf), "preset": preset}
-        kw: dict[str, Any] = dict(codec="libx264", pix_fmt="yuv420p", options=opts, audio_codec="aac",
-                                  container_options={"movflags": "+faststart+use_metadata_tags"})
+        kw: dict[str, Any] = dict(
+            codec="libx264",
+            pix_fmt="yuv420p",
+            options=opts,
+            audio_codec="aac",
+            container_options={"movflags": "+faststart+use_metadata_tags"},
+        )
     elif fmt == "mov":
-        kw = dict(codec="prores_aw", pix_fmt="yuv422p10le", options={"profile": "3", "vendor": "apl0"},
-                  audio_codec="pcm_s16le", container_options={"movflags": "use_metadata_tags"})
+        kw = dict(
+            codec="prores_aw",
+            pix_fmt="yuv422p10le",
+            options={"profile": "3", "vendor": "apl0"},
+            audio_codec="pcm_s16le",
+            container_options={"movflags": "use_metadata_tags"},
+        )
     elif fmt == "webm":
-        kw = dict(codec="libvpx-vp9", pix_fmt="yuv420p",
-                  options={"crf": str(crf), "b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "1"},
-                  audio_codec="libopus")
+        kw = dict(
+            codec="libvpx-vp9",
+            pix_fmt="yuv420p",
+            options={
+                "crf": str(crf),
+                "b": "0",
+                "deadline": "realtime",
+                "cpu-used": "8",
+                "row-mt": "1",
+            },
+            audio_codec="libopus",
+        )
     else:
-        raise NodeError(f"unknown format {fmt!r}", field="param 'format'", hint="mp4, mov, png, webm or gif")
+        raise NodeError(
+            f"unknown format {fmt!r}", field="param 'format'", hint="mp4, mov, png, webm or gif"
+        )
     if meta.width % 2 or meta.height % 2:
         raise NodeError(f"{meta.width}x{meta.height} has an odd side; {fmt} needs even sizes")
     metadata = {WORKFLOW_KEY: wf_text} if wf_text else {}
-    with VideoWriter(dest, meta.width, meta.height, meta.fps, metadata=metadata,
-                     audio=audio or (src if meta.has_audio else None), audio_seconds=meta.duration, **kw) as w:
+    with VideoWriter(
+        dest,
+        meta.width,
+        meta.height,
+        meta.fps,
+        metadata=metadata,
+        audio=audio or (src if meta.has_audio else None),
+        audio_seconds=meta.duration,
+        **kw,
+    ) as w:
         # 4:2:0 targets take decoded frames straight to swscale (no numpy round trip); ProRes
         # 4:2:2 10-bit goes through RGB, which converts chroma more faithfully here
         direct = kw["pix_fmt"] == "yuv420p"
         for i, frame in enumerate(iter_frames(src, fmt=_decoded(src) if direct else "bgr24")):
             w.write(frame)
             if progress:
-                progress((i + 1) / max(1, meta.frames), f"encoding {fmt} frame {i + 1}/{meta.frames}")
+                progress(
+                    (i + 1) / max(1, meta.frames), f"encoding {fmt} frame {i + 1}/{meta.frames}"
+                )
     return [dest]
 
 
@@ -72,7 +112,9 @@ def _decoded(src: Path) -> str | None:
     return "yuv420p" if shotfile.is_shot(src) else None
 
 
-def _png_sequence(src: Path, folder: Path, meta: VideoMeta, wf_text: str | None, progress: Progress | None) -> list[Path]:
+def _png_sequence(
+    src: Path, folder: Path, meta: VideoMeta, wf_text: str | None, progress: Progress | None
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     text = {WORKFLOW_KEY: wf_text} if wf_text else None
     digits = max(5, len(str(meta.frames)))
@@ -82,7 +124,9 @@ def _png_sequence(src: Path, folder: Path, meta: VideoMeta, wf_text: str | None,
         for i, frame in enumerate(iter_frames(src)):
             path = folder / f"frame_{i + 1:0{digits}d}.png"
             # PNG compression dominates; a pool writes several frames at once
-            pending.append(pool.submit(write_png, path, frame, level=3, text=text if i == 0 else None))
+            pending.append(
+                pool.submit(write_png, path, frame, level=3, text=text if i == 0 else None)
+            )
             files.append(path)
             if len(pending) > 2 * (os.cpu_count() or 1):
                 pending.pop(0).result()
@@ -93,18 +137,31 @@ def _png_sequence(src: Path, folder: Path, meta: VideoMeta, wf_text: str | None,
     return files
 
 
-def _gif(src: Path, dest: Path, meta: VideoMeta, wf_text: str | None, progress: Progress | None) -> Path:
+def _gif(
+    src: Path, dest: Path, meta: VideoMeta, wf_text: str | None, progress: Progress | None
+) -> Path:
     """A GIF with one palette for the whole clip (median cut over sampled frames) and
     Floyd-Steinberg dithering; frames are streamed in two passes, never all held at once."""
     from PIL import Image
 
     if meta.frames > 1500:
-        raise NodeError(f"{meta.frames} frames is too long for a GIF", field="param 'format'", hint="export mp4 or webm")
+        raise NodeError(
+            f"{meta.frames} frames is too long for a GIF",
+            field="param 'format'",
+            hint="export mp4 or webm",
+        )
     step = max(1, meta.frames // 24)
-    samples = [cv2.resize(f, (max(1, meta.width // 4), max(1, meta.height // 4)), interpolation=cv2.INTER_AREA)
-               for i, f in enumerate(iter_frames(src)) if i % step == 0][:32]
+    samples = [
+        cv2.resize(
+            f, (max(1, meta.width // 4), max(1, meta.height // 4)), interpolation=cv2.INTER_AREA
+        )
+        for i, f in enumerate(iter_frames(src))
+        if i % step == 0
+    ][:32]
     montage = Image.fromarray(cv2.cvtColor(np.vstack(samples), cv2.COLOR_BGR2RGB))
-    pal_img = montage.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    pal_img = montage.quantize(
+        colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+    )
     palette = pal_img.getpalette() or []
     rgb = np.array(palette[: 256 * 3] + [0] * max(0, 768 - len(palette)), np.uint8)
     rgb = rgb[:768].reshape(256, 3)
@@ -119,7 +176,8 @@ def _gif(src: Path, dest: Path, meta: VideoMeta, wf_text: str | None, progress: 
         stream.time_base = Fraction(1, 100)
         for i, frame in enumerate(iter_frames(src)):
             im = Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).quantize(
-                palette=pal_img, dither=Image.Dither.FLOYDSTEINBERG)
+                palette=pal_img, dither=Image.Dither.FLOYDSTEINBERG
+            )
             # pal8 takes (indices, palette): PyAV accepts the pair, its stubs do not say so
             vf = av.VideoFrame.from_ndarray((np.asarray(im, dtype=np.uint8), argb), format="pal8")  # type: ignore[arg-type]
             vf.pts = round(i * 100 / meta.fps)
@@ -165,4 +223,3 @@ def read_embedded_workflow(path: Path) -> dict | None:
     except (ValueError, RecursionError):
         return None
     return doc if isinstance(doc, dict) else None
-

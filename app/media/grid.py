@@ -58,10 +58,12 @@ def fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = frame.shape[:2]
     s = min(tw / w, th / h)
     nw, nh = max(1, round(w * s)), max(1, round(h * s))
-    small = frame if (nw, nh) == (w, h) else cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA)
+    small = (
+        frame if (nw, nh) == (w, h) else cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA)
+    )
     out = np.zeros((th, tw, 3), np.uint8)
     y0, x0 = (th - nh) // 2, (tw - nw) // 2
-    out[y0:y0 + nh, x0:x0 + nw] = small
+    out[y0 : y0 + nh, x0 : x0 + nw] = small
     return out
 
 
@@ -72,10 +74,21 @@ def label(tile: np.ndarray, text: str) -> None:
     thick = max(1, int(scale * 2))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     cv2.rectangle(tile, (0, 0), (tw + 16, th + base + 12), LABEL_BG, -1)
-    cv2.putText(tile, text, (8, th + 6), cv2.FONT_HERSHEY_SIMPLEX, scale, (240, 240, 240), thick, cv2.LINE_AA)
+    cv2.putText(
+        tile,
+        text,
+        (8, th + 6),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (240, 240, 240),
+        thick,
+        cv2.LINE_AA,
+    )
 
 
-def grid_frames(paths: list[Path], labels: list[str]) -> tuple[Iterator[np.ndarray], tuple[int, int], float, int]:
+def grid_frames(
+    paths: list[Path], labels: list[str]
+) -> tuple[Iterator[np.ndarray], tuple[int, int], float, int]:
     metas = [probe(p) for p in paths]
     cols, rows = layout(len(paths))
     tw, th = tile_size(metas, cols)
@@ -93,7 +106,7 @@ def grid_frames(paths: list[Path], labels: list[str]) -> tuple[Iterator[np.ndarr
                     tile = fit(s.at(t), (tw, th))
                     label(tile, labels[k] if k < len(labels) else "")
                     r, c = divmod(k, cols)
-                    canvas[r * th:(r + 1) * th, c * tw:(c + 1) * tw] = tile
+                    canvas[r * th : (r + 1) * th, c * tw : (c + 1) * tw] = tile
                 yield canvas
         finally:
             for s in streams:

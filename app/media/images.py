@@ -29,23 +29,34 @@ def image_size(path: Path) -> tuple[int, int]:
     except FileNotFoundError:
         raise NodeError(f"file not found: {path}", hint="check the path") from None
     except Image.DecompressionBombError:
-        raise NodeError(f"{path.name} claims a size over {2 * MAX_PIXELS / 1e6:.0f} MP; refusing to decode it "
-                        "(possible decompression bomb)", hint="scale the image down") from None
+        raise NodeError(
+            f"{path.name} claims a size over {2 * MAX_PIXELS / 1e6:.0f} MP; refusing to decode it "
+            "(possible decompression bomb)",
+            hint="scale the image down",
+        ) from None
     except OSError as e:
-        raise NodeError(f"cannot read image {path.name}: {e}", hint="use a PNG, JPEG, WebP or TIFF file") from None
+        raise NodeError(
+            f"cannot read image {path.name}: {e}", hint="use a PNG, JPEG, WebP or TIFF file"
+        ) from None
 
 
 def load_image(path: Path, *, mode: str = "bgr") -> np.ndarray:
     """Load as uint8 BGR (mode 'bgr'), BGRA ('bgra') or single channel ('gray')."""
     w, h = image_size(path)
     if w * h > MAX_PIXELS:
-        raise NodeError(f"{path.name} is {w}x{h} ({w * h / 1e6:.0f} MP); the limit is {MAX_PIXELS / 1e6:.0f} MP",
-                        hint="scale the image down")
-    flag = {"bgr": cv2.IMREAD_COLOR, "bgra": cv2.IMREAD_UNCHANGED, "gray": cv2.IMREAD_GRAYSCALE}[mode]
+        raise NodeError(
+            f"{path.name} is {w}x{h} ({w * h / 1e6:.0f} MP); the limit is {MAX_PIXELS / 1e6:.0f} MP",
+            hint="scale the image down",
+        )
+    flag = {"bgr": cv2.IMREAD_COLOR, "bgra": cv2.IMREAD_UNCHANGED, "gray": cv2.IMREAD_GRAYSCALE}[
+        mode
+    ]
     data = np.fromfile(str(path), dtype=np.uint8)
     img = cv2.imdecode(data, flag)
     if img is None:
-        raise NodeError(f"cannot decode image {path.name}", hint="the file may be truncated or not an image")
+        raise NodeError(
+            f"cannot decode image {path.name}", hint="the file may be truncated or not an image"
+        )
     if img.dtype != np.uint8:  # 16-bit PNG/TIFF: a shift, not a float64 copy of the picture
         img = np.right_shift(img, 8).astype(np.uint8)
     if mode == "bgra":
@@ -61,10 +72,14 @@ def is_png_rgb8(path: Path) -> bool:
     with open(path, "rb") as f:
         head = f.read(26)
     # signature, IHDR length and tag, width, height, then bit depth 8 and colour type 2
-    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[24:26] == b"\x08\x02"
+    return (
+        head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[24:26] == b"\x08\x02"
+    )
 
 
-def write_png(path: Path, img: np.ndarray, *, level: int = 1, text: dict[str, str] | None = None) -> Path:
+def write_png(
+    path: Path, img: np.ndarray, *, level: int = 1, text: dict[str, str] | None = None
+) -> Path:
     """PNG with fast compression; ``text`` adds tEXt/iTXt chunks (Pillow)."""
     if text:
         if img.ndim == 2:
@@ -105,7 +120,7 @@ def fit_to_aspect(img: np.ndarray, aspect: float) -> np.ndarray:
     if w / h > aspect:
         nw = max(1, round(h * aspect))
         x0 = (w - nw) // 2
-        return img[:, x0:x0 + nw]
+        return img[:, x0 : x0 + nw]
     nh = max(1, round(w / aspect))
     y0 = (h - nh) // 2
-    return img[y0:y0 + nh]
+    return img[y0 : y0 + nh]

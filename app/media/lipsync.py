@@ -43,13 +43,20 @@ def envelope(samples: np.ndarray, fps: float, frames: int, rate: int = ENV_RATE)
 def detect_mouth(frame: np.ndarray) -> tuple[int, int, int, int]:
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     scale = min(1.0, 640 / max(gray.shape))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    small = (
+        cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else gray
+    )
     small = cv2.equalizeHist(small)
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]  # not in the stubs
     faces = cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(40, 40))
     if len(faces) == 0:
-        raise NodeError("no face found in the first frame", field="param 'mouth_box'",
-                        hint="set mouth_box to [x, y, w, h] around the mouth")
+        raise NodeError(
+            "no face found in the first frame",
+            field="param 'mouth_box'",
+            hint="set mouth_box to [x, y, w, h] around the mouth",
+        )
     x, y, w, h = (v / scale for v in max(faces, key=lambda f: f[2] * f[3]))
     return int(x + 0.25 * w), int(y + 0.65 * h), int(0.5 * w), int(0.25 * h)
 
@@ -59,11 +66,15 @@ class MouthAnimator:
     lip and jaw drop, fading out toward the chin), and what opens up between the lips is the
     dark of the mouth, widest in the middle."""
 
-    def __init__(self, box: tuple[int, int, int, int], size: tuple[int, int], strength: float = 1.0) -> None:
+    def __init__(
+        self, box: tuple[int, int, int, int], size: tuple[int, int], strength: float = 1.0
+    ) -> None:
         W, H = size
         x, y, w, h = box
         if w < 4 or h < 4 or x < 0 or y < 0 or x + w > W or y + h > H:
-            raise NodeError(f"mouth box {list(box)} is not inside the {W}x{H} frame", field="param 'mouth_box'")
+            raise NodeError(
+                f"mouth box {list(box)} is not inside the {W}x{H} frame", field="param 'mouth_box'"
+            )
         self.box = box
         self.strength = strength
         pad_x = max(2, w // 8)
@@ -74,7 +85,9 @@ class MouthAnimator:
         self.xx, self.yy = xx, yy
         self.lip_y = h * 0.55
         nx = (xx - (x - ax + (w - 1) / 2)) / (w / 2)
-        self.horizontal = np.clip(1 - nx**4, 0, 1)  # the lips part across the middle, not at the corners
+        self.horizontal = np.clip(
+            1 - nx**4, 0, 1
+        )  # the lips part across the middle, not at the corners
         below = np.clip((yy - self.lip_y) / max(1.0, ah - self.lip_y), 0, 1)
         self.profile = self.horizontal * (1 - below**2) * (yy > self.lip_y)
 
@@ -84,14 +97,16 @@ class MouthAnimator:
         ax, ay, aw, ah = self.area
         h = self.box[3]
         drop = amount * self.strength * h * 0.5
-        patch = frame[ay:ay + ah, ax:ax + aw]
+        patch = frame[ay : ay + ah, ax : ax + aw]
         src_y = self.yy - drop * self.profile
         moved = cv2.remap(patch, self.xx, src_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         # where a row now samples from above the lip line, the lips have parted: mouth interior
-        inside = np.clip((self.lip_y - src_y) / 1.5, 0, 1) * (self.yy > self.lip_y) * self.horizontal
+        inside = (
+            np.clip((self.lip_y - src_y) / 1.5, 0, 1) * (self.yy > self.lip_y) * self.horizontal
+        )
         inside = inside[:, :, None]
         dark = np.array([28, 22, 40], np.float32)
         shaded = moved.astype(np.float32) * (1 - 0.9 * inside) + dark * 0.9 * inside
         out = frame.copy()
-        out[ay:ay + ah, ax:ax + aw] = np.clip(shaded + 0.5, 0, 255).astype(np.uint8)
+        out[ay : ay + ah, ax : ax + aw] = np.clip(shaded + 0.5, 0, 255).astype(np.uint8)
         return out

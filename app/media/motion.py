@@ -51,7 +51,9 @@ class MotionField:
     bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 of the animated area (full resolution)
 
 
-def build_field(doc: dict[str, Any], size: tuple[int, int], steps: int, seed: int = 0) -> MotionField:
+def build_field(
+    doc: dict[str, Any], size: tuple[int, int], steps: int, seed: int = 0
+) -> MotionField:
     W, H = size
     w, h = max(1, -(-W // SCALE)), max(1, -(-H // SCALE))
     flow = np.zeros((h, w, 2), np.float32)
@@ -85,8 +87,13 @@ def build_field(doc: dict[str, Any], size: tuple[int, int], steps: int, seed: in
         turn = np.radians(float(np.clip(8.0 * rng.standard_normal(), -15, 15))) if seed else 0.0
         if turn:
             c, s_ = np.cos(turn), np.sin(turn)
-            direction = np.stack([direction[:, :, 0] * c - direction[:, :, 1] * s_,
-                                  direction[:, :, 0] * s_ + direction[:, :, 1] * c], axis=2)
+            direction = np.stack(
+                [
+                    direction[:, :, 0] * c - direction[:, :, 1] * s_,
+                    direction[:, :, 0] * s_ + direction[:, :, 1] * c,
+                ],
+                axis=2,
+            )
         flow += direction * (speed * variation) * (feather * small)[:, :, None]
         union = np.maximum(union, mask)
     if static is not None:
@@ -114,7 +121,9 @@ def _grid(w: int, h: int) -> np.ndarray:
 def _step(pos: np.ndarray, flow: np.ndarray, sign: float) -> np.ndarray:
     """Move every particle one frame along (sign=+1) or against (sign=-1) the flow."""
     cell = (pos + 0.5) / SCALE - 0.5
-    f = cv2.remap(flow, cell[:, :, 0], cell[:, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    f = cv2.remap(
+        flow, cell[:, :, 0], cell[:, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    )
     return pos + sign * f
 
 
@@ -135,8 +144,11 @@ class MotionAnimator:
         pad = 2
         self.box = (max(0, x0 - pad), max(0, y0 - pad), min(W, x1 + pad), min(H, y1 + pad))
         bx0, by0, bx1, by1 = self.box
-        self.full_grid = np.dstack(np.meshgrid(np.arange(bx0, bx1, dtype=np.float32),
-                                               np.arange(by0, by1, dtype=np.float32)))
+        self.full_grid = np.dstack(
+            np.meshgrid(
+                np.arange(bx0, bx1, dtype=np.float32), np.arange(by0, by1, dtype=np.float32)
+            )
+        )
         self.alpha2d = np.ascontiguousarray(field.alpha[by0:by1, bx0:bx1], dtype=np.float32)
         self.inv_alpha = 1.0 - self.alpha2d
         self.frozen = self.alpha2d <= 0
@@ -152,7 +164,9 @@ class MotionAnimator:
             self.phase = self._choose_phase()
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any], src: np.ndarray, count: int, seed: int = 0) -> MotionAnimator:
+    def from_document(
+        cls, doc: dict[str, Any], src: np.ndarray, count: int, seed: int = 0
+    ) -> MotionAnimator:
         H, W = src.shape[:2]
         field = build_field(doc, (W, H), count if not doc.get("loop") else count + 1, seed)
         return cls(src, field, count, bool(doc.get("loop")))
@@ -171,17 +185,29 @@ class MotionAnimator:
     def _sample(self, pos_small: np.ndarray) -> np.ndarray:
         bx0, by0, bx1, by1 = self.box
         H, W = self.src.shape[:2]
-        disp = cv2.resize(pos_small - self.grid, (W, H), interpolation=cv2.INTER_LINEAR)[by0:by1, bx0:bx1]
+        disp = cv2.resize(pos_small - self.grid, (W, H), interpolation=cv2.INTER_LINEAR)[
+            by0:by1, bx0:bx1
+        ]
         m = self.full_grid + disp
-        return cv2.remap(self.src, m[:, :, 0], m[:, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        return cv2.remap(
+            self.src, m[:, :, 0], m[:, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
 
     def _choose_phase(self) -> int:
         """The loop passes through the untouched still once. Frames are either t = 0..N-1
         (the wrap is frame N-1 -> still) or t = 1..N (the wrap is still -> frame 1); take the
         smaller of those two steps as the wrap, so it is never the largest step of the loop."""
-        still = self.src[self.box[1]:self.box[3], self.box[0]:self.box[2]].astype(np.float32)
-        first = np.abs(self._render(1).astype(np.float32)[self.box[1]:self.box[3], self.box[0]:self.box[2]] - still).mean()
-        last = np.abs(self._render(self.count - 1).astype(np.float32)[self.box[1]:self.box[3], self.box[0]:self.box[2]] - still).mean()
+        still = self.src[self.box[1] : self.box[3], self.box[0] : self.box[2]].astype(np.float32)
+        first = np.abs(
+            self._render(1).astype(np.float32)[self.box[1] : self.box[3], self.box[0] : self.box[2]]
+            - still
+        ).mean()
+        last = np.abs(
+            self._render(self.count - 1).astype(np.float32)[
+                self.box[1] : self.box[3], self.box[0] : self.box[2]
+            ]
+            - still
+        ).mean()
         self.back, self.t, self._ahead = self.grid.copy(), 0, {}
         return 1 if last > first else 0
 
@@ -212,4 +238,3 @@ class MotionAnimator:
         result[frozen] = region[frozen]  # exactly the still where nothing may move
         out[by0:by1, bx0:bx1] = result
         return out
-

@@ -48,8 +48,14 @@ def dab(mask: np.ndarray, brush: np.ndarray, x: float, y: float, erase: bool) ->
     return (x0, y0, x1, y1)
 
 
-def segment(mask: np.ndarray, brush: np.ndarray, a: tuple[float, float], b: tuple[float, float],
-            spacing: float, erase: bool) -> Box | None:
+def segment(
+    mask: np.ndarray,
+    brush: np.ndarray,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    spacing: float,
+    erase: bool,
+) -> Box | None:
     """Dabs from ``a`` to ``b`` (``b`` included, ``a`` not unless they coincide) every
     ``spacing`` pixels, so a fast stroke leaves no gaps; returns the box touched."""
     dist = float(np.hypot(b[0] - a[0], b[1] - a[1]))
@@ -57,7 +63,9 @@ def segment(mask: np.ndarray, brush: np.ndarray, a: tuple[float, float], b: tupl
     box: Box | None = None
     for k in range(1, steps + 1):
         t = k / steps
-        box = union(box, dab(mask, brush, a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, erase))
+        box = union(
+            box, dab(mask, brush, a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, erase)
+        )
     return box
 
 
@@ -79,8 +87,12 @@ def changed_box(before: np.ndarray, after: np.ndarray, box: Box | None = None) -
     return None if np.array_equal(before[y0:y1, x0:x1], after[y0:y1, x0:x1]) else box
 
 
-def overlay(out: np.ndarray, layers: Iterable[tuple[np.ndarray, Sequence[int]]], box: Box,
-            outline: bool = False) -> None:
+def overlay(
+    out: np.ndarray,
+    layers: Iterable[tuple[np.ndarray, Sequence[int]]],
+    box: Box,
+    outline: bool = False,
+) -> None:
     """Draw the regions (mask, (r, g, b)) over ``box`` of the BGRA buffer ``out`` (the alpha is
     the mask's coverage; later layers on top). ``outline``: only each region's edge, so the
     picture under it stays visible."""
@@ -92,7 +104,9 @@ def overlay(out: np.ndarray, layers: Iterable[tuple[np.ndarray, Sequence[int]]],
         m = mask[y0:y1, x0:x1]
         if outline:  # the ring the mask loses when eroded by one pixel, read with a margin
             ex0, ey0 = max(0, x0 - 2), max(0, y0 - 2)
-            eroded = cv2.erode(mask[ey0 : min(h, y1 + 2), ex0 : min(w, x1 + 2)], np.ones((3, 3), np.uint8))
+            eroded = cv2.erode(
+                mask[ey0 : min(h, y1 + 2), ex0 : min(w, x1 + 2)], np.ones((3, 3), np.uint8)
+            )
             eroded = eroded[y0 - ey0 : y0 - ey0 + (y1 - y0), x0 - ex0 : x0 - ex0 + (x1 - x0)]
             m = np.where((m > 127) & (eroded <= 127), 255, 0).astype(np.uint8)
         sel = m > 0

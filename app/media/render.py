@@ -24,8 +24,14 @@ class CameraRender:
     what the 4:2:0 renderer and the framing need: the homography per frame, the (pre-shrunk)
     still, the border mode and whether the move is no move at all."""
 
-    def __init__(self, src: np.ndarray, camera: CameraPath | None, out_size: tuple[int, int], count: int,
-                 animate: Callable[[int], np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        src: np.ndarray,
+        camera: CameraPath | None,
+        out_size: tuple[int, int],
+        count: int,
+        animate: Callable[[int], np.ndarray] | None = None,
+    ) -> None:
         W, H = out_size
         Hs, Ws = src.shape[:2]
         self.cam = camera or CameraPath()
@@ -43,8 +49,11 @@ class CameraRender:
         pre = 1.0
         if cover < 0.5 and animate is None:
             pre = cover * 1.5
-            self.base = cv2.resize(src, (max(1, round(Ws * pre)), max(1, round(Hs * pre))),
-                                   interpolation=cv2.INTER_AREA)
+            self.base = cv2.resize(
+                src,
+                (max(1, round(Ws * pre)), max(1, round(Hs * pre))),
+                interpolation=cv2.INTER_AREA,
+            )
         self._pre = np.diag([pre, pre, 1.0])
 
     def matrix(self, i: int) -> np.ndarray:
@@ -57,12 +66,22 @@ class CameraRender:
         img = self.animate(i) if self.animate is not None else self.base
         if self.identity:
             return img if self.animate is not None else img.copy()
-        return cv2.warpPerspective(img, self.matrix(i), self.out_size,
-                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=self.border)
+        return cv2.warpPerspective(
+            img,
+            self.matrix(i),
+            self.out_size,
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=self.border,
+        )
 
 
-def camera_renderer(src: np.ndarray, camera: CameraPath | None, out_size: tuple[int, int], count: int,
-                    animate: Callable[[int], np.ndarray] | None = None) -> CameraRender:
+def camera_renderer(
+    src: np.ndarray,
+    camera: CameraPath | None,
+    out_size: tuple[int, int],
+    count: int,
+    animate: Callable[[int], np.ndarray] | None = None,
+) -> CameraRender:
     """render(i) -> BGR frame i: the (optionally animated) still seen through the camera."""
     return CameraRender(src, camera, out_size, count, animate)
 
@@ -77,12 +96,16 @@ def i420_renderer(render: CameraRender, out_size: tuple[int, int]) -> Callable[[
     base = render.base
     # 4:2:0 needs even sides: repeat the last row/column, which is what the warp's replicated
     # border would sample there anyway
-    base = cv2.copyMakeBorder(base, 0, base.shape[0] % 2, 0, base.shape[1] % 2, cv2.BORDER_REPLICATE)
+    base = cv2.copyMakeBorder(
+        base, 0, base.shape[0] % 2, 0, base.shape[1] % 2, cv2.BORDER_REPLICATE
+    )
     h, w = base.shape[:2]
     yuv = cv2.cvtColor(base, cv2.COLOR_BGR2YUV_I420)
     flat, q = yuv.reshape(-1), (h // 2) * (w // 2)  # planes follow each other (rows need not align)
     Y = yuv[:h]
-    UV = cv2.merge([flat[h * w:h * w + q].reshape(h // 2, w // 2), flat[h * w + q:].reshape(h // 2, w // 2)])
+    UV = cv2.merge(
+        [flat[h * w : h * w + q].reshape(h // 2, w // 2), flat[h * w + q :].reshape(h // 2, w // 2)]
+    )
     # chroma sample j sits at luma coordinate 2j + 0.5 (centred, as the 2x2 average made it)
     D = np.array([[2.0, 0, 0.5], [0, 2.0, 0.5], [0, 0, 1]])
     Dinv = np.linalg.inv(D)
@@ -92,25 +115,44 @@ def i420_renderer(render: CameraRender, out_size: tuple[int, int]) -> Callable[[
         M = render.matrix(i)
         out = np.empty((H * 3 // 2, W), np.uint8)
         # black padding in limited-range YUV is (16, 128, 128)
-        cv2.warpPerspective(Y, M, (W, H), dst=out[:H], flags=flags, borderMode=border, borderValue=16)
-        uv = cv2.warpPerspective(UV, Dinv @ M @ D, (W // 2, H // 2), flags=flags, borderMode=border,
-                                 borderValue=(128, 128))
+        cv2.warpPerspective(
+            Y, M, (W, H), dst=out[:H], flags=flags, borderMode=border, borderValue=16
+        )
+        uv = cv2.warpPerspective(
+            UV,
+            Dinv @ M @ D,
+            (W // 2, H // 2),
+            flags=flags,
+            borderMode=border,
+            borderValue=(128, 128),
+        )
         u, v = cv2.split(uv)
         flat_out, n = out.reshape(-1), (H // 2) * (W // 2)
-        flat_out[H * W:H * W + n] = u.reshape(-1)
-        flat_out[H * W + n:] = v.reshape(-1)
+        flat_out[H * W : H * W + n] = u.reshape(-1)
+        flat_out[H * W + n :] = v.reshape(-1)
         return out
 
     return render_i420
 
 
-def render_still(path: Path, src: np.ndarray, *, out_size: tuple[int, int], fps: float, duration: float,
-                 camera: CameraPath | None, animate: Callable[[int], np.ndarray] | None = None,
-                 progress: Callable[[float, str | None], None] | None = None) -> int:
+def render_still(
+    path: Path,
+    src: np.ndarray,
+    *,
+    out_size: tuple[int, int],
+    fps: float,
+    duration: float,
+    camera: CameraPath | None,
+    animate: Callable[[int], np.ndarray] | None = None,
+    progress: Callable[[float, str | None], None] | None = None,
+) -> int:
     W, H = out_size
     if W % 2 or H % 2:
-        raise NodeError(f"output size {W}x{H} must be even", field="param 'width'/'height'",
-                        hint="use even numbers, e.g. 1280x720")
+        raise NodeError(
+            f"output size {W}x{H} must be even",
+            field="param 'width'/'height'",
+            hint="use even numbers, e.g. 1280x720",
+        )
     count = frame_count(duration, fps)
     render = camera_renderer(src, camera, out_size, count, animate)
     with VideoWriter(path, W, H, fps) as writer:
@@ -127,13 +169,29 @@ def slate(text_lines: list[str], size: tuple[int, int], seed: int = 0) -> np.nda
     cv2.rectangle(img, (0, 0), (W - 1, H - 1), (90, 90, 200), max(2, W // 200))
     scale = max(0.4, W / 1600)
     y = int(H * 0.18)
-    cv2.putText(img, "ANIMATIC PLACEHOLDER - NOT GENERATED", (int(W * 0.05), y), cv2.FONT_HERSHEY_SIMPLEX,
-                scale * 1.1, (110, 110, 235), max(1, int(scale * 2.5)), cv2.LINE_AA)
+    cv2.putText(
+        img,
+        "ANIMATIC PLACEHOLDER - NOT GENERATED",
+        (int(W * 0.05), y),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale * 1.1,
+        (110, 110, 235),
+        max(1, int(scale * 2.5)),
+        cv2.LINE_AA,
+    )
     y += int(70 * scale)
     for line in text_lines:
         for chunk in _wrap(line, max(20, int(W / (19 * scale)))):
-            cv2.putText(img, chunk, (int(W * 0.05), y), cv2.FONT_HERSHEY_SIMPLEX, scale * 0.8, (225, 225, 225),
-                        max(1, int(scale * 1.6)), cv2.LINE_AA)
+            cv2.putText(
+                img,
+                chunk,
+                (int(W * 0.05), y),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                scale * 0.8,
+                (225, 225, 225),
+                max(1, int(scale * 1.6)),
+                cv2.LINE_AA,
+            )
             y += int(44 * scale)
             if y > H - 40 * scale:
                 return img
@@ -160,7 +218,9 @@ def framed_still(src: np.ndarray, framing: Framing, aspect: float) -> np.ndarray
     return framed_still_and_map(src, framing, aspect)[0]
 
 
-def framed_still_and_map(src: np.ndarray, framing: Framing, aspect: float) -> tuple[np.ndarray, np.ndarray]:
+def framed_still_and_map(
+    src: np.ndarray, framing: Framing, aspect: float
+) -> tuple[np.ndarray, np.ndarray]:
     """framed_still, and the 2x3 affine that takes a still pixel to the framed image (for the
     motion brush's masks and paths)."""
     """The still as the shot's start framing shows it, at ``aspect`` (width / height) and at
@@ -195,13 +255,17 @@ def framed_motion(doc: dict, affine: np.ndarray, size: tuple[int, int]) -> dict:
     def mask(data: str | None) -> str | None:
         if not data:
             return data
-        m = cv2.warpAffine(decode_mask(data), affine, (W, H), flags=cv2.INTER_NEAREST, borderValue=0)
+        m = cv2.warpAffine(
+            decode_mask(data), affine, (W, H), flags=cv2.INTER_NEAREST, borderValue=0
+        )
         return encode_mask(m)
 
     def point(x: float, y: float) -> list[float]:
         px, py = affine @ np.array([x, y, 1.0])
         return [round(float(min(W - 1, max(0, px))), 2), round(float(min(H - 1, max(0, py))), 2)]
 
-    regions = [dict(r, mask=mask(r.get("mask")), trajectory=[point(*p) for p in r.get("trajectory", [])])
-               for r in doc.get("regions", [])]
+    regions = [
+        dict(r, mask=mask(r.get("mask")), trajectory=[point(*p) for p in r.get("trajectory", [])])
+        for r in doc.get("regions", [])
+    ]
     return dict(doc, width=W, height=H, static_mask=mask(doc.get("static_mask")), regions=regions)

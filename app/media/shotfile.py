@@ -37,8 +37,16 @@ def is_shot(path: Path) -> bool:
     return path.suffix == SUFFIX
 
 
-def write(path: Path, source: Path, *, width: int, height: int, fps: float, frames: int,
-          camera: dict[str, Any] | None) -> Path:
+def write(
+    path: Path,
+    source: Path,
+    *,
+    width: int,
+    height: int,
+    fps: float,
+    frames: int,
+    camera: dict[str, Any] | None,
+) -> Path:
     """Write the recipe ``path`` with its own copy of ``source`` beside it (hard-linked when
     the filesystem allows), so it never depends on another cache entry surviving."""
     still = path.with_suffix(".png")
@@ -47,8 +55,16 @@ def write(path: Path, source: Path, *, width: int, height: int, fps: float, fram
             os.link(source, still)
         except OSError:
             shutil.copyfile(source, still)
-    doc = {"schema": SCHEMA, "version": VERSION, "source": still.name, "width": width, "height": height,
-           "fps": fps, "frames": frames, "camera": camera}
+    doc = {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "source": still.name,
+        "width": width,
+        "height": height,
+        "fps": fps,
+        "frames": frames,
+        "camera": camera,
+    }
     path.write_text(json.dumps(doc, indent=1))
     return path
 
@@ -62,7 +78,9 @@ def read(path: Path) -> dict[str, Any]:
             raise ValueError("not a still-render recipe of this version")
         return doc
     except (ValueError, OSError) as e:
-        raise NodeError(f"cannot read {path.name}: {e}", hint="re-run the generator (clear its cache)") from None
+        raise NodeError(
+            f"cannot read {path.name}: {e}", hint="re-run the generator (clear its cache)"
+        ) from None
 
 
 def renderer(path: Path, doc: dict[str, Any] | None = None):
@@ -102,13 +120,17 @@ def frames(path: Path, *, fmt: str | None = "bgr24", prefetch: int = 4) -> Itera
                 else:
                     item = av.VideoFrame.from_ndarray(frame, format="bgr24").to_ndarray(format=fmt)
                 if not put(item):
-                    for f in futures[i + 1:]:
+                    for f in futures[i + 1 :]:
                         if f is not None:
                             f.cancel()
                     return
 
-    yield from ahead(produce, prefetch=prefetch, name="reelgraph-shot",
-                     error=lambda e: NodeError(f"cannot render {path.name}: {e}"))
+    yield from ahead(
+        produce,
+        prefetch=prefetch,
+        name="reelgraph-shot",
+        error=lambda e: NodeError(f"cannot render {path.name}: {e}"),
+    )
 
 
 def frame(path: Path, index: int) -> np.ndarray:

@@ -11,8 +11,13 @@ from typing import Any
 from app.core.errors import NodeError
 
 
-def ahead(produce: Callable[[Callable[[Any], bool]], None], *, prefetch: int, name: str,
-          error: Callable[[BaseException], NodeError]) -> Iterator[Any]:
+def ahead(
+    produce: Callable[[Callable[[Any], bool]], None],
+    *,
+    prefetch: int,
+    name: str,
+    error: Callable[[BaseException], NodeError],
+) -> Iterator[Any]:
     """Run ``produce(put)`` on a thread and yield what it puts, in order. ``put`` returns False
     once the consumer has gone (the producer should stop); an exception in the producer is
     raised in the consumer as ``error(exc)`` (a NodeError passes through as it is)."""

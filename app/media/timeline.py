@@ -22,20 +22,30 @@ def build(name: str, clips: list[Clip]) -> otio.schema.Timeline:
     timeline.tracks.append(track)
     for c in clips:
         rate = float(c.fps)
-        available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(c.frames, rate))
-        ref = otio.schema.ExternalReference(target_url=c.path.resolve().as_uri(), available_range=available)
+        available = otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(c.frames, rate)
+        )
+        ref = otio.schema.ExternalReference(
+            target_url=c.path.resolve().as_uri(), available_range=available
+        )
         track.append(otio.schema.Clip(name=c.name, media_reference=ref, source_range=available))
     return timeline
 
 
-def write_all(timeline: otio.schema.Timeline, folder: Path, stem: str) -> dict[str, Path | Exception]:
+def write_all(
+    timeline: otio.schema.Timeline, folder: Path, stem: str
+) -> dict[str, Path | Exception]:
     """The timeline in every format editors take, each on its own: {file name: path}, or the
     reason a format could not be written (the others are written all the same)."""
     out: dict[str, Path | Exception] = {}
     # CMX 3600 has one frame rate for the whole list: the first clip's
     rate = timeline.tracks[0][0].source_range.duration.rate if len(timeline.tracks[0]) else 24
     kinds = {"otio": "OpenTimelineIO", "xml": "FCP 7 XML", "edl": "CMX 3600 EDL"}
-    for suffix, adapter, kw in (("otio", None, {}), ("xml", "fcp_xml", {}), ("edl", "cmx_3600", {"rate": rate})):
+    for suffix, adapter, kw in (
+        ("otio", None, {}),
+        ("xml", "fcp_xml", {}),
+        ("edl", "cmx_3600", {"rate": rate}),
+    ):
         path = folder / f"{stem}.{suffix}"
         try:
             otio.adapters.write_to_file(timeline, str(path), adapter_name=adapter, **kw)
@@ -43,8 +53,10 @@ def write_all(timeline: otio.schema.Timeline, folder: Path, stem: str) -> dict[s
         except Exception as e:  # noqa: BLE001 - an adapter's refusal: said, and the other formats kept
             reason = str(e) or type(e).__name__
             if "timecode" in reason.lower():
-                reason = (f"{kinds[suffix]} uses SMPTE timecode, which has no {rate:g} fps (only 23.976, 24, 25, "
-                          "29.97, 30, 50, 59.94 and 60)")
+                reason = (
+                    f"{kinds[suffix]} uses SMPTE timecode, which has no {rate:g} fps (only 23.976, 24, 25, "
+                    "29.97, 30, 50, 59.94 and 60)"
+                )
             out[path.name] = RuntimeError(reason)
             path.unlink(missing_ok=True)
     written = [name for name, v in out.items() if isinstance(v, Path)]

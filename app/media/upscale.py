@@ -28,15 +28,21 @@ class OnnxUpscaler:
         try:
             import onnxruntime as ort
         except ImportError:
-            raise NodeError("method 'onnx' needs onnxruntime, which is not installed", field="param 'method'",
-                            hint="pip install 'reelgraph[onnx]' or use method 'lanczos'") from None
+            raise NodeError(
+                "method 'onnx' needs onnxruntime, which is not installed",
+                field="param 'method'",
+                hint="pip install 'reelgraph[onnx]' or use method 'lanczos'",
+            ) from None
         if not model.exists():
             raise NodeError(f"model file not found: {model}", field="param 'model_path'")
         try:
             self.session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own untyped errors for bad files
-            raise NodeError(f"cannot load {model.name}: {e}", field="param 'model_path'",
-                            hint="an ONNX super-resolution model is needed") from None
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own untyped errors for bad files
+            raise NodeError(
+                f"cannot load {model.name}: {e}",
+                field="param 'model_path'",
+                hint="an ONNX super-resolution model is needed",
+            ) from None
         self.input = self.session.get_inputs()[0].name
         self.factor, self.tile, self.overlap = factor, tile, overlap
 
@@ -52,9 +58,12 @@ class OnnxUpscaler:
                 patch = rgb[y0:y1, x0:x1].transpose(2, 0, 1)[None]
                 res = self.session.run(None, {self.input: patch})[0][0].transpose(1, 2, 0)
                 if res.shape[0] != (y1 - y0) * f or res.shape[1] != (x1 - x0) * f:
-                    raise NodeError(f"the model scales by {res.shape[0] / (y1 - y0):g}, not {f}",
-                                    field="param 'factor'", hint="set factor to the model's scale")
+                    raise NodeError(
+                        f"the model scales by {res.shape[0] / (y1 - y0):g}, not {f}",
+                        field="param 'factor'",
+                        hint="set factor to the model's scale",
+                    )
                 cy, cx = (y - y0) * f, (x - x0) * f
                 hh, ww = min(t, h - y) * f, min(t, w - x) * f
-                out[y * f:y * f + hh, x * f:x * f + ww] = res[cy:cy + hh, cx:cx + ww]
+                out[y * f : y * f + hh, x * f : x * f + ww] = res[cy : cy + hh, cx : cx + ww]
         return cv2.cvtColor(np.clip(out * 255 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)

@@ -26,9 +26,20 @@ from app.media.avfile import (
 )
 
 __all__ = [
-    "LOSSLESS", "OPUS_RATES", "VideoMeta", "VideoWriter", "audio_duration", "check_frame_size",
-    "fps_fraction", "iter_frames", "mux_audio", "probe", "read_audio", "read_frame",
-    "sample_frames", "stream_frames",
+    "LOSSLESS",
+    "OPUS_RATES",
+    "VideoMeta",
+    "VideoWriter",
+    "audio_duration",
+    "check_frame_size",
+    "fps_fraction",
+    "iter_frames",
+    "mux_audio",
+    "probe",
+    "read_audio",
+    "read_frame",
+    "sample_frames",
+    "stream_frames",
 ]
 
 
@@ -36,8 +47,15 @@ def probe(path: Path) -> VideoMeta:
     """Size, rate, frame count and audio presence of a file or a render recipe."""
     if shotfile.is_shot(path):
         d = shotfile.read(path)
-        return VideoMeta(d["width"], d["height"], float(d["fps"]), d["frames"], d["frames"] / d["fps"],
-                         False, shotfile.CODEC)
+        return VideoMeta(
+            d["width"],
+            d["height"],
+            float(d["fps"]),
+            d["frames"],
+            d["frames"] / d["fps"],
+            False,
+            shotfile.CODEC,
+        )
     return avfile.probe(path)
 
 
@@ -55,7 +73,9 @@ def read_frame(path: Path, index: int = -1) -> np.ndarray:
     return avfile.read_frame(path, index)
 
 
-def sample_frames(path: Path, count: int, max_size: tuple[int, int]) -> tuple[list[np.ndarray], VideoMeta]:
+def sample_frames(
+    path: Path, count: int, max_size: tuple[int, int]
+) -> tuple[list[np.ndarray], VideoMeta]:
     """Up to ``count`` frames spread evenly over the clip (the first one first), each scaled
     to fit ``max_size``: for previews and thumbnails. A render recipe renders just those
     frames; a file is decoded once, keeping the ones wanted."""

@@ -18,8 +18,19 @@ from app.providers.local import LocalBackend
 
 # local upscale and lip-sync run inside their nodes: no adapter
 _ADAPTERS: dict[str, dict[str, Any]] = {
-    "generate": {b.name: b for b in (LocalBackend(), KlingBackend(), RunwayBackend(), LumaBackend(), VeoBackend(),
-                                     FalBackend(), ReplicateBackend(), ComfyUIBackend())},
+    "generate": {
+        b.name: b
+        for b in (
+            LocalBackend(),
+            KlingBackend(),
+            RunwayBackend(),
+            LumaBackend(),
+            VeoBackend(),
+            FalBackend(),
+            ReplicateBackend(),
+            ComfyUIBackend(),
+        )
+    },
     "upscale": {"runway": RunwayUpscale()},
     "lipsync": {"sync": SyncBackend(), "kling": KlingLipSync()},
 }

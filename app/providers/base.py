@@ -25,7 +25,9 @@ class GenerateRequest:
     seed: int
     takes: int
     model: str
-    mode: str = ""  # the model's mode as resolved from the catalog (Kling std/pro); "" when it has none
+    mode: str = (
+        ""  # the model's mode as resolved from the catalog (Kling std/pro); "" when it has none
+    )
     shot_name: str = ""
     image_url: str | None = None  # a public URL of the start frame, for providers that fetch by URL
     end_image_url: str | None = None
@@ -44,7 +46,9 @@ class GenerateJob:
     key: str = ""  # the node's cache key: remote jobs are journaled under it
     cache_dir: Path | None = None  # where the job journal lives
     base_dir: Path | None = None  # the workflow's folder (templates shipped beside it)
-    take_meta: dict[int, dict[str, Any]] = field(default_factory=dict)  # per take: provider result ids
+    take_meta: dict[int, dict[str, Any]] = field(
+        default_factory=dict
+    )  # per take: provider result ids
 
 
 class Backend(Protocol):

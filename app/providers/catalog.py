@@ -24,7 +24,11 @@ from app.core.resources import resource_path
 
 Task = Literal["generate", "upscale", "lipsync"]
 FEATURES = ("end_frame", "motion_brush", "camera")
-FEATURE_WORDS = {"end_frame": "an end frame", "motion_brush": "a motion brush", "camera": "camera control"}
+FEATURE_WORDS = {
+    "end_frame": "an end frame",
+    "motion_brush": "a motion brush",
+    "camera": "camera control",
+}
 
 
 class _Strict(BaseModel):
@@ -32,8 +36,9 @@ class _Strict(BaseModel):
 
 
 class Feature(_Strict):
-    durations: list[PositiveFloat] | None = Field(None, min_length=1, description="only on clips of these lengths (s); "
-                                                                                "absent: any")
+    durations: list[PositiveFloat] | None = Field(
+        None, min_length=1, description="only on clips of these lengths (s); absent: any"
+    )
 
 
 class MotionBrush(Feature):
@@ -52,7 +57,9 @@ class Mode(_Strict):
     title: str = ""
     price_per_second: float = Field(0.0, ge=0)
     price_per_request: float = Field(0.0, ge=0)
-    durations: list[PositiveFloat] | None = Field(None, min_length=1, description="clip lengths offered; absent: any")
+    durations: list[PositiveFloat] | None = Field(
+        None, min_length=1, description="clip lengths offered; absent: any"
+    )
     ratios: list[str] | None = None
     resolution: str | None = None
     start_frame: Literal["required", "optional", "none"] = "optional"
@@ -65,14 +72,19 @@ class Mode(_Strict):
     cfg_scale: bool = False
     max_prompt: int | None = None
     exclusive: list[Literal["end_frame", "motion_brush", "camera"]] = Field(
-        default_factory=list, description="features one request cannot combine")
+        default_factory=list, description="features one request cannot combine"
+    )
     max_upload_mb: float | None = None  # per input file (lip-sync audio, upscale video)
 
     def feature(self, name: str, duration: float | None = None) -> Feature | None:
         f = getattr(self, name, None)
         if f is None:
             return None
-        if duration is not None and f.durations is not None and not any(abs(duration - d) < 1e-6 for d in f.durations):
+        if (
+            duration is not None
+            and f.durations is not None
+            and not any(abs(duration - d) < 1e-6 for d in f.durations)
+        ):
             return None
         return f
 
@@ -98,8 +110,12 @@ class Model(_Strict):
 class Backend(_Strict):
     title: str
     base_url: str = ""
-    key: list[str] = Field(default_factory=lambda: ["api_key"], description="key parts; empty: no key")
-    open_models: bool = False  # any model id matching model_grammar runs, with the "*" entry's facts
+    key: list[str] = Field(
+        default_factory=lambda: ["api_key"], description="key parts; empty: no key"
+    )
+    open_models: bool = (
+        False  # any model id matching model_grammar runs, with the "*" entry's facts
+    )
     model_grammar: str | None = None
     model_grammar_help: str = ""
     source: str = ""
@@ -119,7 +135,9 @@ class Catalog(_Strict):
         return self.backends.get(name)
 
     def backends_for(self, task: Task) -> list[str]:
-        return [n for n, b in self.backends.items() if any(m.task == task for m in b.models.values())]
+        return [
+            n for n, b in self.backends.items() if any(m.task == task for m in b.models.values())
+        ]
 
     def models(self, backend: str, task: Task) -> dict[str, Model]:
         b = self.backends.get(backend)
@@ -147,7 +165,9 @@ class Catalog(_Strict):
         return m.modes.get(mode or m.default_mode)
 
     # -- who can ---------------------------------------------------------------------------------
-    def who_can(self, backend: str, task: Task, feature: str, duration: float | None = None) -> list[str]:
+    def who_can(
+        self, backend: str, task: Task, feature: str, duration: float | None = None
+    ) -> list[str]:
         """'kling-v1 (std, pro)', 'kling-v1-5 (pro, 5 s)': the models/modes of a backend that honour
         a feature (at this duration, when given)."""
         out = []
@@ -158,7 +178,11 @@ class Catalog(_Strict):
                 if f is None:
                     continue
                 lengths = f.durations or md.durations
-                if duration is not None and lengths and not any(abs(duration - d) < 1e-6 for d in lengths):
+                if (
+                    duration is not None
+                    and lengths
+                    and not any(abs(duration - d) < 1e-6 for d in lengths)
+                ):
                     continue
                 label = mname if m.named_modes else ""
                 if lengths:
@@ -171,7 +195,9 @@ class Catalog(_Strict):
 
 
 def valid_model_id(backend: Backend, model: str) -> bool:
-    return bool(backend.model_grammar and len(model) <= 200 and re.fullmatch(backend.model_grammar, model))
+    return bool(
+        backend.model_grammar and len(model) <= 200 and re.fullmatch(backend.model_grammar, model)
+    )
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -182,19 +208,26 @@ def _merge(base: dict[str, Any], user: dict[str, Any]) -> tuple[dict[str, Any], 
     out = json.loads(json.dumps(base))
     notes: list[str] = []
     given = user.get("backends")
-    backends: dict[str, Any] = given if isinstance(given, dict) else \
-        {k: v for k, v in user.items() if k not in ("schema", "version", "about")}
+    backends: dict[str, Any] = (
+        given
+        if isinstance(given, dict)
+        else {k: v for k, v in user.items() if k not in ("schema", "version", "about")}
+    )
     for bname, b in backends.items():
         if bname not in out["backends"]:
-            notes.append(f"backend {bname!r} ignored (backends need code; known: {', '.join(out['backends'])})")
+            notes.append(
+                f"backend {bname!r} ignored (backends need code; known: {', '.join(out['backends'])})"
+            )
             continue
         if not isinstance(b, dict) or not isinstance(b.get("models", {}), dict):
-            notes.append(f"backend {bname!r} ignored: expected {{\"models\": {{...}}}}")
+            notes.append(f'backend {bname!r} ignored: expected {{"models": {{...}}}}')
             continue
         target = out["backends"][bname]
         extra = sorted(set(b) - {"models", "title", "notes", "source", "checked"})
         if extra:
-            notes.append(f"{bname}: only its models can be changed here (ignored: {', '.join(extra)})")
+            notes.append(
+                f"{bname}: only its models can be changed here (ignored: {', '.join(extra)})"
+            )
         for mname, m in (b.get("models") or {}).items():
             have = target["models"].get(mname)
             if not isinstance(have, dict) or not isinstance(m, dict):
@@ -204,8 +237,11 @@ def _merge(base: dict[str, Any], user: dict[str, Any]) -> tuple[dict[str, Any], 
             modes = dict(have.get("modes") or {})
             for mode_name, mode in (m.get("modes") or {}).items():
                 base_mode = modes.get(mode_name)
-                modes[mode_name] = dict(base_mode, **mode) if isinstance(base_mode, dict) and isinstance(mode, dict) \
+                modes[mode_name] = (
+                    dict(base_mode, **mode)
+                    if isinstance(base_mode, dict) and isinstance(mode, dict)
                     else mode
+                )
             merged["modes"] = modes
             target["models"][mname] = merged
     return out, notes
@@ -216,7 +252,9 @@ def shipped() -> dict[str, Any]:
 
 
 def user_file():
-    return config_dir(create=False) / "models.json"  # looked at on every check: never creates folders
+    return (
+        config_dir(create=False) / "models.json"
+    )  # looked at on every check: never creates folders
 
 
 def _user_stamp() -> tuple[float, int]:
@@ -278,30 +316,70 @@ def backend_names(task: Task) -> tuple[str, ...]:
 Problem = tuple[str | None, str]
 
 
-def check_model(backend: str, task: Task, model: str, mode: str) -> tuple[Model | None, Mode | None, list[Problem]]:
+def check_model(
+    backend: str, task: Task, model: str, mode: str
+) -> tuple[Model | None, Mode | None, list[Problem]]:
     cat = catalog()
     b = cat.backend(backend)
     if b is None:
-        return None, None, [("param 'backend'", f"unknown backend {backend!r}; backends: "
-                                                 f"{', '.join(cat.backends_for(task))}")]
+        return (
+            None,
+            None,
+            [
+                (
+                    "param 'backend'",
+                    f"unknown backend {backend!r}; backends: {', '.join(cat.backends_for(task))}",
+                )
+            ],
+        )
     m = cat.model(backend, task, model)
     if m is None:
         names = ", ".join(cat.models(backend, task)) or "none listed"
         if b.open_models and model:
             hint = b.model_grammar_help or "check the model id"
-            return None, None, [("param 'model'", f"{model!r} is not a valid {b.title} model id ({hint})")]
+            return (
+                None,
+                None,
+                [("param 'model'", f"{model!r} is not a valid {b.title} model id ({hint})")],
+            )
         if b.open_models:
-            return None, None, [("param 'model'", f"name the {b.title} model to run ({b.model_grammar_help}); "
-                                                  f"known: {names}")]
-        return None, None, [("param 'model'", f"{b.title} has no model {model!r}; models: {names} (add new ones in "
-                                              f"{user_file()})")]
+            return (
+                None,
+                None,
+                [
+                    (
+                        "param 'model'",
+                        f"name the {b.title} model to run ({b.model_grammar_help}); known: {names}",
+                    )
+                ],
+            )
+        return (
+            None,
+            None,
+            [
+                (
+                    "param 'model'",
+                    f"{b.title} has no model {model!r}; models: {names} (add new ones in "
+                    f"{user_file()})",
+                )
+            ],
+        )
     md = m.modes.get(mode or m.default_mode)
     if md is None:
         name = model or cat.default_model(backend, task)
         if not m.named_modes:
             return m, None, [("param 'mode'", f"{b.title} {name} has no modes; leave mode empty")]
-        return m, None, [("param 'mode'", f"{b.title} {name} has no mode {mode!r}; modes: {', '.join(m.modes)} "
-                                          "(or empty: the cheapest that fits)")]
+        return (
+            m,
+            None,
+            [
+                (
+                    "param 'mode'",
+                    f"{b.title} {name} has no mode {mode!r}; modes: {', '.join(m.modes)} "
+                    "(or empty: the cheapest that fits)",
+                )
+            ],
+        )
     return m, md, []
 
 
@@ -312,7 +390,9 @@ def wanted(connected: frozenset[str]) -> set[str]:
     return {f for port, f in PORT_FEATURE.items() if port in connected}
 
 
-def resolve_mode(backend: str, task: Task, model: str, mode: str, wants: set[str], duration: float) -> str:
+def resolve_mode(
+    backend: str, task: Task, model: str, mode: str, wants: set[str], duration: float
+) -> str:
     """The mode to send: the one asked for, or (mode left empty) the first of the model's modes,
     cheapest first, that honours every feature the request uses at this duration (failing that,
     at some duration, so the check can say which length to pick)."""
@@ -331,8 +411,9 @@ def _lengths(ds: list[float]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def check_generate(backend: str, model: str, mode: str, *, duration: float,
-                   connected: frozenset[str]) -> list[Problem]:
+def check_generate(
+    backend: str, model: str, mode: str, *, duration: float, connected: frozenset[str]
+) -> list[Problem]:
     """What this backend/model/mode cannot honour in a generator request, each naming what can."""
     wants = wanted(connected)
     chosen = resolve_mode(backend, "generate", model, mode, wants, duration)
@@ -347,19 +428,36 @@ def check_generate(backend: str, model: str, mode: str, *, duration: float,
     if md.start_frame == "required" and "image" not in connected:
         problems.append(("input 'image'", f"{label} animates a start frame; connect an image"))
     if md.start_frame == "none" and "image" in connected:
-        problems.append(("input 'image'", f"{label} takes no start frame; disconnect it or pick a model that does"))
+        problems.append(
+            (
+                "input 'image'",
+                f"{label} takes no start frame; disconnect it or pick a model that does",
+            )
+        )
     honoured = []
     for feature in sorted(wants):
         if md.feature(feature) is not None:
             honoured.append(feature)
             continue
         can = cat.who_can(backend, "generate", feature)
-        others = [n for n in cat.backends_for("generate") if n != backend and cat.who_can(n, "generate", feature)]
-        where = (f"; {b.title} models that can: {', '.join(can)}" if can else
-                 f"; no {b.title} model can (backends that can: {', '.join(others)})")
+        others = [
+            n
+            for n in cat.backends_for("generate")
+            if n != backend and cat.who_can(n, "generate", feature)
+        ]
+        where = (
+            f"; {b.title} models that can: {', '.join(can)}"
+            if can
+            else f"; no {b.title} model can (backends that can: {', '.join(others)})"
+        )
         who = label if mode or not m.named_modes else f"{b.title} {name} (in any mode)"
-        problems.append((f"input '{port[feature]}'", f"{who} cannot take {FEATURE_WORDS[feature]}{where}. "
-                         "Disconnect it or pick one of those"))
+        problems.append(
+            (
+                f"input '{port[feature]}'",
+                f"{who} cannot take {FEATURE_WORDS[feature]}{where}. "
+                "Disconnect it or pick one of those",
+            )
+        )
     # one word on the clip length: the mode's lengths, narrowed by the features used
     allowed = set(md.durations) if md.durations else None
     limited_by = []
@@ -370,19 +468,42 @@ def check_generate(backend: str, model: str, mode: str, *, duration: float,
             limited_by.append(FEATURE_WORDS[feature])
     if allowed is not None and not any(abs(duration - d) < 1e-6 for d in allowed):
         with_ = f" with {' and '.join(limited_by)}" if limited_by else ""
-        fix = f"set duration to {_lengths(sorted(allowed))}" if allowed else "use one of them at a time"
-        problems.append(("param 'duration'", f"{label} makes {_lengths(sorted(allowed or md.durations or []))} s "
-                         f"clips{with_}; {fix}" if allowed else f"{label} has no clip length{with_}; {fix}"))
+        fix = (
+            f"set duration to {_lengths(sorted(allowed))}"
+            if allowed
+            else "use one of them at a time"
+        )
+        problems.append(
+            (
+                "param 'duration'",
+                f"{label} makes {_lengths(sorted(allowed or md.durations or []))} s "
+                f"clips{with_}; {fix}"
+                if allowed
+                else f"{label} has no clip length{with_}; {fix}",
+            )
+        )
     used = [f for f in md.exclusive if f in honoured]
     if len(used) > 1:
-        problems.append((f"input '{port[used[-1]]}'", f"{label} takes one of "
-                         f"{', '.join(FEATURE_WORDS[f] for f in md.exclusive)} per request, not "
-                         f"{' and '.join(FEATURE_WORDS[f] for f in used)}; disconnect all but one"))
+        problems.append(
+            (
+                f"input '{port[used[-1]]}'",
+                f"{label} takes one of "
+                f"{', '.join(FEATURE_WORDS[f] for f in md.exclusive)} per request, not "
+                f"{' and '.join(FEATURE_WORDS[f] for f in used)}; disconnect all but one",
+            )
+        )
     return problems
 
 
-def price(backend: str, task: Task, model: str, mode: str, seconds: float, takes: int = 1,
-          wants: set[str] | frozenset[str] = frozenset()) -> float:
+def price(
+    backend: str,
+    task: Task,
+    model: str,
+    mode: str,
+    seconds: float,
+    takes: int = 1,
+    wants: set[str] | frozenset[str] = frozenset(),
+) -> float:
     """Estimated USD for ``takes`` results of ``seconds`` each, in the mode that would be sent."""
     mode = resolve_mode(backend, task, model, mode, set(wants), seconds)
     md = catalog().mode(backend, task, model, mode)
@@ -393,6 +514,7 @@ def price(backend: str, task: Task, model: str, mode: str, seconds: float, takes
 
 
 # -- drop-downs ---------------------------------------------------------------------------------------
+
 
 def price_label(md: Mode) -> str:
     parts = []
@@ -409,7 +531,9 @@ def model_label(name: str, m: Model) -> str:
     return f"{name} · " + " · ".join(f"{n} {price_label(md)}" for n, md in m.modes.items())
 
 
-def param_options(task: Task, backend: str, model: str, *, with_mode: bool = False) -> dict[str, Any]:
+def param_options(
+    task: Task, backend: str, model: str, *, with_mode: bool = False
+) -> dict[str, Any]:
     """Model (and mode) drop-downs for a node's backend, labelled with prices."""
     from app.core.node import Options
 
@@ -428,8 +552,10 @@ def param_options(task: Task, backend: str, model: str, *, with_mode: bool = Fal
         m = cat.model(backend, task, model)
         if m is not None and m.named_modes:
             modes = [("", "auto (the cheapest that fits the inputs)")]
-            modes += [(n, " · ".join(x for x in (n, md.resolution or "", price_label(md)) if x))
-                      for n, md in m.modes.items()]
+            modes += [
+                (n, " · ".join(x for x in (n, md.resolution or "", price_label(md)) if x))
+                for n, md in m.modes.items()
+            ]
             out["mode"] = Options(tuple(modes))
         else:
             out["mode"] = Options(())
@@ -437,6 +563,7 @@ def param_options(task: Task, backend: str, model: str, *, with_mode: bool = Fal
 
 
 # -- words ----------------------------------------------------------------------------------------------
+
 
 def describe(md: Mode, task: Task = "generate") -> str:
     """One line of what a mode takes and costs (`reelgraph models` and the docs' table)."""
@@ -450,31 +577,57 @@ def describe(md: Mode, task: Task = "generate") -> str:
     if md.resolution:
         parts.append(md.resolution)
     if task == "generate":
-        parts.append({"required": "start frame required", "optional": "start frame", "none": "no start frame"}
-                     [md.start_frame])
-    for name, word in (("end_frame", "end frame"), ("motion_brush", "motion brush"), ("camera", "camera")):
+        parts.append(
+            {
+                "required": "start frame required",
+                "optional": "start frame",
+                "none": "no start frame",
+            }[md.start_frame]
+        )
+    for name, word in (
+        ("end_frame", "end frame"),
+        ("motion_brush", "motion brush"),
+        ("camera", "camera"),
+    ):
         f = getattr(md, name)
         if f is not None:
             extra = f" ({f.kind})" if isinstance(f, Camera) else ""
             parts.append(word + extra + (f" on {durs(f.durations)}" if f.durations else ""))
-    parts += [w for w, on in (("seed", md.seed), ("negative prompt", md.negative_prompt), ("cfg", md.cfg_scale),
-                              ("sound", md.audio)) if on]
+    parts += [
+        w
+        for w, on in (
+            ("seed", md.seed),
+            ("negative prompt", md.negative_prompt),
+            ("cfg", md.cfg_scale),
+            ("sound", md.audio),
+        )
+        if on
+    ]
     if sum(getattr(md, f) is not None for f in md.exclusive) > 1:
         parts.append("one of end frame/brush/camera per request")
     if md.max_upload_mb:
-        size = f"{md.max_upload_mb / 1024:g} GB" if md.max_upload_mb >= 1024 else f"{md.max_upload_mb:g} MB"
+        size = (
+            f"{md.max_upload_mb / 1024:g} GB"
+            if md.max_upload_mb >= 1024
+            else f"{md.max_upload_mb:g} MB"
+        )
         parts.append(f"uploads up to {size}")
     return ", ".join(parts)
 
 
 def markdown_table(cat: Catalog) -> str:
     """The capability table of docs/backends.md, made from the catalog."""
-    rows = ["| backend | model | task | mode | what it takes and costs | checked |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| backend | model | task | mode | what it takes and costs | checked |",
+        "|---|---|---|---|---|---|",
+    ]
     for bname, b in cat.backends.items():
         for mname, m in b.models.items():
             label = "any valid id" if mname == "*" else f"`{mname}`"
             checked = f"[{m.checked}]({m.source})" if m.source else m.checked
             for mode_name, md in m.modes.items():
-                rows.append(f"| `{bname}` | {label} | {m.task} | {mode_name if m.named_modes else ''} | "
-                            f"{describe(md, m.task)} | {checked} |")
+                rows.append(
+                    f"| `{bname}` | {label} | {m.task} | {mode_name if m.named_modes else ''} | "
+                    f"{describe(md, m.task)} | {checked} |"
+                )
     return "\n".join(rows) + "\n"

@@ -30,29 +30,67 @@ SCHEMA = "reelgraph/comfyui-template"
 ROLES = ("prompt", "negative", "image", "end_image", "seed", "width", "height", "frames", "fps")
 # what a request always sets: a template that cannot receive it would silently ignore it
 ALWAYS_SET = ("prompt", "width", "height", "frames")
-ROLE_TYPES = {"prompt": ("STRING",), "negative": ("STRING",), "seed": ("INT",), "width": ("INT",),
-              "height": ("INT",), "frames": ("INT",), "fps": ("FLOAT", "INT"), "image": ("COMBO",),
-              "end_image": ("COMBO",)}
-SAVE_CLASSES = {"SaveVideo": 0, "VHS_VideoCombine": 0, "SaveWEBM": 1, "SaveAnimatedWEBP": 2, "SaveAnimatedPNG": 2,
-                "SaveImage": 3, "PreviewImage": 4, "SaveAudio": 5}
+ROLE_TYPES = {
+    "prompt": ("STRING",),
+    "negative": ("STRING",),
+    "seed": ("INT",),
+    "width": ("INT",),
+    "height": ("INT",),
+    "frames": ("INT",),
+    "fps": ("FLOAT", "INT"),
+    "image": ("COMBO",),
+    "end_image": ("COMBO",),
+}
+SAVE_CLASSES = {
+    "SaveVideo": 0,
+    "VHS_VideoCombine": 0,
+    "SaveWEBM": 1,
+    "SaveAnimatedWEBP": 2,
+    "SaveAnimatedPNG": 2,
+    "SaveImage": 3,
+    "PreviewImage": 4,
+    "SaveAudio": 5,
+}
 FRAME_INPUTS = ("length", "frames", "video_length", "num_frames", "frame_count")
 # frame-count grids of known latent-video nodes (ComfyUI source: nodes_wan.py, nodes_lt.py,
 # nodes_hunyuan.py; the server floors off-grid lengths silently): step, offset, minimum
-KNOWN_FRAME_GRIDS = {"WanImageToVideo": (4, 1, 1), "Wan22ImageToVideoLatent": (4, 1, 1),
-                     "EmptyHunyuanLatentVideo": (4, 1, 1), "WanFirstLastFrameToVideo": (4, 1, 1),
-                     "LTXVImgToVideo": (8, 1, 9), "EmptyLTXVLatentVideo": (8, 1, 1)}
+KNOWN_FRAME_GRIDS = {
+    "WanImageToVideo": (4, 1, 1),
+    "Wan22ImageToVideoLatent": (4, 1, 1),
+    "EmptyHunyuanLatentVideo": (4, 1, 1),
+    "WanFirstLastFrameToVideo": (4, 1, 1),
+    "LTXVImgToVideo": (8, 1, 9),
+    "EmptyLTXVLatentVideo": (8, 1, 1),
+}
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}")
 # where ComfyUI looks for the model files a loader input names
 # the folder a loader's file goes in: by node class first (CLIPVisionLoader's clip_name is a
 # CLIP vision model, not a text encoder), then by input name
-CLASS_FOLDERS = {"CLIPVisionLoader": "clip_vision", "UpscaleModelLoader": "upscale_models",
-                 "StyleModelLoader": "style_models", "ControlNetLoader": "controlnet",
-                 "DiffControlNetLoader": "controlnet", "GLIGENLoader": "gligen", "PhotoMakerLoader": "photomaker",
-                 "HypernetworkLoader": "hypernetworks", "UNETLoader": "diffusion_models", "VAELoader": "vae"}
-MODEL_FOLDERS = {"ckpt_name": "checkpoints", "unet_name": "diffusion_models", "vae_name": "vae",
-                 "clip_name": "text_encoders", "clip_name1": "text_encoders", "clip_name2": "text_encoders",
-                 "lora_name": "loras", "control_net_name": "controlnet", "model_name": "upscale_models",
-                 "style_model_name": "style_models", "gligen_name": "gligen"}
+CLASS_FOLDERS = {
+    "CLIPVisionLoader": "clip_vision",
+    "UpscaleModelLoader": "upscale_models",
+    "StyleModelLoader": "style_models",
+    "ControlNetLoader": "controlnet",
+    "DiffControlNetLoader": "controlnet",
+    "GLIGENLoader": "gligen",
+    "PhotoMakerLoader": "photomaker",
+    "HypernetworkLoader": "hypernetworks",
+    "UNETLoader": "diffusion_models",
+    "VAELoader": "vae",
+}
+MODEL_FOLDERS = {
+    "ckpt_name": "checkpoints",
+    "unet_name": "diffusion_models",
+    "vae_name": "vae",
+    "clip_name": "text_encoders",
+    "clip_name1": "text_encoders",
+    "clip_name2": "text_encoders",
+    "lora_name": "loras",
+    "control_net_name": "controlnet",
+    "model_name": "upscale_models",
+    "style_model_name": "style_models",
+    "gligen_name": "gligen",
+}
 
 
 class TemplateError(ValueError):
@@ -71,9 +109,17 @@ class Template:
     path: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "version": 1, "name": self.name, "workflow": self.workflow,
-                "mapping": self.mapping, "frames": self.frames, "output": self.output, "source": self.source,
-                "added": self.added}
+        return {
+            "schema": SCHEMA,
+            "version": 1,
+            "name": self.name,
+            "workflow": self.workflow,
+            "mapping": self.mapping,
+            "frames": self.frames,
+            "output": self.output,
+            "source": self.source,
+            "added": self.added,
+        }
 
     def content_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
@@ -82,12 +128,17 @@ class Template:
         """The nearest frame count the template's model takes (Wan: 4n+1, LTXV: 8n+1, >= 9)."""
         if not self.frames:
             return max(1, frames)
-        step, offset, low = self.frames["step"], self.frames.get("offset", 0), self.frames.get("min", 1)
+        step, offset, low = (
+            self.frames["step"],
+            self.frames.get("offset", 0),
+            self.frames.get("min", 1),
+        )
         n = max(0, round((frames - offset) / step))
         return max(low, n * step + offset)
 
 
 # -- reading what the user brings ----------------------------------------------------------------------
+
 
 def is_ui_format(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("nodes"), list) and "links" in doc
@@ -96,19 +147,28 @@ def is_ui_format(doc: Any) -> bool:
 def api_graph(doc: Any) -> dict[str, Any]:
     """The API-format graph in a document the user exported, or TemplateError saying what it is."""
     if is_ui_format(doc):
-        raise TemplateError("this is ComfyUI's UI workflow format (it has 'nodes' and 'links'); in ComfyUI use "
-                            "Workflow > Export (API) and add that file")
+        raise TemplateError(
+            "this is ComfyUI's UI workflow format (it has 'nodes' and 'links'); in ComfyUI use "
+            "Workflow > Export (API) and add that file"
+        )
     if isinstance(doc, dict) and doc.get("schema") == SCHEMA:
         doc = doc.get("workflow")
     if isinstance(doc, dict) and isinstance(doc.get("prompt"), dict):
         doc = doc["prompt"]  # a saved /prompt request body
     if not isinstance(doc, dict) or not doc:
-        raise TemplateError("not a ComfyUI API workflow: expected {\"<node id>\": {\"class_type\", \"inputs\"}}")
+        raise TemplateError(
+            'not a ComfyUI API workflow: expected {"<node id>": {"class_type", "inputs"}}'
+        )
     for node_id, node in doc.items():
-        if not isinstance(node, dict) or not isinstance(node.get("class_type"), str) or \
-                not isinstance(node.get("inputs"), dict):
-            raise TemplateError(f"node {str(node_id)[:20]!r} has no class_type/inputs: not an API-format workflow "
-                                "(use Export (API) in ComfyUI)")
+        if (
+            not isinstance(node, dict)
+            or not isinstance(node.get("class_type"), str)
+            or not isinstance(node.get("inputs"), dict)
+        ):
+            raise TemplateError(
+                f"node {str(node_id)[:20]!r} has no class_type/inputs: not an API-format workflow "
+                "(use Export (API) in ComfyUI)"
+            )
     return doc
 
 
@@ -121,6 +181,7 @@ def read_file(path: Path) -> Any:
 
 
 # -- where templates live --------------------------------------------------------------------------------
+
 
 def user_folder() -> Path:
     return config_dir(create=False) / "comfyui"  # made by save() when first needed
@@ -145,17 +206,28 @@ def load(name: str, base_dir: Path | None = None) -> Template:
         legacy = _legacy(name)
         if legacy is not None:
             return legacy
-        raise TemplateError(f"no ComfyUI template {name!r}: add one with `reelgraph comfyui add wf_api.json --name "
-                            f"{name}` (it goes to {user_folder()}) or put {name}.json in a comfyui/ folder beside "
-                            "the workflow")
+        raise TemplateError(
+            f"no ComfyUI template {name!r}: add one with `reelgraph comfyui add wf_api.json --name "
+            f"{name}` (it goes to {user_folder()}) or put {name}.json in a comfyui/ folder beside "
+            "the workflow"
+        )
     doc = read_file(path)
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise TemplateError(f"{path} is not a Reelgraph ComfyUI template; add the ComfyUI export with "
-                            "`reelgraph comfyui add`")
+        raise TemplateError(
+            f"{path} is not a Reelgraph ComfyUI template; add the ComfyUI export with "
+            "`reelgraph comfyui add`"
+        )
     graph = api_graph(doc)
-    t = Template(name=name, workflow=graph, mapping=_mapping(doc.get("mapping")), frames=_frames(doc.get("frames"), path),
-                 output=_output(doc.get("output"), graph, path), source=str(doc.get("source") or ""),
-                 added=str(doc.get("added") or ""), path=path)
+    t = Template(
+        name=name,
+        workflow=graph,
+        mapping=_mapping(doc.get("mapping")),
+        frames=_frames(doc.get("frames"), path),
+        output=_output(doc.get("output"), graph, path),
+        source=str(doc.get("source") or ""),
+        added=str(doc.get("added") or ""),
+        path=path,
+    )
     return t
 
 
@@ -164,14 +236,18 @@ def _frames(raw: Any, path: Path) -> dict[str, int] | None:
     (a shared template could otherwise ask the server for a trillion frames)."""
     if raw is None:
         return None
-    ok = isinstance(raw, dict) and all(isinstance(raw.get(k, 1), int) and not isinstance(raw.get(k, 1), bool)
-                                       for k in ("step", "offset", "min"))
+    ok = isinstance(raw, dict) and all(
+        isinstance(raw.get(k, 1), int) and not isinstance(raw.get(k, 1), bool)
+        for k in ("step", "offset", "min")
+    )
     if ok:
         step, offset, low = raw.get("step", 1), raw.get("offset", 0), raw.get("min", 1)
         ok = 1 <= step <= 64 and 0 <= offset < max(step, 2) and 1 <= low <= 10_000
     if not ok:
-        raise TemplateError(f"{path}: \"frames\" must be {{\"step\": 1..64, \"offset\": 0..step-1, \"min\": "
-                            "1..10000}, e.g. {\"step\": 4, \"offset\": 1} for Wan's 4n+1 lengths")
+        raise TemplateError(
+            f'{path}: "frames" must be {{"step": 1..64, "offset": 0..step-1, "min": '
+            '1..10000}, e.g. {"step": 4, "offset": 1} for Wan\'s 4n+1 lengths'
+        )
     return {"step": step, "offset": offset, "min": low}
 
 
@@ -179,8 +255,10 @@ def _output(raw: Any, graph: dict[str, Any], path: Path) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, (str, int)) or str(raw) not in graph:
-        raise TemplateError(f"{path}: \"output\" must name a node of the workflow (a SaveVideo, SaveAnimatedWEBP or "
-                            f"SaveImage node); {str(raw)[:40]!r} is not one")
+        raise TemplateError(
+            f'{path}: "output" must name a node of the workflow (a SaveVideo, SaveAnimatedWEBP or '
+            f"SaveImage node); {str(raw)[:40]!r} is not one"
+        )
     return str(raw)
 
 
@@ -189,10 +267,16 @@ def _mapping(raw: Any) -> dict[str, list[list[str]]]:
     if not isinstance(raw, dict):
         return out
     for role, targets in raw.items():
-        if isinstance(targets, list) and len(targets) == 2 and all(isinstance(x, (str, int)) for x in targets):
+        if (
+            isinstance(targets, list)
+            and len(targets) == 2
+            and all(isinstance(x, (str, int)) for x in targets)
+        ):
             targets = [targets]  # the older single-target form ["3", "seed"]
         if isinstance(targets, list):
-            out[str(role)] = [[str(t[0]), str(t[1])] for t in targets if isinstance(t, list) and len(t) == 2]
+            out[str(role)] = [
+                [str(t[0]), str(t[1])] for t in targets if isinstance(t, list) and len(t) == 2
+            ]
     return out
 
 
@@ -200,8 +284,14 @@ def _legacy(name: str) -> Template | None:
     entry = (load_settings().get("templates", {}).get("comfyui", {}) or {}).get(name)
     if not isinstance(entry, dict) or "workflow" not in entry:
         return None
-    return Template(name=name, workflow=api_graph(entry["workflow"]), mapping=_mapping(entry.get("inputs")),
-                    frames=entry.get("frames"), output=entry.get("output"), source="settings.json")
+    return Template(
+        name=name,
+        workflow=api_graph(entry["workflow"]),
+        mapping=_mapping(entry.get("inputs")),
+        frames=entry.get("frames"),
+        output=entry.get("output"),
+        source="settings.json",
+    )
 
 
 def names(base_dir: Path | None = None) -> list[str]:
@@ -215,7 +305,9 @@ def names(base_dir: Path | None = None) -> list[str]:
 
 def save(t: Template) -> Path:
     if not SAFE_NAME.fullmatch(t.name):
-        raise TemplateError(f"template name {t.name!r}: use letters, digits, spaces, '.', '_' or '-' (up to 100)")
+        raise TemplateError(
+            f"template name {t.name!r}: use letters, digits, spaces, '.', '_' or '-' (up to 100)"
+        )
     path = user_folder() / f"{t.name}.json"
     atomic_write_bytes(path, (json.dumps(t.to_json(), indent=2) + "\n").encode())
     t.path = path
@@ -224,15 +316,24 @@ def save(t: Template) -> Path:
 
 # -- finding the mapping ---------------------------------------------------------------------------------------
 
+
 def _links(node: dict[str, Any]) -> dict[str, str]:
     """Inputs fed by another node: input name -> source node id."""
-    return {k: str(v[0]) for k, v in node["inputs"].items() if isinstance(v, list) and len(v) == 2
-            and isinstance(v[0], (str, int)) and isinstance(v[1], int)}
+    return {
+        k: str(v[0])
+        for k, v in node["inputs"].items()
+        if isinstance(v, list)
+        and len(v) == 2
+        and isinstance(v[0], (str, int))
+        and isinstance(v[1], int)
+    }
 
 
 def _literal(node: dict[str, Any], name: str) -> bool:
     v = node["inputs"].get(name)
-    return name in node["inputs"] and not (isinstance(v, list) and len(v) == 2 and isinstance(v[1], int))
+    return name in node["inputs"] and not (
+        isinstance(v, list) and len(v) == 2 and isinstance(v[1], int)
+    )
 
 
 def _text_encoders(graph: dict[str, Any], link: list[Any]) -> list[str]:
@@ -250,12 +351,23 @@ def _text_encoders(graph: dict[str, Any], link: list[Any]) -> list[str]:
         inputs = node["inputs"]
         if isinstance(inputs.get("positive"), list) and isinstance(inputs.get("negative"), list):
             # WanImageToVideo, LTXVConditioning...: output 0 passes the positive side, 1 the negative
-            side = inputs["positive"] if out_index == 0 else inputs["negative"] if out_index == 1 else None
+            side = (
+                inputs["positive"]
+                if out_index == 0
+                else inputs["negative"]
+                if out_index == 1
+                else None
+            )
             if side is not None:
                 stack.append((str(side[0]), int(side[1])))
             continue
         for name, value in inputs.items():
-            if isinstance(value, list) and len(value) == 2 and isinstance(value[1], int) and "cond" in name:
+            if (
+                isinstance(value, list)
+                and len(value) == 2
+                and isinstance(value[1], int)
+                and "cond" in name
+            ):
                 stack.append((str(value[0]), int(value[1])))
     return found
 
@@ -265,9 +377,9 @@ def _side(graph: dict[str, Any], node: dict[str, Any], side: str) -> list[str]:
     return _text_encoders(graph, link) if isinstance(link, list) and len(link) == 2 else []
 
 
-def propose(graph: dict[str, Any], object_info: dict[str, Any] | None = None) -> tuple[dict[str, list[list[str]]],
-                                                                                        dict[str, int] | None,
-                                                                                        str | None, list[str]]:
+def propose(
+    graph: dict[str, Any], object_info: dict[str, Any] | None = None
+) -> tuple[dict[str, list[list[str]]], dict[str, int] | None, str | None, list[str]]:
     """(mapping, frame grid, output node, notes) found by node class, input name and, when the
     server's /object_info is given, input types and length grids."""
     mapping: dict[str, list[list[str]]] = {r: [] for r in ROLES}
@@ -276,15 +388,24 @@ def propose(graph: dict[str, Any], object_info: dict[str, Any] | None = None) ->
     # prompts: what feeds the samplers' positive and negative sides
     for nid in ids:
         node = graph[nid]
-        if "positive" in _links(node) and "negative" in _links(node) and ("seed" in node["inputs"] or "noise_seed" in
-                                                                         node["inputs"] or "sampler" in node["inputs"]
-                                                                         or "guider" in node["inputs"]):
+        if (
+            "positive" in _links(node)
+            and "negative" in _links(node)
+            and (
+                "seed" in node["inputs"]
+                or "noise_seed" in node["inputs"]
+                or "sampler" in node["inputs"]
+                or "guider" in node["inputs"]
+            )
+        ):
             for role, side in (("prompt", "positive"), ("negative", "negative")):
                 for enc in _side(graph, node, side):
                     if [enc, "text"] not in mapping[role]:
                         mapping[role].append([enc, "text"])
     if not mapping["prompt"]:  # a guider/sampler layout we do not know: the text encoders in order
-        encoders = [n for n in ids if _literal(graph[n], "text") and "Encode" in graph[n]["class_type"]]
+        encoders = [
+            n for n in ids if _literal(graph[n], "text") and "Encode" in graph[n]["class_type"]
+        ]
         if encoders:
             mapping["prompt"] = [[encoders[0], "text"]]
             if len(encoders) > 1:
@@ -312,15 +433,25 @@ def propose(graph: dict[str, Any], object_info: dict[str, Any] | None = None) ->
     if not mapping["width"]:  # no latent-video node: an image scale is where the size is set
         for nid in ids:
             node = graph[nid]
-            if _literal(node, "width") and _literal(node, "height") and isinstance(node["inputs"]["width"], int):
+            if (
+                _literal(node, "width")
+                and _literal(node, "height")
+                and isinstance(node["inputs"]["width"], int)
+            ):
                 mapping["width"].append([nid, "width"])
                 mapping["height"].append([nid, "height"])
-    outputs = sorted((SAVE_CLASSES[graph[n]["class_type"]], n) for n in ids if graph[n]["class_type"] in SAVE_CLASSES)
+    outputs = sorted(
+        (SAVE_CLASSES[graph[n]["class_type"]], n)
+        for n in ids
+        if graph[n]["class_type"] in SAVE_CLASSES
+    )
     output = outputs[0][1] if outputs else None
     if len(outputs) > 1:
         first = outputs[0][1]
-        notes.append(f"{len(outputs)} output nodes: node {first} ({graph[first]['class_type']}) is the video; "
-                     "change 'output' to pick another")
+        notes.append(
+            f"{len(outputs)} output nodes: node {first} ({graph[first]['class_type']}) is the video; "
+            "change 'output' to pick another"
+        )
     frames = {"step": grid[0], "offset": grid[1], "min": grid[2]} if grid else None
     return {r: t for r, t in mapping.items() if t}, frames, output, notes
 
@@ -333,7 +464,9 @@ def _image_role(graph: dict[str, Any], load_id: str) -> str:
     return "image"
 
 
-def _grid(cls: str, frames_input: str, object_info: dict[str, Any] | None) -> tuple[int, int, int] | None:
+def _grid(
+    cls: str, frames_input: str, object_info: dict[str, Any] | None
+) -> tuple[int, int, int] | None:
     spec = _input_spec(object_info, cls, frames_input) if object_info else None
     if spec is not None and isinstance(spec[1], dict) and spec[1].get("step", 1) > 1:
         step, low = int(spec[1]["step"]), int(spec[1].get("min", 1))
@@ -360,6 +493,7 @@ def _kind(spec: list[Any]) -> str:
 
 # -- checking a mapping ------------------------------------------------------------------------------------------
 
+
 def problems(t: Template, object_info: dict[str, Any] | None = None) -> list[str]:
     """Everything wrong with a template's mapping, naming the node and input: the node exists,
     the input exists (and is not fed by a link), and, with /object_info, the class is installed
@@ -368,7 +502,9 @@ def problems(t: Template, object_info: dict[str, Any] | None = None) -> list[str
     graph = t.workflow
     for role, targets in t.mapping.items():
         if role not in ROLES:
-            out.append(f"mapping '{role}' is not something Reelgraph sends (roles: {', '.join(ROLES)})")
+            out.append(
+                f"mapping '{role}' is not something Reelgraph sends (roles: {', '.join(ROLES)})"
+            )
             continue
         for node_id, name in targets:
             node = graph.get(node_id)
@@ -379,22 +515,32 @@ def problems(t: Template, object_info: dict[str, Any] | None = None) -> list[str
             where = f"node {node_id} ({cls}) input '{name}'"
             if object_info is not None:
                 if cls not in object_info:
-                    out.append(f"mapping '{role}': node {node_id} is a {cls}, which this ComfyUI server does not have "
-                               "(a custom node that is not installed?)")
+                    out.append(
+                        f"mapping '{role}': node {node_id} is a {cls}, which this ComfyUI server does not have "
+                        "(a custom node that is not installed?)"
+                    )
                     continue
                 spec = _input_spec(object_info, cls, name)
                 if spec is None:
                     have = sorted((object_info[cls].get("input") or {}).get("required", {}))
-                    out.append(f"mapping '{role}': {where} does not exist; {cls} has {', '.join(have)}")
+                    out.append(
+                        f"mapping '{role}': {where} does not exist; {cls} has {', '.join(have)}"
+                    )
                     continue
                 if _kind(spec) not in ROLE_TYPES[role]:
-                    out.append(f"mapping '{role}': {where} is {_kind(spec)}, not {' or '.join(ROLE_TYPES[role])}")
+                    out.append(
+                        f"mapping '{role}': {where} is {_kind(spec)}, not {' or '.join(ROLE_TYPES[role])}"
+                    )
             elif name not in node["inputs"]:
-                out.append(f"mapping '{role}': {where} does not exist in the workflow "
-                           f"(it has {', '.join(sorted(node['inputs']))})")
+                out.append(
+                    f"mapping '{role}': {where} does not exist in the workflow "
+                    f"(it has {', '.join(sorted(node['inputs']))})"
+                )
                 continue
             if name in node["inputs"] and not _literal(node, name):
-                out.append(f"mapping '{role}': {where} is fed by a link, so a value set there would be ignored")
+                out.append(
+                    f"mapping '{role}': {where} is fed by a link, so a value set there would be ignored"
+                )
     if t.output is not None and t.output not in graph:
         out.append(f"output node {t.output} is not in the workflow")
     return out

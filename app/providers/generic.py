@@ -40,14 +40,19 @@ def fill(template: Any, values: dict[str, Any]) -> Any:
         whole = PLACEHOLDER.fullmatch(template)
         if whole:
             if whole.group(1) not in values:
-                raise NodeError(f"the template uses {{{{{whole.group(1)}}}}}, which Reelgraph does not fill; "
-                                f"use one of {', '.join(sorted(values))}", field="param 'model'")
+                raise NodeError(
+                    f"the template uses {{{{{whole.group(1)}}}}}, which Reelgraph does not fill; "
+                    f"use one of {', '.join(sorted(values))}",
+                    field="param 'model'",
+                )
             return values[whole.group(1)]
 
         def sub(m: re.Match) -> str:
             if m.group(1) not in values:
-                raise NodeError(f"the template uses {{{{{m.group(1)}}}}}, which Reelgraph does not fill",
-                                field="param 'model'")
+                raise NodeError(
+                    f"the template uses {{{{{m.group(1)}}}}}, which Reelgraph does not fill",
+                    field="param 'model'",
+                )
             return str(values[m.group(1)])
 
         return PLACEHOLDER.sub(sub, template)
@@ -86,11 +91,21 @@ def find_urls(data: Any) -> list[str]:
 
 
 def values_for(req: GenerateRequest, image: Any = None, end_image: Any = None) -> dict[str, Any]:
-    return {"prompt": req.prompt.get("text") or "", "negative": req.prompt.get("negative") or "",
-            "image": image, "end_image": end_image, "duration": req.duration, "fps": req.fps,
-            "frames": max(1, round(req.duration * req.fps)), "width": req.width, "height": req.height,
-            "ratio": nearest_ratio(req.width, req.height, ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
-            "seed": req.seed}
+    return {
+        "prompt": req.prompt.get("text") or "",
+        "negative": req.prompt.get("negative") or "",
+        "image": image,
+        "end_image": end_image,
+        "duration": req.duration,
+        "fps": req.fps,
+        "frames": max(1, round(req.duration * req.fps)),
+        "width": req.width,
+        "height": req.height,
+        "ratio": nearest_ratio(
+            req.width, req.height, ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
+        ),
+        "seed": req.seed,
+    }
 
 
 class TemplateBackend(RemoteBackend):
@@ -100,10 +115,17 @@ class TemplateBackend(RemoteBackend):
 
     def models(self) -> list[str]:
         """The catalog's known ids plus those the user has templates for (any valid id runs)."""
-        return list(dict.fromkeys(super().models() + sorted(load_settings().get("templates", {}).get(self.name, {}))))
+        return list(
+            dict.fromkeys(
+                super().models() + sorted(load_settings().get("templates", {}).get(self.name, {}))
+            )
+        )
 
     def template(self, model: str) -> Any:
-        return load_settings().get("templates", {}).get(self.name, {}).get(model) or self.DEFAULT_TEMPLATE
+        return (
+            load_settings().get("templates", {}).get(self.name, {}).get(model)
+            or self.DEFAULT_TEMPLATE
+        )
 
     def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
         # the model id is a path segment of the request: only ids of the documented grammar
@@ -113,19 +135,31 @@ class TemplateBackend(RemoteBackend):
         t = uses(self.template(params.model))
         for inp, name in (("image", "image"), ("end_image", "end_image")):
             if inp in connected and name not in t:
-                problems.append((f"input '{inp}'", f"the {self.title} template for {params.model} has no "
-                                 f"{{{{{name}}}}}: the {inp} would be ignored; add it to the template or disconnect"))
+                problems.append(
+                    (
+                        f"input '{inp}'",
+                        f"the {self.title} template for {params.model} has no "
+                        f"{{{{{name}}}}}: the {inp} would be ignored; add it to the template or disconnect",
+                    )
+                )
         for inp in ("motion", "camera"):
             if inp in connected:
-                problems.append((f"input '{inp}'", f"{self.title} templates take no {inp}; disconnect it"))
+                problems.append(
+                    (f"input '{inp}'", f"{self.title} templates take no {inp}; disconnect it")
+                )
         return problems + self.key_problem()
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
-        values = values_for(req, data_uri(req.image) if req.image else None,
-                            data_uri(req.end_image) if req.end_image else None)
+        values = values_for(
+            req,
+            data_uri(req.image) if req.image else None,
+            data_uri(req.end_image) if req.end_image else None,
+        )
         return {"model": req.model, "input": fill(copy.deepcopy(self.template(req.model)), values)}
 
-    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
+    def body_for_take(
+        self, body: dict[str, Any], req: GenerateRequest, take: int
+    ) -> dict[str, Any]:
         if take == 1:
             return body
         values = values_for(req, "{{image}}", "{{end_image}}")
@@ -133,7 +167,10 @@ class TemplateBackend(RemoteBackend):
         if "seed" not in uses(self.template(req.model)):
             return body
         # re-fill only the seed: everything else stays as the first take's
-        return {"model": body["model"], "input": _reseed(body["input"], self.template(req.model), values["seed"])}
+        return {
+            "model": body["model"],
+            "input": _reseed(body["input"], self.template(req.model), values["seed"]),
+        }
 
 
 def _reseed(filled: Any, template: Any, seed: int) -> Any:
@@ -151,14 +188,21 @@ class FalBackend(TemplateBackend):
     title = "fal"
     poll_interval = 2.0
     supports_cancel = True
-    DEFAULT_TEMPLATE = {"prompt": "{{prompt}}", "image_url": "{{image}}", "duration": "{{duration}}",
-                        "negative_prompt": "{{negative}}", "seed": "{{seed}}"}
+    DEFAULT_TEMPLATE = {
+        "prompt": "{{prompt}}",
+        "image_url": "{{image}}",
+        "duration": "{{duration}}",
+        "negative_prompt": "{{negative}}",
+        "seed": "{{seed}}",
+    }
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self.api_key()}"}
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
-        data = http.json("POST", f"/{body['model']}", json=body["input"], submit=True, classify=self.classify)
+        data = http.json(
+            "POST", f"/{body['model']}", json=body["input"], submit=True, classify=self.classify
+        )
         # fal returns the URLs to use: keep them, never rebuild them
         urls = {k: data[k] for k in ("status_url", "response_url", "cancel_url") if data.get(k)}
         return str(data["request_id"]), urls
@@ -171,9 +215,15 @@ class FalBackend(TemplateBackend):
                 return Status("failed", None, str(data.get("error")))
             result = http.json("GET", job.urls["response_url"], classify=self.classify)
             urls = find_urls(result)
-            return Status("done", 1.0, "", urls[:1]) if urls else Status("failed", None, "fal returned no file")
+            return (
+                Status("done", 1.0, "", urls[:1])
+                if urls
+                else Status("failed", None, "fal returned no file")
+            )
         pos = data.get("queue_position")
-        return Status("running", None, f"{st} (queue position {pos})" if pos is not None else (st or ""))
+        return Status(
+            "running", None, f"{st} (queue position {pos})" if pos is not None else (st or "")
+        )
 
     def cancel(self, http: Http, job: Job) -> None:
         if job.urls.get("cancel_url"):
@@ -185,8 +235,12 @@ class ReplicateBackend(TemplateBackend):
     title = "Replicate"
     poll_interval = 2.0
     supports_cancel = True
-    DEFAULT_TEMPLATE = {"prompt": "{{prompt}}", "start_image": "{{image}}", "duration": "{{duration}}",
-                        "seed": "{{seed}}"}
+    DEFAULT_TEMPLATE = {
+        "prompt": "{{prompt}}",
+        "start_image": "{{image}}",
+        "duration": "{{duration}}",
+        "seed": "{{seed}}",
+    }
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key()}"}
@@ -196,8 +250,10 @@ class ReplicateBackend(TemplateBackend):
         if problem is not None:
             try:
                 doc = resp.json()  # RFC 7807 problem documents
-                problem = ProviderError(f"Replicate: {doc.get('title', '')}: {doc.get('detail', '')}",
-                                        status=resp.status_code)
+                problem = ProviderError(
+                    f"Replicate: {doc.get('title', '')}: {doc.get('detail', '')}",
+                    status=resp.status_code,
+                )
             except ValueError:
                 pass
         return problem
@@ -218,7 +274,11 @@ class ReplicateBackend(TemplateBackend):
         st = data.get("status")
         if st == "succeeded":
             urls = find_urls(data.get("output"))
-            return Status("done", 1.0, "", urls[:1]) if urls else Status("failed", None, "no output file")
+            return (
+                Status("done", 1.0, "", urls[:1])
+                if urls
+                else Status("failed", None, "no output file")
+            )
         if st == "failed":
             return Status("failed", None, str(data.get("error") or "failed"))
         if st == "canceled":

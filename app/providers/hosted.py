@@ -27,12 +27,17 @@ def sized_data_uri(path, what: str, spec: Mode, provider: str) -> str:
     """A data URI, refused before upload when it is over the provider's limit."""
     uri = data_uri(path)
     if spec.max_upload_mb and len(uri) > spec.max_upload_mb * 2**20:
-        raise NodeError(f"the {what} is {len(uri) / 2**20:.1f} MB as a data URI; {provider} takes up to "
-                        f"{spec.max_upload_mb:g} MB", field=f"input '{what}'", hint="use a smaller image")
+        raise NodeError(
+            f"the {what} is {len(uri) / 2**20:.1f} MB as a data URI; {provider} takes up to "
+            f"{spec.max_upload_mb:g} MB",
+            field=f"input '{what}'",
+            hint="use a smaller image",
+        )
     return uri
 
 
 # -- Runway -----------------------------------------------------------------------------------------------
+
 
 class RunwayBackend(RemoteBackend):
     name = "runway"
@@ -52,18 +57,33 @@ class RunwayBackend(RemoteBackend):
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         spec = self.spec(req.model, req.mode)
         if req.image is None:
-            raise NodeError("Runway image_to_video animates a start frame: connect an image", field="input 'image'")
+            raise NodeError(
+                "Runway image_to_video animates a start frame: connect an image",
+                field="input 'image'",
+            )
         ratios = tuple(spec.ratios or ("1280:720",))
         ratio = nearest_ratio(req.width, req.height, ratios)
         if ratio.replace(":", "x") != f"{req.width}x{req.height}":
-            job.info.setdefault("notes", []).append(f"Runway renders {ratio.replace(':', 'x')} (nearest to "
-                                                    f"{req.width}x{req.height})")
+            job.info.setdefault("notes", []).append(
+                f"Runway renders {ratio.replace(':', 'x')} (nearest to {req.width}x{req.height})"
+            )
         image: Any = sized_data_uri(req.image, "image", spec, "Runway")
-        if req.end_image is not None:  # only models whose promptImage takes position "last" (refuse() checked)
-            image = [{"uri": image, "position": "first"},
-                     {"uri": sized_data_uri(req.end_image, "end_image", spec, "Runway"), "position": "last"}]
-        body: dict[str, Any] = {"model": req.model, "promptImage": image, "ratio": ratio,
-                                "duration": int(req.duration)}
+        if (
+            req.end_image is not None
+        ):  # only models whose promptImage takes position "last" (refuse() checked)
+            image = [
+                {"uri": image, "position": "first"},
+                {
+                    "uri": sized_data_uri(req.end_image, "end_image", spec, "Runway"),
+                    "position": "last",
+                },
+            ]
+        body: dict[str, Any] = {
+            "model": req.model,
+            "promptImage": image,
+            "ratio": ratio,
+            "duration": int(req.duration),
+        }
         text = req.prompt.get("text") or ""
         if text:
             body["promptText"] = text[: spec.max_prompt or 1000]
@@ -73,11 +93,15 @@ class RunwayBackend(RemoteBackend):
             body["negativePrompt"] = req.prompt["negative"]
         return body
 
-    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
+    def body_for_take(
+        self, body: dict[str, Any], req: GenerateRequest, take: int
+    ) -> dict[str, Any]:
         return dict(body, seed=(req.seed + take - 1) % 4294967295) if "seed" in body else body
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
-        data = http.json("POST", "/v1/image_to_video", json=body, submit=True, classify=self.classify)
+        data = http.json(
+            "POST", "/v1/image_to_video", json=body, submit=True, classify=self.classify
+        )
         return str(data["id"]), {}
 
     def status(self, http: Http, job: Job) -> Status:
@@ -103,11 +127,22 @@ class RunwayBackend(RemoteBackend):
 # -- Luma -------------------------------------------------------------------------------------------------
 
 # what our camera path's dominant move is called, as words to find among Luma's concept keys
-CONCEPT_WORDS = {("pan", 1): "pan right", ("pan", -1): "pan left", ("tilt", 1): "tilt up", ("tilt", -1): "tilt down",
-                 ("zoom", 1): "zoom in", ("zoom", -1): "zoom out", ("truck", 1): "truck right",
-                 ("truck", -1): "truck left", ("pedestal", 1): "pedestal up", ("pedestal", -1): "pedestal down",
-                 ("roll", 1): "roll right", ("roll", -1): "roll left", ("dolly", 1): "push in",
-                 ("dolly", -1): "pull out"}
+CONCEPT_WORDS = {
+    ("pan", 1): "pan right",
+    ("pan", -1): "pan left",
+    ("tilt", 1): "tilt up",
+    ("tilt", -1): "tilt down",
+    ("zoom", 1): "zoom in",
+    ("zoom", -1): "zoom out",
+    ("truck", 1): "truck right",
+    ("truck", -1): "truck left",
+    ("pedestal", 1): "pedestal up",
+    ("pedestal", -1): "pedestal down",
+    ("roll", 1): "roll right",
+    ("roll", -1): "roll left",
+    ("dolly", 1): "push in",
+    ("dolly", -1): "pull out",
+}
 
 
 def dominant_move(camera) -> tuple[str, int] | None:
@@ -145,32 +180,44 @@ class LumaBackend(RemoteBackend):
 
         best = max(keys, key=score, default=None)
         if best is None or score(best) == 0:
-            job.info.setdefault("notes", []).append(f"Luma has no camera concept for '{words}': left to the prompt")
+            job.info.setdefault("notes", []).append(
+                f"Luma has no camera concept for '{words}': left to the prompt"
+            )
             return []
-        job.info.setdefault("notes", []).append(f"camera path approximated by Luma's '{best}' concept "
-                                                "(Luma moves by named concepts, not keyframes)")
+        job.info.setdefault("notes", []).append(
+            f"camera path approximated by Luma's '{best}' concept "
+            "(Luma moves by named concepts, not keyframes)"
+        )
         return [{"key": best}]
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         spec = self.spec(req.model, req.mode)
-        body: dict[str, Any] = {"model": req.model, "prompt": req.prompt.get("text") or "",
-                                "aspect_ratio": nearest_ratio(req.width, req.height, tuple(spec.ratios or ("16:9",))),
-                                "duration": f"{int(req.duration)}s"}
+        body: dict[str, Any] = {
+            "model": req.model,
+            "prompt": req.prompt.get("text") or "",
+            "aspect_ratio": nearest_ratio(req.width, req.height, tuple(spec.ratios or ("16:9",))),
+            "duration": f"{int(req.duration)}s",
+        }
         if spec.resolution:
             body["resolution"] = spec.resolution
         frames = {}
         # Luma fetches keyframe images by URL (its API and SDK take only `url`); Reelgraph does not
         # host files, so the user gives the public URL of the same picture on the reference image
-        for key, path, url, what in (("frame0", req.image, req.image_url, "image"),
-                                     ("frame1", req.end_image, req.end_image_url, "end_image")):
+        for key, path, url, what in (
+            ("frame0", req.image, req.image_url, "image"),
+            ("frame1", req.end_image, req.end_image_url, "end_image"),
+        ):
             if path is None:
                 continue
             if not url:
-                raise NodeError(f"Luma fetches the {'start' if key == 'frame0' else 'end'} frame from a public "
-                                "https URL, and Reelgraph does not upload files for you", field=f"input '{what}'",
-                                hint="upload the picture (your website, a CDN, a public cloud-storage link) and "
-                                     "paste its https URL into the 'url' field of the Reference image node, or "
-                                     "use a backend that takes the image itself (kling, runway, veo)")
+                raise NodeError(
+                    f"Luma fetches the {'start' if key == 'frame0' else 'end'} frame from a public "
+                    "https URL, and Reelgraph does not upload files for you",
+                    field=f"input '{what}'",
+                    hint="upload the picture (your website, a CDN, a public cloud-storage link) and "
+                    "paste its https URL into the 'url' field of the Reference image node, or "
+                    "use a backend that takes the image itself (kling, runway, veo)",
+                )
             frames[key] = {"type": "image", "url": url}
         if frames:
             body["keyframes"] = frames
@@ -188,7 +235,9 @@ class LumaBackend(RemoteBackend):
         return body
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
-        data = http.json("POST", "/generations/video", json=body, submit=True, classify=self.classify)
+        data = http.json(
+            "POST", "/generations/video", json=body, submit=True, classify=self.classify
+        )
         return str(data["id"]), {}
 
     def status(self, http: Http, job: Job) -> Status:
@@ -230,13 +279,23 @@ class VeoBackend(RemoteBackend):
         for key, path in (("image", req.image), ("lastFrame", req.end_image)):
             if path is not None:
                 mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
-                instance[key] = {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": mime}
-        resolution = "1080p" if min(req.width, req.height) >= 1080 and req.duration == 8.0 else "720p"
+                instance[key] = {
+                    "bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(),
+                    "mimeType": mime,
+                }
+        resolution = (
+            "1080p" if min(req.width, req.height) >= 1080 and req.duration == 8.0 else "720p"
+        )
         if min(req.width, req.height) >= 1080 and resolution == "720p":
-            job.info.setdefault("notes", []).append("Veo renders 1080p on 8 s clips only: this one is 720p")
-        params: dict[str, Any] = {"sampleCount": 1, "durationSeconds": int(req.duration),
-                                  "aspectRatio": nearest_ratio(req.width, req.height, tuple(spec.ratios or ("16:9",))),
-                                  "resolution": resolution}
+            job.info.setdefault("notes", []).append(
+                "Veo renders 1080p on 8 s clips only: this one is 720p"
+            )
+        params: dict[str, Any] = {
+            "sampleCount": 1,
+            "durationSeconds": int(req.duration),
+            "aspectRatio": nearest_ratio(req.width, req.height, tuple(spec.ratios or ("16:9",))),
+            "resolution": resolution,
+        }
         if spec.negative_prompt and req.prompt.get("negative"):
             params["negativePrompt"] = req.prompt["negative"]
         if spec.seed:
@@ -245,25 +304,40 @@ class VeoBackend(RemoteBackend):
             params["generateAudio"] = True
         return {"instances": [instance], "parameters": params, "_model": req.model}
 
-    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
+    def body_for_take(
+        self, body: dict[str, Any], req: GenerateRequest, take: int
+    ) -> dict[str, Any]:
         if "seed" not in body["parameters"]:
             return body
-        return dict(body, parameters=dict(body["parameters"], seed=(req.seed + take - 1) % 4294967295))
+        return dict(
+            body, parameters=dict(body["parameters"], seed=(req.seed + take - 1) % 4294967295)
+        )
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
         body = dict(body)
         model = body.pop("_model")
-        data = http.json("POST", f"/{self.API}/publishers/google/models/{model}:predictLongRunning", json=body,
-                         submit=True, classify=self.classify)
+        data = http.json(
+            "POST",
+            f"/{self.API}/publishers/google/models/{model}:predictLongRunning",
+            json=body,
+            submit=True,
+            classify=self.classify,
+        )
         return str(data["name"]), {}
 
     def _operation(self, http: Http, job: Job) -> dict[str, Any]:
         name = job.provider_id or ""
         resource = name.split("/operations/")[0]
         if not resource or resource == name:
-            raise ProviderError(f"Veo: the operation name {name[:100]!r} is not one Reelgraph can poll")
-        return http.json("POST", f"/{self.API}/{resource}:fetchPredictOperation", json={"operationName": name},
-                         classify=self.classify)
+            raise ProviderError(
+                f"Veo: the operation name {name[:100]!r} is not one Reelgraph can poll"
+            )
+        return http.json(
+            "POST",
+            f"/{self.API}/{resource}:fetchPredictOperation",
+            json={"operationName": name},
+            classify=self.classify,
+        )
 
     def status(self, http: Http, job: Job) -> Status:
         data = self._operation(http, job)
@@ -271,7 +345,9 @@ class VeoBackend(RemoteBackend):
             return Status("running", None, "generating")
         if data.get("error"):
             err = data["error"]
-            return Status("failed", None, f"{err.get('message', 'failed')} (code {err.get('code')})")
+            return Status(
+                "failed", None, f"{err.get('message', 'failed')} (code {err.get('code')})"
+            )
         resp = data.get("response") or {}
         videos = resp.get("videos") or []
         outputs = []
@@ -280,14 +356,20 @@ class VeoBackend(RemoteBackend):
                 self._inline[(job.provider_id or "", i)] = base64.b64decode(v["bytesBase64Encoded"])
                 outputs.append(f"inline:{i}")
             elif v.get("gcsUri"):
-                return Status("failed", None, f"Veo wrote the result to {v['gcsUri']}, a Cloud Storage path "
-                                              "Reelgraph cannot read with an API key; download it from the console")
+                return Status(
+                    "failed",
+                    None,
+                    f"Veo wrote the result to {v['gcsUri']}, a Cloud Storage path "
+                    "Reelgraph cannot read with an API key; download it from the console",
+                )
         if not outputs:
             reasons = "; ".join(resp.get("raiMediaFilteredReasons") or []) or "no video returned"
             return Status("failed", None, f"Veo's safety filters removed the result: {reasons}")
         return Status("done", 1.0, "", outputs)
 
-    def fetch(self, http: Http, job: Job, output: str, dest, headers: dict[str, str] | None) -> None:
+    def fetch(
+        self, http: Http, job: Job, output: str, dest, headers: dict[str, str] | None
+    ) -> None:
         if not output.startswith("inline:"):
             return super().fetch(http, job, output, dest, headers)
         index = int(output.split(":", 1)[1])
@@ -311,13 +393,17 @@ class RunwayUpscale(RunwayBackend):
         video = req.extra["video"]
         limit = self.spec(req.model, req.mode).max_upload_mb or 16
         if video.stat().st_size > limit * 2**20:
-            raise NodeError(f"the video is {video.stat().st_size / 2**20:.0f} MB; Runway upscale takes up to "
-                            f"{limit:g} MB inline", field="input 'media'", hint="upscale a shorter clip")
+            raise NodeError(
+                f"the video is {video.stat().st_size / 2**20:.0f} MB; Runway upscale takes up to "
+                f"{limit:g} MB inline",
+                field="input 'media'",
+                hint="upscale a shorter clip",
+            )
         uri = f"data:video/mp4;base64,{base64.b64encode(video.read_bytes()).decode('ascii')}"
         return {"model": req.model, "videoUri": uri}
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
-        data = http.json("POST", "/v1/video_upscale", json=body, submit=True, classify=self.classify)
+        data = http.json(
+            "POST", "/v1/video_upscale", json=body, submit=True, classify=self.classify
+        )
         return str(data["id"]), {}
-
-

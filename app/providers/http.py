@@ -33,8 +33,15 @@ TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 class ProviderError(Exception):
     """A failure to show the user. ``final`` ones are never retried (credit, policy, input)."""
 
-    def __init__(self, message: str, *, final: bool = True, status: int | None = None, code: Any = None,
-                 retry: bool | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        final: bool = True,
+        status: int | None = None,
+        code: Any = None,
+        retry: bool | None = None,
+    ) -> None:
         super().__init__(message)
         self.final, self.status, self.code = final, status, code
         # retried here with backoff (busy, rate-limited); False hands it to the caller at once
@@ -76,15 +83,24 @@ def classify_common(name: str, resp: httpx.Response) -> ProviderError | None:
     detail = _detail(resp)
     low = detail.lower()
     if resp.status_code in (401, 403):
-        return ProviderError(f"{name} refused the key (HTTP {resp.status_code}: {detail}); set it again in Settings",
-                             status=resp.status_code)
+        return ProviderError(
+            f"{name} refused the key (HTTP {resp.status_code}: {detail}); set it again in Settings",
+            status=resp.status_code,
+        )
     if resp.status_code == 402 or any(w in low for w in CREDIT_WORDS):
-        return ProviderError(f"{name}: out of credit ({detail}); top up and run again", status=resp.status_code)
+        return ProviderError(
+            f"{name}: out of credit ({detail}); top up and run again", status=resp.status_code
+        )
     if resp.status_code in (400, 422) and any(w in low for w in POLICY_WORDS):
-        return ProviderError(f"{name}'s content policy refused this request ({detail}); change the prompt or image",
-                             status=resp.status_code)
+        return ProviderError(
+            f"{name}'s content policy refused this request ({detail}); change the prompt or image",
+            status=resp.status_code,
+        )
     if resp.status_code in (400, 404, 422):
-        return ProviderError(f"{name} refused the request (HTTP {resp.status_code}: {detail})", status=resp.status_code)
+        return ProviderError(
+            f"{name} refused the request (HTTP {resp.status_code}: {detail})",
+            status=resp.status_code,
+        )
     return None
 
 
@@ -114,9 +130,18 @@ class Http:
     """One provider's connection: base URL, auth headers (a callable, so tokens can refresh),
     retry policy, and the run's cancel token (a backoff sleep wakes up on cancel)."""
 
-    def __init__(self, base_url: str, headers: Callable[[], dict[str, str]], *, cancel: CancelToken | None = None,
-                 max_retries: int = 6, backoff: float = 1.0, max_wait: float = 60.0,
-                 timeout: httpx.Timeout = TIMEOUT, name: str = "provider") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        headers: Callable[[], dict[str, str]],
+        *,
+        cancel: CancelToken | None = None,
+        max_retries: int = 6,
+        backoff: float = 1.0,
+        max_wait: float = 60.0,
+        timeout: httpx.Timeout = TIMEOUT,
+        name: str = "provider",
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = headers
         self.cancel = cancel or CancelToken()
@@ -126,7 +151,9 @@ class Http:
         self._auth_names: set[str] = set(CREDENTIAL_HEADERS)
         # every request passes the guard: credentials go only to the provider's own origin
         # (a result URL on a CDN, a redirect elsewhere get none); redirects are followed by hand
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False, event_hooks={"request": [self._guard]})
+        self.client = httpx.Client(
+            timeout=timeout, follow_redirects=False, event_hooks={"request": [self._guard]}
+        )
 
     def _guard(self, request: httpx.Request) -> None:
         if self.origin is None or _origin(request.url) == self.origin:
@@ -135,19 +162,24 @@ class Http:
             if name.lower() in self._auth_names:
                 del request.headers[name]
 
-    def _send(self, method: str, url: str, headers: dict[str, str], *, stream: bool = False,
-              **kw: Any) -> httpx.Response:
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], *, stream: bool = False, **kw: Any
+    ) -> httpx.Response:
         """One request, following up to 5 redirects; a request with a body is never redirected
         to another host (its content and idempotency would go elsewhere)."""
         for _ in range(6):
-            resp = self.client.send(self.client.build_request(method, url, headers=headers, **kw), stream=stream)
+            resp = self.client.send(
+                self.client.build_request(method, url, headers=headers, **kw), stream=stream
+            )
             if not resp.is_redirect or "location" not in resp.headers:
                 return resp
             target = resp.url.join(resp.headers["location"])
             resp.close()
             if method not in ("GET", "HEAD") and _origin(target) != _origin(httpx.URL(url)):
-                raise ProviderError(f"{self.name} redirected a {method} to another host ({target.host}); not "
-                                    "followed")
+                raise ProviderError(
+                    f"{self.name} redirected a {method} to another host ({target.host}); not "
+                    "followed"
+                )
             if resp.status_code == 303:
                 method, kw = "GET", {}
             url = str(target)
@@ -161,20 +193,28 @@ class Http:
         try:
             cap, deadline = limit("answer_bytes"), time.monotonic() + limit("answer_seconds")
             if int(resp.headers.get("content-length") or 0) > cap:
-                raise ProviderError(f"{self.name}'s answer to {method} {httpx.URL(url).path} is "
-                                    f"{int(resp.headers['content-length']):,} bytes; the limit is {cap:,}")
+                raise ProviderError(
+                    f"{self.name}'s answer to {method} {httpx.URL(url).path} is "
+                    f"{int(resp.headers['content-length']):,} bytes; the limit is {cap:,}"
+                )
             body = bytearray()
             for chunk in resp.iter_bytes(1 << 16):
                 body += chunk
                 if len(body) > cap:
-                    raise ProviderError(f"{self.name}'s answer to {method} {httpx.URL(url).path} is larger than "
-                                        f"{cap:,} bytes; not read")
+                    raise ProviderError(
+                        f"{self.name}'s answer to {method} {httpx.URL(url).path} is larger than "
+                        f"{cap:,} bytes; not read"
+                    )
                 if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout(f"the answer took more than {limit('answer_seconds')} s to arrive")
+                    raise httpx.ReadTimeout(
+                        f"the answer took more than {limit('answer_seconds')} s to arrive"
+                    )
                 self.cancel.check()
         finally:
             resp.close()
-        return httpx.Response(resp.status_code, headers=resp.headers, content=bytes(body), request=resp.request)
+        return httpx.Response(
+            resp.status_code, headers=resp.headers, content=bytes(body), request=resp.request
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -185,17 +225,32 @@ class Http:
         return h
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+        return (
+            path
+            if path.startswith(("http://", "https://"))
+            else f"{self.base_url}/{path.lstrip('/')}"
+        )
 
     def _wait(self, attempt: int, resp: httpx.Response | None) -> None:
         hinted = retry_after(resp) if resp is not None else None
-        wait = hinted if hinted is not None else self.backoff * (2 ** attempt) * random.uniform(0.5, 1.0)
+        wait = (
+            hinted if hinted is not None else self.backoff * (2**attempt) * random.uniform(0.5, 1.0)
+        )
         wait = min(self.max_wait, wait)
         log.info("%s: retry %d in %.1f s", self.name, attempt + 1, wait)
         self.cancel.wait(wait)
 
-    def request(self, method: str, path: str, *, submit: bool = False, auth: bool = True, idempotent: bool = False,
-                classify: Callable[[httpx.Response], ProviderError | None] | None = None, **kw: Any) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        submit: bool = False,
+        auth: bool = True,
+        idempotent: bool = False,
+        classify: Callable[[httpx.Response], ProviderError | None] | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
         """A request with retries. ``submit``: a POST that creates a paid job; if its answer is
         lost (timeout after sending, a gateway error), SubmitUncertain is raised instead of
         sending it again, unless it is ``idempotent`` (it carries an idempotency key the
@@ -216,8 +271,10 @@ class Http:
                 err: Exception = e  # never reached the server: safe to retry even a submit
             except httpx.RequestError as e:
                 if submit and not idempotent:
-                    raise SubmitUncertain(f"{self.name}: the submit request got no answer ({type(e).__name__}); "
-                                          "it may have been accepted") from None
+                    raise SubmitUncertain(
+                        f"{self.name}: the submit request got no answer ({type(e).__name__}); "
+                        "it may have been accepted"
+                    ) from None
                 err = e
             else:
                 if resp.status_code < 400:
@@ -227,20 +284,30 @@ class Http:
                     raise problem
                 if submit and not idempotent and resp.status_code in SUBMIT_UNCERTAIN_STATUS:
                     # a gateway error may come after the provider created (and billed) the job
-                    raise SubmitUncertain(f"{self.name}: the submit was answered with HTTP {resp.status_code}; "
-                                          "the job may have been created")
+                    raise SubmitUncertain(
+                        f"{self.name}: the submit was answered with HTTP {resp.status_code}; "
+                        "the job may have been created"
+                    )
                 if problem is None and resp.status_code not in RETRY_STATUS:
-                    raise ProviderError(f"{self.name}: HTTP {resp.status_code}: {_text(resp)}", status=resp.status_code)
+                    raise ProviderError(
+                        f"{self.name}: HTTP {resp.status_code}: {_text(resp)}",
+                        status=resp.status_code,
+                    )
                 if attempt >= self.max_retries:
                     raise problem or ProviderError(
                         f"{self.name}: still failing after {attempt + 1} attempts: HTTP {resp.status_code}: "
-                        f"{_text(resp)}", final=False, status=resp.status_code)
+                        f"{_text(resp)}",
+                        final=False,
+                        status=resp.status_code,
+                    )
                 self._wait(attempt, resp)
                 attempt += 1
                 continue
             if attempt >= self.max_retries:
-                raise ProviderError(f"{self.name}: cannot reach {self.base_url}: {type(err).__name__}: {err}",
-                                    final=False)
+                raise ProviderError(
+                    f"{self.name}: cannot reach {self.base_url}: {type(err).__name__}: {err}",
+                    final=False,
+                )
             self._wait(attempt, None)
             attempt += 1
 
@@ -253,14 +320,25 @@ class Http:
                 return resp.json()
             except ValueError:
                 if kw.get("submit") and not kw.get("idempotent"):
-                    raise SubmitUncertain(f"{self.name}: the submit's answer was not JSON: {_text(resp)}") from None
+                    raise SubmitUncertain(
+                        f"{self.name}: the submit's answer was not JSON: {_text(resp)}"
+                    ) from None
                 if attempt >= self.max_retries:
                     break
                 self._wait(attempt, None)
-        raise ProviderError(f"{self.name}: the answer to {method} {path} is not JSON: {_text(resp)}", final=False)
+        raise ProviderError(
+            f"{self.name}: the answer to {method} {path} is not JSON: {_text(resp)}", final=False
+        )
 
-    def download(self, url: str, dest, *, auth: bool = False, progress: Callable[[int, int], None] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def download(
+        self,
+        url: str,
+        dest,
+        *,
+        auth: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Stream ``url`` into ``dest`` (a temp name the caller renames). A short body (fewer
         bytes than Content-Length) is an error, retried like a transport failure."""
         attempt = 0
@@ -273,27 +351,36 @@ class Http:
                 resp = self._send("GET", self.url(url), h, stream=True)
                 try:
                     if resp.status_code in (401, 403, 404, 410):
-                        raise ProviderError(f"{self.name}: the result file cannot be downloaded (HTTP "
-                                            f"{resp.status_code}); its link may have expired", final=True,
-                                            status=resp.status_code)
+                        raise ProviderError(
+                            f"{self.name}: the result file cannot be downloaded (HTTP "
+                            f"{resp.status_code}); its link may have expired",
+                            final=True,
+                            status=resp.status_code,
+                        )
                     if resp.status_code >= 400:
                         raise httpx.HTTPStatusError("retry", request=resp.request, response=resp)
                     total = int(resp.headers.get("content-length") or 0)
                     got = 0
                     cap = limit("result_bytes")
                     if total > cap:
-                        raise ProviderError(f"{self.name}'s result is {total:,} bytes; the limit is {cap:,}")
+                        raise ProviderError(
+                            f"{self.name}'s result is {total:,} bytes; the limit is {cap:,}"
+                        )
                     with open(dest, "wb") as fh:
                         for chunk in resp.iter_bytes(1 << 16):
                             self.cancel.check()
                             fh.write(chunk)
                             got += len(chunk)
                             if got > cap:  # a server that streams without end would fill the disk
-                                raise ProviderError(f"{self.name}'s result is larger than {cap:,} bytes; not kept")
+                                raise ProviderError(
+                                    f"{self.name}'s result is larger than {cap:,} bytes; not kept"
+                                )
                             if progress:
                                 progress(got, total)
                     if total and got < total:
-                        raise httpx.RemoteProtocolError(f"download ended after {got} of {total} bytes")
+                        raise httpx.RemoteProtocolError(
+                            f"download ended after {got} of {total} bytes"
+                        )
                     if got == 0:
                         raise httpx.RemoteProtocolError("download was empty")
                     return
@@ -311,7 +398,9 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 # headers that carry a credential for some provider; those a backend sends are added per client
-CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "cookie"})
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "cookie"}
+)
 
 
 def check_headers(name: str, headers: dict[str, str]) -> None:
@@ -321,10 +410,11 @@ def check_headers(name: str, headers: dict[str, str]) -> None:
     for k, v in headers.items():
         text = str(v)
         if any(c in text for c in "\r\n\0") or not text.isascii() or not text.isprintable():
-            raise ProviderError(f"{name}: the {k} header has a line break or a character that is not plain ASCII "
-                                "in it (a key pasted with a stray character?); set the key again with "
-                                "`reelgraph keys set` or in Settings")
-
+            raise ProviderError(
+                f"{name}: the {k} header has a line break or a character that is not plain ASCII "
+                "in it (a key pasted with a stray character?); set the key again with "
+                "`reelgraph keys set` or in Settings"
+            )
 
 
 def _text(resp: httpx.Response) -> str:

@@ -69,31 +69,54 @@ class Journal:
 
     def get(self, job_key: str) -> Job | None:
         with self._lock, self._connect() as db:
-            row = db.execute("SELECT job_key, backend, model, client_id, provider_id, urls, state, detail, outputs "
-                             "FROM jobs WHERE job_key = ?", (job_key,)).fetchone()
+            row = db.execute(
+                "SELECT job_key, backend, model, client_id, provider_id, urls, state, detail, outputs "
+                "FROM jobs WHERE job_key = ?",
+                (job_key,),
+            ).fetchone()
         if row is None:
             return None
-        return Job(row[0], row[1], row[2] or "", row[3], row[4], json.loads(row[5] or "{}"), row[6], row[7] or "",
-                   json.loads(row[8] or "[]"))
+        return Job(
+            row[0],
+            row[1],
+            row[2] or "",
+            row[3],
+            row[4],
+            json.loads(row[5] or "{}"),
+            row[6],
+            row[7] or "",
+            json.loads(row[8] or "[]"),
+        )
 
     def begin(self, job_key: str, backend: str, model: str) -> Job:
         """Record the intent to submit (state 'submitting') with a fresh client id."""
         now = time.time()
         client_id = f"rg-{uuid.uuid4().hex}"
         with self._lock, self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO jobs (job_key, backend, model, client_id, provider_id, urls, state, "
-                       "detail, outputs, created, updated) VALUES (?, ?, ?, ?, NULL, '{}', 'submitting', '', '[]', ?, ?)",
-                       (job_key, backend, model, client_id, now, now))
+            db.execute(
+                "INSERT OR REPLACE INTO jobs (job_key, backend, model, client_id, provider_id, urls, state, "
+                "detail, outputs, created, updated) VALUES (?, ?, ?, ?, NULL, '{}', 'submitting', '', '[]', ?, ?)",
+                (job_key, backend, model, client_id, now, now),
+            )
         return Job(job_key, backend, model, client_id, None, {}, "submitting", "", [])
 
     def update(self, job: Job, **changes: Any) -> Job:
         for k, v in changes.items():
             setattr(job, k, redact(v) if k == "detail" and isinstance(v, str) else v)
         with self._lock, self._connect() as db:
-            db.execute("UPDATE jobs SET provider_id = ?, urls = ?, state = ?, detail = ?, outputs = ?, updated = ? "
-                       "WHERE job_key = ?", (job.provider_id, redact(json.dumps(job.urls), labelled=False), job.state,
-                                             job.detail[:2000], redact(json.dumps(job.outputs), labelled=False), time.time(),
-                                             job.job_key))
+            db.execute(
+                "UPDATE jobs SET provider_id = ?, urls = ?, state = ?, detail = ?, outputs = ?, updated = ? "
+                "WHERE job_key = ?",
+                (
+                    job.provider_id,
+                    redact(json.dumps(job.urls), labelled=False),
+                    job.state,
+                    job.detail[:2000],
+                    redact(json.dumps(job.outputs), labelled=False),
+                    time.time(),
+                    job.job_key,
+                ),
+            )
         return job
 
     def all(self) -> list[Job]:

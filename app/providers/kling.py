@@ -28,8 +28,14 @@ from app.providers.journal import Job
 from app.providers.remote import RemoteBackend, Status
 
 # our axis -> Kling's simple-config axis, and how many of our units make Kling's full 10
-AXES = {"pan": ("pan", 20.0), "tilt": ("tilt", 20.0), "roll": ("roll", 30.0), "zoom": ("zoom", 0.5),
-        "truck": ("horizontal", 0.5), "pedestal": ("vertical", 0.5)}
+AXES = {
+    "pan": ("pan", 20.0),
+    "tilt": ("tilt", 20.0),
+    "roll": ("roll", 30.0),
+    "zoom": ("zoom", 0.5),
+    "truck": ("horizontal", 0.5),
+    "pedestal": ("vertical", 0.5),
+}
 
 
 def _b64url(data: bytes) -> str:
@@ -40,7 +46,11 @@ def make_jwt(access_key: str, secret_key: str, now: float | None = None, ttl: in
     """HS256 JWT: {iss: access key, exp: now + ttl, nbf: now - 5}."""
     now = int(now if now is not None else time.time())
     header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    payload = _b64url(json.dumps({"iss": access_key, "exp": now + ttl, "nbf": now - 5}, separators=(",", ":")).encode())
+    payload = _b64url(
+        json.dumps(
+            {"iss": access_key, "exp": now + ttl, "nbf": now - 5}, separators=(",", ":")
+        ).encode()
+    )
     sig = hmac.new(secret_key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{_b64url(sig)}"
 
@@ -58,7 +68,9 @@ def camera_control(camera: CameraPath) -> tuple[dict[str, Any] | None, str]:
     value = max(-10.0, min(10.0, math.copysign(scored[axis], deltas[axis])))
     value = round(value, 1) or math.copysign(0.1, deltas[axis])
     kling_axis = AXES[axis][0]
-    config: dict[str, float] = {k: 0 for k in ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")}
+    config: dict[str, float] = {
+        k: 0 for k in ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
+    }
     config[kling_axis] = value
     dropped = [a for a, s in scored.items() if a != axis and s >= 0.5]
     note = f"Kling moves one camera axis: sent {kling_axis} {value:g}"
@@ -92,10 +104,14 @@ class KlingBackend(RemoteBackend):
     def token(self, refresh: bool = False) -> str:
         key = self.key()
         if key is None:
-            raise ProviderError("no Kling key: set REELGRAPH_KLING_ACCESS_KEY and REELGRAPH_KLING_SECRET_KEY or "
-                                "run `reelgraph keys set kling`")
+            raise ProviderError(
+                "no Kling key: set REELGRAPH_KLING_ACCESS_KEY and REELGRAPH_KLING_SECRET_KEY or "
+                "run `reelgraph keys set kling`"
+            )
         now = time.time()
-        if refresh or self._token is None or self._token[1] - now < 300:  # refresh well before expiry
+        if (
+            refresh or self._token is None or self._token[1] - now < 300
+        ):  # refresh well before expiry
             self._token = (make_jwt(key["access_key"], key["secret_key"], now), now + 1800)
             register(self._token[0])
         return self._token[0]
@@ -107,27 +123,54 @@ class KlingBackend(RemoteBackend):
         except (ValueError, AttributeError, TypeError):
             return None
         if code == 1004:
-            return ProviderError("Kling: the login token expired", final=False, retry=False, status=resp.status_code,
-                                 code=code)
+            return ProviderError(
+                "Kling: the login token expired",
+                final=False,
+                retry=False,
+                status=resp.status_code,
+                code=code,
+            )
         if 1000 <= code <= 1003:
-            return ProviderError(f"Kling rejected the key ({code}: {msg}); check it with `reelgraph keys set kling`",
-                                 status=resp.status_code, code=code)
+            return ProviderError(
+                f"Kling rejected the key ({code}: {msg}); check it with `reelgraph keys set kling`",
+                status=resp.status_code,
+                code=code,
+            )
         if 1100 <= code <= 1102:
-            return ProviderError(f"Kling account problem ({code}: {msg}): out of credit or the resource pack is "
-                                 "used up; top up and run again", status=resp.status_code, code=code)
+            return ProviderError(
+                f"Kling account problem ({code}: {msg}): out of credit or the resource pack is "
+                "used up; top up and run again",
+                status=resp.status_code,
+                code=code,
+            )
         if code in (1103, 1304):
-            return ProviderError(f"Kling refused access ({code}: {msg}); check the key's permissions and IP "
-                                 "allow-list", status=resp.status_code, code=code)
+            return ProviderError(
+                f"Kling refused access ({code}: {msg}); check the key's permissions and IP "
+                "allow-list",
+                status=resp.status_code,
+                code=code,
+            )
         if code in (1200, 1201):
-            return ProviderError(f"Kling refused the request parameters ({code}: {msg})", status=resp.status_code,
-                                 code=code)
+            return ProviderError(
+                f"Kling refused the request parameters ({code}: {msg})",
+                status=resp.status_code,
+                code=code,
+            )
         if code in (1202, 1203):
-            return ProviderError(f"Kling: not found ({code}: {msg})", status=resp.status_code, code=code)
+            return ProviderError(
+                f"Kling: not found ({code}: {msg})", status=resp.status_code, code=code
+            )
         if code in (1300, 1301):
-            return ProviderError(f"Kling's content safety check refused this request ({msg}); change the prompt or "
-                                 "image", status=resp.status_code, code=code)
+            return ProviderError(
+                f"Kling's content safety check refused this request ({msg}); change the prompt or "
+                "image",
+                status=resp.status_code,
+                code=code,
+            )
         if code in (1302, 1303) or code >= 5000:
-            return ProviderError(f"Kling is busy ({code}: {msg})", final=False, status=resp.status_code, code=code)
+            return ProviderError(
+                f"Kling is busy ({code}: {msg})", final=False, status=resp.status_code, code=code
+            )
         return None
 
     def call(self, http: Http, method: str, path: str, **kw: Any) -> dict[str, Any]:
@@ -146,8 +189,15 @@ class KlingBackend(RemoteBackend):
                 raise
             if isinstance(data, dict) and data.get("code", 0) == 0:
                 return data.get("data") or {}
-            problem = self.classify(httpx.Response(200, json=data if isinstance(data, dict) else {}))
-            if problem is not None and problem.retry and not kw.get("submit") and busy < http.max_retries:
+            problem = self.classify(
+                httpx.Response(200, json=data if isinstance(data, dict) else {})
+            )
+            if (
+                problem is not None
+                and problem.retry
+                and not kw.get("submit")
+                and busy < http.max_retries
+            ):
                 http._wait(busy, None)
                 busy += 1
                 continue
@@ -158,12 +208,18 @@ class KlingBackend(RemoteBackend):
         """A frame as Kling takes it (raw base64), refused before upload if Kling would refuse it."""
         size = path.stat().st_size
         if limit_mb and size > limit_mb * 2**20:
-            raise NodeError(f"the {what} is {size / 2**20:.1f} MB; Kling takes images up to {limit_mb:g} MB",
-                            field=f"input '{what}'", hint="use a smaller image (a PNG of the shot's size is plenty)")
+            raise NodeError(
+                f"the {what} is {size / 2**20:.1f} MB; Kling takes images up to {limit_mb:g} MB",
+                field=f"input '{what}'",
+                hint="use a smaller image (a PNG of the shot's size is plenty)",
+            )
         w, h = image_size(path)
         if min(w, h) < 300 or max(w / h, h / w) > 2.5:
-            raise NodeError(f"the {what} is {w}x{h}; Kling takes images at least 300 px on each side with an aspect "
-                            "ratio between 1:2.5 and 2.5:1", field=f"input '{what}'")
+            raise NodeError(
+                f"the {what} is {w}x{h}; Kling takes images at least 300 px on each side with an aspect "
+                "ratio between 1:2.5 and 2.5:1",
+                field=f"input '{what}'",
+            )
         return _b64_file(path)
 
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
@@ -171,8 +227,12 @@ class KlingBackend(RemoteBackend):
         if req.image is None:
             raise NodeError("Kling animates a start frame: connect an image", field="input 'image'")
         limit = spec.max_prompt or 2500
-        body: dict[str, Any] = {"model_name": req.model, "image": self.image_b64(req.image, "image", spec.max_upload_mb),
-                                "prompt": (req.prompt.get("text") or "")[:limit], "duration": str(int(req.duration))}
+        body: dict[str, Any] = {
+            "model_name": req.model,
+            "image": self.image_b64(req.image, "image", spec.max_upload_mb),
+            "prompt": (req.prompt.get("text") or "")[:limit],
+            "duration": str(int(req.duration)),
+        }
         model = catalog().model(self.name, "generate", req.model)
         if model is not None and model.named_modes:
             body["mode"] = req.mode  # the master models have no mode
@@ -182,7 +242,9 @@ class KlingBackend(RemoteBackend):
         if negative and spec.negative_prompt:
             body["negative_prompt"] = negative[:limit]
         if len(req.prompt.get("text") or "") > limit:
-            job.info.setdefault("notes", []).append(f"Kling takes {limit} characters of prompt: the rest was cut")
+            job.info.setdefault("notes", []).append(
+                f"Kling takes {limit} characters of prompt: the rest was cut"
+            )
         if req.end_image is not None:
             body["image_tail"] = self.image_b64(req.end_image, "end_image", spec.max_upload_mb)
         if req.motion is not None and (req.motion.get("regions") or req.motion.get("static_mask")):
@@ -190,16 +252,22 @@ class KlingBackend(RemoteBackend):
             assert brush is not None  # refuse() checked the catalog
             regions = req.motion.get("regions", [])
             if len(regions) > brush.max_regions:
-                raise NodeError(f"Kling takes at most {brush.max_regions} motion regions, not {len(regions)}",
-                                field="input 'motion'", hint="merge or remove regions in the motion brush")
+                raise NodeError(
+                    f"Kling takes at most {brush.max_regions} motion regions, not {len(regions)}",
+                    field="input 'motion'",
+                    hint="merge or remove regions in the motion brush",
+                )
             _, h = image_size(req.image)
             if req.motion.get("static_mask"):
                 body["static_mask"] = req.motion["static_mask"]
             dyn = []
             for r in regions:
                 if not 2 <= len(r["trajectory"]) <= brush.max_points:
-                    raise NodeError(f"region '{r['name']}': Kling takes 2 to {brush.max_points} trajectory points, "
-                                    f"not {len(r['trajectory'])}", field="input 'motion'")
+                    raise NodeError(
+                        f"region '{r['name']}': Kling takes 2 to {brush.max_points} trajectory points, "
+                        f"not {len(r['trajectory'])}",
+                        field="input 'motion'",
+                    )
                 dyn.append({"mask": r["mask"], "trajectories": flip_trajectory(r["trajectory"], h)})
             if dyn:
                 body["dynamic_masks"] = dyn
@@ -211,8 +279,13 @@ class KlingBackend(RemoteBackend):
         return body
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
-        data = self.call(http, "POST", "/v1/videos/image2video", json=dict(body, external_task_id=job.client_id),
-                          submit=True)
+        data = self.call(
+            http,
+            "POST",
+            "/v1/videos/image2video",
+            json=dict(body, external_task_id=job.client_id),
+            submit=True,
+        )
         return str(data["task_id"]), {}
 
     def lookup(self, http: Http, job: Job) -> str | None:

@@ -37,8 +37,12 @@ class LipSyncBackend(RemoteBackend):
         limit = self.spec(req.model).max_upload_mb
         path = req.extra[what]
         if limit and path.stat().st_size > limit * 2**20:
-            raise NodeError(f"the {what} is {path.stat().st_size / 2**20:.1f} MB; {self.title} takes up to "
-                            f"{limit:g} MB", field=f"input '{what}'", hint="use a shorter or smaller file")
+            raise NodeError(
+                f"the {what} is {path.stat().st_size / 2**20:.1f} MB; {self.title} takes up to "
+                f"{limit:g} MB",
+                field=f"input '{what}'",
+                hint="use a shorter or smaller file",
+            )
 
 
 class SyncBackend(LipSyncBackend):
@@ -53,16 +57,33 @@ class SyncBackend(LipSyncBackend):
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         for what in ("video", "audio"):
             self.upload_limit(req, what)
-        return {"model": req.model, "video": req.extra["video"], "audio": req.extra["audio"],
-                "sync_mode": req.extra.get("sync_mode", "cut_off")}
+        return {
+            "model": req.model,
+            "video": req.extra["video"],
+            "audio": req.extra["audio"],
+            "sync_mode": req.extra.get("sync_mode", "cut_off"),
+        }
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
         # "Create Generation with Files": multipart on POST /v2/generate; nested fields are JSON text
         with open(body["video"], "rb") as v, open(body["audio"], "rb") as a:
-            files = {"video": (body["video"].name, v, "video/mp4"), "audio": (body["audio"].name, a, "audio/wav")}
-            data = http.json("POST", "/v2/generate", files=files, submit=True, idempotent=True,
-                             classify=self.classify, headers={"Idempotency-Key": idempotency_key(job.job_key, job.client_id)},
-                             data={"model": body["model"], "options": json.dumps({"sync_mode": body["sync_mode"]})})
+            files = {
+                "video": (body["video"].name, v, "video/mp4"),
+                "audio": (body["audio"].name, a, "audio/wav"),
+            }
+            data = http.json(
+                "POST",
+                "/v2/generate",
+                files=files,
+                submit=True,
+                idempotent=True,
+                classify=self.classify,
+                headers={"Idempotency-Key": idempotency_key(job.job_key, job.client_id)},
+                data={
+                    "model": body["model"],
+                    "options": json.dumps({"sync_mode": body["sync_mode"]}),
+                },
+            )
         return str(data["id"]), {}
 
     def status(self, http: Http, job: Job) -> Status:
@@ -99,53 +120,98 @@ class KlingLipSync(LipSyncBackend):
     def translate(self, req: GenerateRequest, job: GenerateJob) -> dict[str, Any]:
         video_id = req.extra.get("kling_video_id")
         if not video_id:
-            raise NodeError("Kling lip-syncs videos Kling made: connect the video of a Kling generator (other videos "
-                            "need a public URL, which Reelgraph does not host; use the sync backend for them)",
-                            field="input 'video'")
+            raise NodeError(
+                "Kling lip-syncs videos Kling made: connect the video of a Kling generator (other videos "
+                "need a public URL, which Reelgraph does not host; use the sync backend for them)",
+                field="input 'video'",
+            )
         audio = req.extra["audio"]
         self.upload_limit(req, "audio")
         if audio.suffix.lower() not in AUDIO_TYPES:
-            raise NodeError(f"Kling takes {', '.join(AUDIO_TYPES)} audio, not {audio.suffix or 'this file'}",
-                            field="input 'audio'")
+            raise NodeError(
+                f"Kling takes {', '.join(AUDIO_TYPES)} audio, not {audio.suffix or 'this file'}",
+                field="input 'audio'",
+            )
         seconds = audio_duration(audio)
         if not 2.0 <= seconds <= 60.0:
-            raise NodeError(f"the audio is {seconds:.1f} s; Kling lip-syncs 2 to 60 s of audio", field="input 'audio'")
+            raise NodeError(
+                f"the audio is {seconds:.1f} s; Kling lip-syncs 2 to 60 s of audio",
+                field="input 'audio'",
+            )
         sound = base64.b64encode(audio.read_bytes()).decode("ascii")
         if req.model == "lip-sync":  # the legacy endpoint (fallback)
-            return {"model": req.model, "input": {"mode": "audio2video", "video_id": video_id, "audio_type": "file",
-                                                  "audio_file": sound}}
-        return {"model": req.model, "video_id": video_id, "sound_file": sound, "audio_ms": int(seconds * 1000),
-                "video_ms": int(req.duration * 1000)}
+            return {
+                "model": req.model,
+                "input": {
+                    "mode": "audio2video",
+                    "video_id": video_id,
+                    "audio_type": "file",
+                    "audio_file": sound,
+                },
+            }
+        return {
+            "model": req.model,
+            "video_id": video_id,
+            "sound_file": sound,
+            "audio_ms": int(seconds * 1000),
+            "video_ms": int(req.duration * 1000),
+        }
 
     def prepare(self, http: Http, body: dict[str, Any], job: GenerateJob) -> dict[str, Any]:
         """identify-face (once per node, only when a take is really submitted): the session and
         the face to sync, and where the audio can go."""
         if body["model"] == "lip-sync":
             return body
-        data = self.kling.call(http, "POST", "/v1/videos/identify-face", json={"video_id": body["video_id"]})
+        data = self.kling.call(
+            http, "POST", "/v1/videos/identify-face", json={"video_id": body["video_id"]}
+        )
         faces = data.get("face_data") or []
         if not data.get("session_id") or not faces:
-            raise NodeError("Kling found no face to lip-sync in this video", field="input 'video'",
-                            hint="use a shot where the speaker's face is visible, or the sync backend")
+            raise NodeError(
+                "Kling found no face to lip-sync in this video",
+                field="input 'video'",
+                hint="use a shot where the speaker's face is visible, or the sync backend",
+            )
         face = faces[0]
         start, end = int(face.get("start_time") or 0), int(face.get("end_time") or body["video_ms"])
         length = min(body["audio_ms"], body["video_ms"] - start)
         if min(end, start + length) - start < 2000:
-            raise NodeError("Kling needs the audio to overlap the visible face for at least 2 s; the face is on "
-                            f"screen from {start / 1000:.1f} s to {end / 1000:.1f} s", field="input 'audio'")
+            raise NodeError(
+                "Kling needs the audio to overlap the visible face for at least 2 s; the face is on "
+                f"screen from {start / 1000:.1f} s to {end / 1000:.1f} s",
+                field="input 'audio'",
+            )
         if len(faces) > 1:
-            job.info.setdefault("notes", []).append(f"Kling found {len(faces)} faces: the first was lip-synced")
-        return {"model": body["model"], "request": {
-            "session_id": data["session_id"],
-            "face_choose": [{"face_id": str(face["face_id"]), "sound_file": body["sound_file"],
-                             "sound_start_time": 0, "sound_end_time": length, "sound_insert_time": start,
-                             "sound_volume": 1, "original_audio_volume": 1}]}}
+            job.info.setdefault("notes", []).append(
+                f"Kling found {len(faces)} faces: the first was lip-synced"
+            )
+        return {
+            "model": body["model"],
+            "request": {
+                "session_id": data["session_id"],
+                "face_choose": [
+                    {
+                        "face_id": str(face["face_id"]),
+                        "sound_file": body["sound_file"],
+                        "sound_start_time": 0,
+                        "sound_end_time": length,
+                        "sound_insert_time": start,
+                        "sound_volume": 1,
+                        "original_audio_volume": 1,
+                    }
+                ],
+            },
+        }
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
         if body["model"] == "lip-sync":
-            data = self.kling.call(http, "POST", "/v1/videos/lip-sync", json={"input": body["input"]}, submit=True)
+            data = self.kling.call(
+                http, "POST", "/v1/videos/lip-sync", json={"input": body["input"]}, submit=True
+            )
         else:
-            data = self.kling.call(http, "POST", "/v1/videos/advanced-lip-sync", json=body["request"], submit=True)
+            data = self.kling.call(
+                http, "POST", "/v1/videos/advanced-lip-sync", json=body["request"], submit=True
+            )
         return str(data["task_id"]), {}
 
     def status(self, http: Http, job: Job) -> Status:

@@ -23,10 +23,13 @@ class LocalBackend:
         return list(catalog().models(self.name, "generate"))
 
     def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
-        problems = check_generate(self.name, params.model, params.mode, duration=params.duration,
-                                  connected=connected)
+        problems = check_generate(
+            self.name, params.model, params.mode, duration=params.duration, connected=connected
+        )
         if "motion" in connected and "image" not in connected:
-            problems.append(("input 'motion'", "a motion brush animates a start frame; connect an image too"))
+            problems.append(
+                ("input 'motion'", "a motion brush animates a start frame; connect an image too")
+            )
         return problems
 
     def generate(self, req: GenerateRequest, job: GenerateJob) -> list[Path]:
@@ -35,7 +38,9 @@ class LocalBackend:
             path = job.work_dir / f"take_{take:02d}"
 
             def progress(f: float, msg: str | None, take: int = take) -> None:
-                job.progress(((take - 1) + f) / req.takes, f"take {take}/{req.takes}: {msg or ''}".strip())
+                job.progress(
+                    ((take - 1) + f) / req.takes, f"take {take}/{req.takes}: {msg or ''}".strip()
+                )
 
             t0 = time.monotonic()
             if req.image is None:
@@ -47,39 +52,74 @@ class LocalBackend:
         return out
 
     def _slate(self, req: GenerateRequest, path: Path, take: int) -> Path:
-        lines = [f"Shot: {req.shot_name}", f"Duration: {req.duration:g} s at {req.fps:g} fps, take {take}",
-                 f"Prompt: {req.prompt.get('text') or '(empty)'}"]
+        lines = [
+            f"Shot: {req.shot_name}",
+            f"Duration: {req.duration:g} s at {req.fps:g} fps, take {take}",
+            f"Prompt: {req.prompt.get('text') or '(empty)'}",
+        ]
         if req.prompt.get("negative"):
             lines.append(f"Avoid: {req.prompt['negative']}")
         card = write_png(path.with_suffix(".png"), slate(lines, (req.width, req.height)))
-        return shotfile.write(path.with_suffix(shotfile.SUFFIX), card, width=req.width, height=req.height,
-                              fps=req.fps, frames=frame_count(req.duration, req.fps), camera=None)
+        return shotfile.write(
+            path.with_suffix(shotfile.SUFFIX),
+            card,
+            width=req.width,
+            height=req.height,
+            fps=req.fps,
+            frames=frame_count(req.duration, req.fps),
+            camera=None,
+        )
 
     def _still(self, req: GenerateRequest, path: Path, take: int, progress) -> Path:
         assert req.image is not None
         if req.width % 2 or req.height % 2:
-            raise NodeError(f"output size {req.width}x{req.height} must be even", field="param 'width'")
+            raise NodeError(
+                f"output size {req.width}x{req.height} must be even", field="param 'width'"
+            )
         seed = take_seed(req.seed, take)
         camera = _vary(req.camera, seed)
         count = frame_count(req.duration, req.fps)
         if req.motion is None:
             # a camera move over a still is stored as its recipe: exact, small, fast to read
-            image_size(req.image)  # an IMAGE value is a PNG its node decoded; a damaged one fails here
-            return shotfile.write(path.with_suffix(shotfile.SUFFIX), req.image, width=req.width,
-                                  height=req.height, fps=req.fps, frames=count,
-                                  camera=camera.model_dump(mode="json") if camera else None)
+            image_size(
+                req.image
+            )  # an IMAGE value is a PNG its node decoded; a damaged one fails here
+            return shotfile.write(
+                path.with_suffix(shotfile.SUFFIX),
+                req.image,
+                width=req.width,
+                height=req.height,
+                fps=req.fps,
+                frames=count,
+                camera=camera.model_dump(mode="json") if camera else None,
+            )
         from app.media.motion import MotionAnimator
 
         src = load_image(req.image)
         animate = MotionAnimator.from_document(req.motion, src, count, seed=seed)
         path = path.with_suffix(".mkv")
-        render_still(path, src, out_size=(req.width, req.height), fps=req.fps, duration=req.duration,
-                     camera=camera, animate=animate, progress=progress)
+        render_still(
+            path,
+            src,
+            out_size=(req.width, req.height),
+            fps=req.fps,
+            duration=req.duration,
+            camera=camera,
+            animate=animate,
+            progress=progress,
+        )
         return path
 
 
-LIMITS = {"pan": (-90.0, 90.0), "tilt": (-60.0, 60.0), "roll": (-180.0, 180.0), "zoom": (0.101, 10.0),
-          "truck": (-1.0, 1.0), "pedestal": (-1.0, 1.0), "dolly": (-2.0, 0.9)}
+LIMITS = {
+    "pan": (-90.0, 90.0),
+    "tilt": (-60.0, 60.0),
+    "roll": (-180.0, 180.0),
+    "zoom": (0.101, 10.0),
+    "truck": (-1.0, 1.0),
+    "pedestal": (-1.0, 1.0),
+    "dolly": (-2.0, 0.9),
+}
 
 
 def take_seed(seed: int, take: int) -> int:
@@ -95,13 +135,26 @@ def _vary(camera: CameraPath | None, seed: int) -> CameraPath | None:
         return camera  # nothing keyed to vary: a held frame stays held
     rng = random.Random(seed)
     amount = 1 + rng.uniform(-0.3, 0.3)
-    drift = {"pan": rng.uniform(-2.5, 2.5), "tilt": rng.uniform(-1.5, 1.5), "zoom": 1 + rng.uniform(0.0, 0.08)}
+    drift = {
+        "pan": rng.uniform(-2.5, 2.5),
+        "tilt": rng.uniform(-1.5, 1.5),
+        "zoom": 1 + rng.uniform(0.0, 0.08),
+    }
 
     def within(d: dict) -> Keyframe:  # a path keyed at its limits stays within them
-        return Keyframe(**{k: min(LIMITS[k][1], max(LIMITS[k][0], v)) if k in LIMITS else v for k, v in d.items()})
+        return Keyframe(
+            **{
+                k: min(LIMITS[k][1], max(LIMITS[k][0], v)) if k in LIMITS else v
+                for k, v in d.items()
+            }
+        )
 
     def drifted(d: dict) -> dict:  # the drift builds over the shot: it is in the last keyframe
-        return d | {"pan": d["pan"] + drift["pan"], "tilt": d["tilt"] + drift["tilt"], "zoom": d["zoom"] * drift["zoom"]}
+        return d | {
+            "pan": d["pan"] + drift["pan"],
+            "tilt": d["tilt"] + drift["tilt"],
+            "zoom": d["zoom"] * drift["zoom"],
+        }
 
     kfs = []
     for k in camera.keyframes:
@@ -112,5 +165,8 @@ def _vary(camera: CameraPath | None, seed: int) -> CameraPath | None:
         last = k.t >= camera.keyframes[-1].t and len(camera.keyframes) > 1
         kfs.append(within(drifted(d) if last else d))
     if len(kfs) == 1:  # a single keyframe: the drift as a second one
-        kfs = [kfs[0].model_copy(update={"t": 0.0}), within(drifted(kfs[0].model_dump() | {"t": 1.0}))]
+        kfs = [
+            kfs[0].model_copy(update={"t": 0.0}),
+            within(drifted(kfs[0].model_dump() | {"t": 1.0})),
+        ]
     return camera.model_copy(update={"keyframes": kfs})

@@ -27,21 +27,31 @@ from app.providers.journal import Job, Journal
 from app.providers.settings import base_url, get_key
 
 log = logging.getLogger("reelgraph.providers")
-RESUMABLE = ("submitted", "running", "done", "downloaded")  # paid for: followed, never submitted again
+RESUMABLE = (
+    "submitted",
+    "running",
+    "done",
+    "downloaded",
+)  # paid for: followed, never submitted again
 
 
 def timing() -> dict[str, float]:
     """Network timing, overridable for slow links or tests: REELGRAPH_HTTP_READ_TIMEOUT (s),
     REELGRAPH_RETRY_BACKOFF (s, the first retry's base wait), REELGRAPH_POLL_INTERVAL (s),
     REELGRAPH_UNREACHABLE_GRACE (s a submitted job's provider may stay silent: a restart, a blip)."""
+
     def env(name: str, default: float) -> float:
         try:
             return float(os.environ.get(name, default))
         except ValueError:
             return default
 
-    return {"read_timeout": env("REELGRAPH_HTTP_READ_TIMEOUT", 60.0), "backoff": env("REELGRAPH_RETRY_BACKOFF", 1.0),
-            "poll": env("REELGRAPH_POLL_INTERVAL", 0.0), "grace": env("REELGRAPH_UNREACHABLE_GRACE", 90.0)}
+    return {
+        "read_timeout": env("REELGRAPH_HTTP_READ_TIMEOUT", 60.0),
+        "backoff": env("REELGRAPH_RETRY_BACKOFF", 1.0),
+        "poll": env("REELGRAPH_POLL_INTERVAL", 0.0),
+        "grace": env("REELGRAPH_UNREACHABLE_GRACE", 90.0),
+    }
 
 
 @dataclass
@@ -90,8 +100,10 @@ class RemoteBackend:
         """What the catalog says this model/mode honours (the check refused anything else)."""
         md = catalog().mode(self.name, self.task, model, mode)
         if md is None:
-            raise NodeError(f"{self.title} has no model {model!r} (mode {mode or 'default'!r}) in the catalog",
-                            field="param 'model'")
+            raise NodeError(
+                f"{self.title} has no model {model!r} (mode {mode or 'default'!r}) in the catalog",
+                field="param 'model'",
+            )
         return md
 
     def key(self) -> dict[str, str] | None:
@@ -99,13 +111,19 @@ class RemoteBackend:
 
     def key_problem(self) -> list[tuple[str | None, str]]:
         if self.key() is None:
-            return [("param 'backend'", f"no API key for {self.name}: set one with `reelgraph keys set "
-                     f"{self.name}` or in Settings")]
+            return [
+                (
+                    "param 'backend'",
+                    f"no API key for {self.name}: set one with `reelgraph keys set "
+                    f"{self.name}` or in Settings",
+                )
+            ]
         return []
 
     def check(self, connected: frozenset[str], params: Any) -> list[tuple[str | None, str]]:
-        problems = check_generate(self.name, params.model, params.mode, duration=params.duration,
-                                  connected=connected)
+        problems = check_generate(
+            self.name, params.model, params.mode, duration=params.duration, connected=connected
+        )
         return problems + self.key_problem()
 
     def cost(self, req: GenerateRequest) -> float:
@@ -116,9 +134,19 @@ class RemoteBackend:
         ever sent, whoever calls (validation normally refused it already)."""
         if self.task != "generate":
             return
-        connected = frozenset(n for n, v in (("image", req.image), ("end_image", req.end_image),
-                                             ("motion", req.motion), ("camera", req.camera)) if v is not None)
-        problems = check_generate(self.name, req.model, req.mode, duration=req.duration, connected=connected)
+        connected = frozenset(
+            n
+            for n, v in (
+                ("image", req.image),
+                ("end_image", req.end_image),
+                ("motion", req.motion),
+                ("camera", req.camera),
+            )
+            if v is not None
+        )
+        problems = check_generate(
+            self.name, req.model, req.mode, duration=req.duration, connected=connected
+        )
         if problems:
             where, msg = problems[0]
             raise NodeError(msg, field=where)
@@ -134,7 +162,9 @@ class RemoteBackend:
         """Last touches that need the provider (uploads, live option lists), once per node."""
         return body
 
-    def body_for_take(self, body: dict[str, Any], req: GenerateRequest, take: int) -> dict[str, Any]:
+    def body_for_take(
+        self, body: dict[str, Any], req: GenerateRequest, take: int
+    ) -> dict[str, Any]:
         return body
 
     def submit(self, http: Http, body: dict[str, Any], job: Job) -> tuple[str, dict[str, Any]]:
@@ -149,7 +179,9 @@ class RemoteBackend:
     def is_duplicate(self, error: ProviderError) -> bool:
         """Whether a refusal says our client id is already taken (the job exists)."""
         text = str(error).lower()
-        return any(w in text for w in ("already exist", "duplicate", "already used", "external_task_id"))
+        return any(
+            w in text for w in ("already exist", "duplicate", "already used", "external_task_id")
+        )
 
     def cancel(self, http: Http, job: Job) -> None:
         return None
@@ -164,22 +196,31 @@ class RemoteBackend:
     def api_key(self) -> str:
         key = self.key()
         if key is None:
-            raise ProviderError(f"no {self.title} key: `reelgraph keys set {self.name}` or Edit > Settings")
+            raise ProviderError(
+                f"no {self.title} key: `reelgraph keys set {self.name}` or Edit > Settings"
+            )
         return key["api_key"]
 
     def download_headers(self) -> dict[str, str]:
         return {}
 
-    def fetch(self, http: Http, job: Job, output: str, dest: Path, headers: dict[str, str] | None) -> None:
+    def fetch(
+        self, http: Http, job: Job, output: str, dest: Path, headers: dict[str, str] | None
+    ) -> None:
         """Write one finished output to ``dest`` (a temp name); a URL by default."""
         http.download(output, dest, auth=bool(headers), headers=headers)
 
     # -- the shared loop ---------------------------------------------------------------------------------
     def http(self, job: GenerateJob) -> Http:
         t = timing()
-        return Http(base_url(self.name, self.default_base), self.headers, cancel=job.cancel, name=self.title,
-                    backoff=t["backoff"], timeout=httpx.Timeout(connect=10.0, read=t["read_timeout"], write=60.0,
-                                                                pool=10.0))
+        return Http(
+            base_url(self.name, self.default_base),
+            self.headers,
+            cancel=job.cancel,
+            name=self.title,
+            backoff=t["backoff"],
+            timeout=httpx.Timeout(connect=10.0, read=t["read_timeout"], write=60.0, pool=10.0),
+        )
 
     @property
     def interval(self) -> float:
@@ -223,8 +264,10 @@ class RemoteBackend:
         except ProviderError as e:
             raise NodeError(str(e), field="param 'backend'") from None
         except (sqlite3.Error, OSError) as e:
-            raise NodeError(f"{self.title}: cannot keep the job journal or write the result ({e}); "
-                            "check the disk and run again (paid jobs are resumed)") from None
+            raise NodeError(
+                f"{self.title}: cannot keep the job journal or write the result ({e}); "
+                "check the disk and run again (paid jobs are resumed)"
+            ) from None
         finally:
             http.close()
 
@@ -233,8 +276,14 @@ class RemoteBackend:
             raise NodeError("internal: a remote job needs the node's cache key")
         return f"{job.key}#take{take}"
 
-    def _ensure_submitted(self, http: Http, journal: Journal, job: GenerateJob, body: Callable[[], dict[str, Any]],
-                          take: int) -> Job:
+    def _ensure_submitted(
+        self,
+        http: Http,
+        journal: Journal,
+        job: GenerateJob,
+        body: Callable[[], dict[str, Any]],
+        take: int,
+    ) -> Job:
         key = self._job_key(job, take)
         j = journal.get(key)
         if j is not None and j.state in RESUMABLE:
@@ -244,7 +293,9 @@ class RemoteBackend:
             return j  # already paid for: follow it, never submit again
         if j is not None and j.state == "submitting":
             if self.idempotent:
-                return self._submit(http, journal, j, body())  # same idempotency key: never a second job
+                return self._submit(
+                    http, journal, j, body()
+                )  # same idempotency key: never a second job
             found = self.lookup(http, j) if self.supports_lookup else None
             if found:
                 job.info.setdefault("resumed", []).append(take)
@@ -253,17 +304,23 @@ class RemoteBackend:
                 raise ProviderError(
                     f"{self.title}: take {take} was being submitted when Reelgraph stopped, and {self.title} cannot "
                     "look jobs up, so it may exist already. Check your dashboard; to submit it again, run "
-                    f"`reelgraph jobs forget {key}`", final=True)
+                    f"`reelgraph jobs forget {key}`",
+                    final=True,
+                )
             # the provider has no job under our client id: the submit never arrived; resend it
             # under the same id, so a late arrival of the first one is refused as a duplicate
             return self._submit(http, journal, j, body(), resend=True)
         if j is not None and j.state == "expired":
-            job.info.setdefault("notes", []).append(f"take {take}: the earlier result's link had expired; made again")
+            job.info.setdefault("notes", []).append(
+                f"take {take}: the earlier result's link had expired; made again"
+            )
         payload = body()
         j = journal.begin(key, self.name, payload.get("model") or payload.get("model_name") or "")
         return self._submit(http, journal, j, payload)
 
-    def _submit(self, http: Http, journal: Journal, j: Job, body: dict[str, Any], resend: bool = False) -> Job:
+    def _submit(
+        self, http: Http, journal: Journal, j: Job, body: dict[str, Any], resend: bool = False
+    ) -> Job:
         try:
             provider_id, urls = self.submit(http, body, j)
         except SubmitUncertain:
@@ -274,10 +331,16 @@ class RemoteBackend:
                 # the provider has nothing under our id: resend under the same id (a late arrival
                 # of the first submit is then refused as a duplicate, and found by the next lookup)
                 return self._submit(http, journal, j, body, resend=True)
-            raise ProviderError(f"{self.title}: the submit got no clear answer, so the job may or may not exist; "
-                                + ("run again to look it up by our id" if self.supports_lookup or self.idempotent
-                                   else f"check your dashboard, then `reelgraph jobs forget {j.job_key}` to submit "
-                                   "again"), final=True) from None
+            raise ProviderError(
+                f"{self.title}: the submit got no clear answer, so the job may or may not exist; "
+                + (
+                    "run again to look it up by our id"
+                    if self.supports_lookup or self.idempotent
+                    else f"check your dashboard, then `reelgraph jobs forget {j.job_key}` to submit "
+                    "again"
+                ),
+                final=True,
+            ) from None
         except ProviderError as e:
             if e.final and resend and self.supports_lookup:
                 # a resend refused (say, as a duplicate id): the first submit may have arrived
@@ -288,18 +351,25 @@ class RemoteBackend:
                 if self.is_duplicate(e):
                     # the provider has a job under our id that it cannot show yet: it exists and
                     # is paid for, so the row stays 'submitting' and the next run looks again
-                    raise ProviderError(f"{self.title}: the job was submitted (the provider refuses our id as "
-                                        "taken) but cannot be found yet; run again in a minute to pick it up",
-                                        final=True) from None
+                    raise ProviderError(
+                        f"{self.title}: the job was submitted (the provider refuses our id as "
+                        "taken) but cannot be found yet; run again in a minute to pick it up",
+                        final=True,
+                    ) from None
             if e.final:
                 journal.update(j, state="failed", detail=str(e))  # refused: nothing was made
             raise  # not final (still busy after retries): stays 'submitting' for a lookup next time
         except (KeyError, TypeError, ValueError) as e:
-            raise ProviderError(f"{self.title}: the submit's answer had no job id ({e}); the job may exist: check "
-                                "your dashboard", final=True) from None
+            raise ProviderError(
+                f"{self.title}: the submit's answer had no job id ({e}); the job may exist: check "
+                "your dashboard",
+                final=True,
+            ) from None
         return journal.update(j, provider_id=provider_id, urls=urls, state="submitted")
 
-    def _follow(self, http: Http, journal: Journal, job: GenerateJob, jobs: list[Job], req: GenerateRequest) -> list[Path]:
+    def _follow(
+        self, http: Http, journal: Journal, job: GenerateJob, jobs: list[Job], req: GenerateRequest
+    ) -> list[Path]:
         paths: list[Path | None] = [None] * len(jobs)
         progress = [0.0] * len(jobs)
         details = [""] * len(jobs)
@@ -318,16 +388,23 @@ class RemoteBackend:
                         since = silent.setdefault(i, time.monotonic())
                         if e.final or time.monotonic() - since > timing()["grace"]:
                             raise
-                        details[i] = f"not answering for {time.monotonic() - since:.0f} s, still waiting"
+                        details[i] = (
+                            f"not answering for {time.monotonic() - since:.0f} s, still waiting"
+                        )
                         pending += 1
                         continue
                     silent.pop(i, None)
                     if st.state == "failed":
                         journal.update(j, state="failed", detail=st.detail)
-                        raise NodeError(f"{self.title} failed take {i + 1}: {st.detail}", field="param 'backend'")
+                        raise NodeError(
+                            f"{self.title} failed take {i + 1}: {st.detail}",
+                            field="param 'backend'",
+                        )
                     if st.state == "cancelled":
                         journal.update(j, state="cancelled", detail=st.detail)
-                        raise NodeError(f"{self.title} cancelled take {i + 1}: {st.detail or 'by the provider'}")
+                        raise NodeError(
+                            f"{self.title} cancelled take {i + 1}: {st.detail or 'by the provider'}"
+                        )
                     if st.state != "done":
                         if j.state != "running" or st.detail != j.detail:
                             journal.update(j, state="running", detail=st.detail)
@@ -339,16 +416,26 @@ class RemoteBackend:
                         journal.update(j, state="failed", detail="finished without a result file")
                         raise NodeError(f"{self.title} finished take {i + 1} without a result file")
                     # done and paid for: recorded before downloading, so Stop or a crash never loses it
-                    journal.update(j, state="done", outputs=st.outputs, detail=st.detail,
-                                   urls=dict(j.urls, _meta=dict(st.meta)))
+                    journal.update(
+                        j,
+                        state="done",
+                        outputs=st.outputs,
+                        detail=st.detail,
+                        urls=dict(j.urls, _meta=dict(st.meta)),
+                    )
                     job.take_meta[i + 1] = dict(st.meta)
                     if started.get(i) is not None:  # followed from submit to done in this run
                         job.take_meta[i + 1]["took_s"] = round(time.monotonic() - started[i], 2)
                 paths[i] = self._download(http, journal, j, job, i + 1)
                 progress[i], details[i] = 1.0, ""
-            said = next((d for d in details if d), "")  # what the provider says of a job still being made
-            job.progress(sum(progress) / len(jobs) * 0.95, f"{self.title}: {sum(p is not None for p in paths)}/"
-                         f"{len(jobs)} done" + (f"; {said}" if said else ""))
+            said = next(
+                (d for d in details if d), ""
+            )  # what the provider says of a job still being made
+            job.progress(
+                sum(progress) / len(jobs) * 0.95,
+                f"{self.title}: {sum(p is not None for p in paths)}/"
+                f"{len(jobs)} done" + (f"; {said}" if said else ""),
+            )
             if pending == 0:
                 return [p for p in paths if p is not None]
             job.cancel.wait(self.interval)
@@ -358,8 +445,14 @@ class RemoteBackend:
         if not self.supports_cancel:
             return
         # the run's token is cancelled, so the cancel calls go out on a connection of their own
-        quiet = Http(http.base_url, self.headers, name=self.title, max_retries=2, backoff=0.2,
-                     timeout=httpx.Timeout(10.0))
+        quiet = Http(
+            http.base_url,
+            self.headers,
+            name=self.title,
+            max_retries=2,
+            backoff=0.2,
+            timeout=httpx.Timeout(10.0),
+        )
         try:
             for j in jobs:
                 if j.state in ("submitted", "running") and not j.outputs:
@@ -387,9 +480,11 @@ class RemoteBackend:
                 self.fetch(http, j, j.outputs[0], tmp, headers)
             else:
                 journal.update(j, state="expired", detail=str(e))
-                raise ProviderError(f"{self.title}: take {take}'s result can no longer be downloaded (its link "
-                                    "expired and the provider has no fresh one); run again to make it again — "
-                                    "that is a new, paid job") from None
+                raise ProviderError(
+                    f"{self.title}: take {take}'s result can no longer be downloaded (its link "
+                    "expired and the provider has no fresh one); run again to make it again — "
+                    "that is a new, paid job"
+                ) from None
         os.replace(tmp, dest)
         journal.update(j, state="downloaded")
         return dest

@@ -25,7 +25,12 @@ SERVICE = "reelgraph"
 
 # -- settings --------------------------------------------------------------------------------------
 
-DEFAULTS: dict[str, Any] = {"base_urls": {}, "confirm_above": 5.0, "default_backend": "local", "templates": {}}
+DEFAULTS: dict[str, Any] = {
+    "base_urls": {},
+    "confirm_above": 5.0,
+    "default_backend": "local",
+    "templates": {},
+}
 
 
 def load_settings() -> dict[str, Any]:
@@ -49,13 +54,13 @@ def base_url(backend: str, default: str) -> str:
 
 # -- keys --------------------------------------------------------------------------------------------
 
+
 def key_parts(backend: str) -> tuple[str, ...]:
     """The parts of a backend's key as the model catalog names them (Kling: access + secret)."""
     from app.providers.catalog import shipped_catalog
 
     b = shipped_catalog().backend(backend)
     return tuple(b.key) if b is not None and b.key else ("api_key",)
-
 
 
 def _env_name(backend: str, part: str) -> str:
@@ -97,8 +102,10 @@ def _fallback_write(data: dict[str, str]) -> None:
     atomic_write_bytes(_fallback_file(), json.dumps(data).encode(), mode=0o600)
 
 
-FALLBACK_WARNING = ("no system keyring is available, so keys are kept in {path} (readable only by you); "
-                    "install a keyring service (e.g. GNOME Keyring, KWallet) to keep them encrypted")
+FALLBACK_WARNING = (
+    "no system keyring is available, so keys are kept in {path} (readable only by you); "
+    "install a keyring service (e.g. GNOME Keyring, KWallet) to keep them encrypted"
+)
 
 
 def get_key(backend: str) -> dict[str, str] | None:
@@ -126,7 +133,9 @@ def set_key(backend: str, parts: dict[str, str]) -> str:
     """Store the key; returns where it went (for the user)."""
     missing = [p for p in key_parts(backend) if not parts.get(p)]
     if missing:
-        raise ValueError(f"{backend} needs {', '.join(key_parts(backend))}; missing {', '.join(missing)}")
+        raise ValueError(
+            f"{backend} needs {', '.join(key_parts(backend))}; missing {', '.join(missing)}"
+        )
     kr = _keyring()
     if kr is not None:
         for part in key_parts(backend):

@@ -24,7 +24,9 @@ NOT_MAPPED = "(not mapped)"
 
 
 class ComfyTemplateDialog(QDialog):
-    def __init__(self, parent: QWidget | None, path: Path, object_info: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None, path: Path, object_info: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Add ComfyUI workflow: {path.name}")
         self.resize(640, 520)
@@ -37,8 +39,10 @@ class ComfyTemplateDialog(QDialog):
         self.name.setObjectName("comfy_name")
         form = QFormLayout()
         form.addRow("Template name", self.name)
-        nodes = [(nid, f"node {nid} ({n['class_type']})") for nid, n in
-                 sorted(self.graph.items(), key=lambda kv: (len(kv[0]), kv[0]))]
+        nodes = [
+            (nid, f"node {nid} ({n['class_type']})")
+            for nid, n in sorted(self.graph.items(), key=lambda kv: (len(kv[0]), kv[0]))
+        ]
         self.rows: dict[str, tuple[QComboBox, QLineEdit]] = {}
         for role in ct.ROLES:
             target = (mapping.get(role) or [[None, ""]])[0]
@@ -68,10 +72,17 @@ class ComfyTemplateDialog(QDialog):
             self.output.addItem(label, nid)
         self.output.setCurrentIndex(max(0, self.output.findData(output)))
         form.addRow("the video comes from", self.output)
-        grid = (f"frame counts {self.frames['step']}n+{self.frames['offset']} (at least {self.frames['min']})"
-                if self.frames else "any frame count")
-        info = "checked against the server" if object_info is not None else "the server did not answer: checked " \
-               "by node class now, against the server before each run"
+        grid = (
+            f"frame counts {self.frames['step']}n+{self.frames['offset']} (at least {self.frames['min']})"
+            if self.frames
+            else "any frame count"
+        )
+        info = (
+            "checked against the server"
+            if object_info is not None
+            else "the server did not answer: checked "
+            "by node class now, against the server before each run"
+        )
         self.notes = QLabel("\n".join([grid, info, *notes]))
         self.notes.setWordWrap(True)
         self.problems = QLabel("")
@@ -91,15 +102,27 @@ class ComfyTemplateDialog(QDialog):
         mapping: dict[str, list[list[str]]] = {}
         for role, (node, field) in self.rows.items():
             if node.currentData() is not None and field.text().strip():
-                mapping[role] = [[node.currentData(), field.text().strip()], *self.extra.get(role, [])]
-        return ct.Template(name=self.name.text().strip(), workflow=self.graph, mapping=mapping, frames=self.frames,
-                           output=self.output.currentData(), source=self.source, added=ct.added_today())
+                mapping[role] = [
+                    [node.currentData(), field.text().strip()],
+                    *self.extra.get(role, []),
+                ]
+        return ct.Template(
+            name=self.name.text().strip(),
+            workflow=self.graph,
+            mapping=mapping,
+            frames=self.frames,
+            output=self.output.currentData(),
+            source=self.source,
+            added=ct.added_today(),
+        )
 
     def save(self) -> None:
         t = self.template()
         problems = ct.problems(t, self.object_info)
-        problems += [f"'{r}' is not mapped: the {r} a generator sets would be ignored"
-                     for r in ct.missing(t, set(ct.ALWAYS_SET))]
+        problems += [
+            f"'{r}' is not mapped: the {r} a generator sets would be ignored"
+            for r in ct.missing(t, set(ct.ALWAYS_SET))
+        ]
         if problems:
             self.problems.setText("\n".join(problems))
             return

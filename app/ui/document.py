@@ -21,7 +21,9 @@ from app.core.workflow import Link, Mode, NodeModel, Workflow
 
 
 class _Edit(QUndoCommand):
-    def __init__(self, doc: Document, ops: list[edits.Op], text: str, merge_key: str | None = None) -> None:
+    def __init__(
+        self, doc: Document, ops: list[edits.Op], text: str, merge_key: str | None = None
+    ) -> None:
         super().__init__(text)
         self.doc, self.ops, self.inverse = doc, ops, []
         self.merge_key, self.t = merge_key, time.monotonic()
@@ -32,12 +34,16 @@ class _Edit(QUndoCommand):
     def undo(self) -> None:
         self.doc._apply(self.inverse)
 
-    def id(self) -> int:  # noqa: A003 - Qt's name
+    def id(self) -> int:
         return 1 if self.merge_key else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
         # typing into one field makes one undo step, not one per keystroke
-        if not isinstance(other, _Edit) or other.merge_key != self.merge_key or other.t - self.t > 2.0:
+        if (
+            not isinstance(other, _Edit)
+            or other.merge_key != self.merge_key
+            or other.t - self.t > 2.0
+        ):
             return False
         self.ops = self.ops + other.ops
         self.inverse = other.inverse + self.inverse
@@ -137,11 +143,18 @@ class Document(QObject):
         if ops:
             self.undo.push(_Edit(self, ops, text, merge_key))
 
-    def add_node(self, type_id: str, pos: tuple[float, float], params: dict[str, Any] | None = None) -> str:
+    def add_node(
+        self, type_id: str, pos: tuple[float, float], params: dict[str, Any] | None = None
+    ) -> str:
         node_id = edits.unique_id(self.wf, type_id)
         nt = self.registry.get(type_id)
         title = nt.title if nt else type_id
-        node = NodeModel(id=node_id, type=type_id, params=params or {}, ui={"pos": [float(pos[0]), float(pos[1])]})
+        node = NodeModel(
+            id=node_id,
+            type=type_id,
+            params=params or {},
+            ui={"pos": [float(pos[0]), float(pos[1])]},
+        )
         self.push([edits.add_node(node)], f"add {title}")
         return node_id
 
@@ -185,7 +198,11 @@ class Document(QObject):
         node = self.wf.node(dst[0])
         nt = self.registry.get(node.type) if node else None
         inp = nt.input(dst[1]) if nt else None
-        old = [lk for lk in self.wf.links if lk.dst == link.dst] if inp is not None and not inp.multi else []
+        old = (
+            [lk for lk in self.wf.links if lk.dst == link.dst]
+            if inp is not None and not inp.multi
+            else []
+        )
         return self.change_links(old, [link])
 
     def set_param(self, node_id: str, name: str, value: Any) -> str | None:
@@ -210,8 +227,11 @@ class Document(QObject):
                     return msg
         if params != node.params:
             # the undo menu reads "Undo shot: selected take", not a raw field name
-            self.push([edits.set_params(node_id, params)], f"{self.node_title(node_id)}: {name.replace('_', ' ')}",
-                      merge_key=f"{node_id}.{name}")
+            self.push(
+                [edits.set_params(node_id, params)],
+                f"{self.node_title(node_id)}: {name.replace('_', ' ')}",
+                merge_key=f"{node_id}.{name}",
+            )
         return None
 
     def toggle_mode(self, ids: list[str], mode: Mode) -> None:
@@ -253,12 +273,17 @@ def open_any(path: Path) -> Workflow:
     except Exception as e:  # noqa: BLE001 - any unreadable file is one message
         raise WorkflowError(f"{path.name}: cannot read it ({e})", path=str(path)) from None
     if doc is None:
-        raise WorkflowError(f"{path.name} has no Reelgraph workflow embedded; only renders exported by "
-                            "Reelgraph carry one", path=str(path))
+        raise WorkflowError(
+            f"{path.name} has no Reelgraph workflow embedded; only renders exported by "
+            "Reelgraph carry one",
+            path=str(path),
+        )
     import json
 
     try:
         text = json.dumps(doc)
     except (RecursionError, ValueError):
-        raise WorkflowError(f"{path.name}: its embedded workflow is damaged (nested too deeply)", path=str(path)) from None
+        raise WorkflowError(
+            f"{path.name}: its embedded workflow is damaged (nested too deeply)", path=str(path)
+        ) from None
     return parse_workflow(text, source=path.name)

@@ -27,8 +27,12 @@ from app.ui.node_item import RGNodeItem
 
 MIME_NODE = "application/x-reelgraph-node-type"
 CATEGORY_COLOURS = {
-    "Inputs": (44, 62, 82), "Motion": (66, 50, 82), "Generate": (36, 72, 56), "Finish": (82, 60, 40),
-    "Output": (76, 44, 54), "Utility": (56, 60, 66),
+    "Inputs": (44, 62, 82),
+    "Motion": (66, 50, 82),
+    "Generate": (36, 72, 56),
+    "Finish": (82, 60, 40),
+    "Output": (76, 44, 54),
+    "Utility": (56, 60, 66),
 }
 PREVIEW_TYPES = (PortType.IMAGE, PortType.VIDEO)
 
@@ -47,11 +51,15 @@ def _node_class(nt: NodeType) -> type[BaseNode]:
             self.add_input(inp.name, multi_input=inp.multi, color=PORT_COLOURS[inp.types[0]])
         for out in nt.outputs:
             self.add_output(out.name, multi_output=True, color=PORT_COLOURS[out.types[0]])
-        self.view.has_preview = any(t in PREVIEW_TYPES for out in nt.outputs for t in out.types) or \
-            nt.preview in ("motion", "waveform")  # no picture output: drawn from the params
+        self.view.has_preview = any(
+            t in PREVIEW_TYPES for out in nt.outputs for t in out.types
+        ) or nt.preview in ("motion", "waveform")  # no picture output: drawn from the params
 
-    return type(class_name(nt.id), (BaseNode,), {"__identifier__": "reelgraph", "NODE_NAME": nt.title,
-                                                 "__init__": __init__})
+    return type(
+        class_name(nt.id),
+        (BaseNode,),
+        {"__identifier__": "reelgraph", "NODE_NAME": nt.title, "__init__": __init__},
+    )
 
 
 def _reroute_class(nt: NodeType) -> type[BaseNode]:
@@ -63,7 +71,11 @@ def _reroute_class(nt: NodeType) -> type[BaseNode]:
         self.add_input("in", multi_input=False, display_name=False, color=(200, 200, 200))
         self.add_output("out", multi_output=True, display_name=False, color=(200, 200, 200))
 
-    return type(class_name(nt.id), (BaseNode,), {"__identifier__": "reelgraph", "NODE_NAME": "", "__init__": __init__})
+    return type(
+        class_name(nt.id),
+        (BaseNode,),
+        {"__identifier__": "reelgraph", "NODE_NAME": "", "__init__": __init__},
+    )
 
 
 class UnknownNode(BaseNode):
@@ -81,7 +93,9 @@ class RGViewer(NodeViewer):
     context_requested = Signal(object, QPoint, QPointF)  # NodeGraphQt item id or None
     node_type_dropped = Signal(str, QPointF)
     files_dropped = Signal(list)
-    wire_dropped = Signal(object, QPointF)  # the PortItem the wire started from, where it was let go
+    wire_dropped = Signal(
+        object, QPointF
+    )  # the PortItem the wire started from, where it was let go
     pipe_double_clicked = Signal(object, QPointF)  # the PipeItem, where
     # (start PortItem, other PortItem) -> may they connect; set by the bridge (the model decides)
     compatible = None
@@ -93,8 +107,13 @@ class RGViewer(NodeViewer):
         from NodeGraphQt.qgraphics.port import PortItem
 
         pos = self.mapToScene(event.position().toPoint())
-        hit = [i for i in self.scene().items(pos) if isinstance(i, (AbstractNodeItem, PortItem, PipeItem))
-               and not isinstance(i, BackdropNodeItem) and i is not self._LIVE_PIPE]
+        hit = [
+            i
+            for i in self.scene().items(pos)
+            if isinstance(i, (AbstractNodeItem, PortItem, PipeItem))
+            and not isinstance(i, BackdropNodeItem)
+            and i is not self._LIVE_PIPE
+        ]
         if event.button() == Qt.LeftButton and not hit:
             self.quick_add.emit(pos)
             return
@@ -142,7 +161,7 @@ class RGViewer(NodeViewer):
             return
         super().keyPressEvent(event)
 
-    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802,A002 - Qt's names; Tab stays here
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802 - Qt's names; Tab stays here
         return False
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
@@ -218,7 +237,10 @@ class GraphBridge(QObject):
         self.graph.set_pipe_slicing(True)
         self.graph.set_background_color(28, 28, 31)
         self.graph.set_grid_color(38, 38, 42)
-        for action in (getattr(self.viewer, "_undo_action", None), getattr(self.viewer, "_redo_action", None)):
+        for action in (
+            getattr(self.viewer, "_undo_action", None),
+            getattr(self.viewer, "_redo_action", None),
+        ):
             if action is not None:
                 action.setShortcuts([])  # Ctrl+Z belongs to the document's undo stack
         for nt in registry:
@@ -268,20 +290,32 @@ class GraphBridge(QObject):
         nt = self.registry.get(node.type)
         pos = node.ui.get("pos", [0, 0])
         ng_type = f"reelgraph.{class_name(node.type)}" if nt else "reelgraph.UnknownNode"
-        colour = CATEGORY_COLOURS.get(nt.category if nt else "", (60, 60, 64)) if nt else (96, 30, 34)
-        ng = self.graph.create_node(ng_type, name=self.display_name(node_id), selected=False, color=colour,
-                                    pos=(float(pos[0]), float(pos[1])), push_undo=False)
+        colour = (
+            CATEGORY_COLOURS.get(nt.category if nt else "", (60, 60, 64)) if nt else (96, 30, 34)
+        )
+        ng = self.graph.create_node(
+            ng_type,
+            name=self.display_name(node_id),
+            selected=False,
+            color=colour,
+            pos=(float(pos[0]), float(pos[1])),
+            push_undo=False,
+        )
         if nt is None:
             ng.view.set_state("unknown", None, f"type {node.type!r} is not installed")
-            ng.view.set_help(f"Unknown node type {node.type!r}: its params and links are kept. "
-                             "Install the plugin that provides it, or replace the node.")
+            ng.view.set_help(
+                f"Unknown node type {node.type!r}: its params and links are kept. "
+                "Install the plugin that provides it, or replace the node."
+            )
             for link in self.doc.wf.links:
                 if link.dst[0] == node_id:
                     self._ensure_port(ng, link.dst[1], out=False)
                 if link.src[0] == node_id:
                     self._ensure_port(ng, link.src[1], out=True)
         else:
-            ng.view.set_help(f"<b>{nt.title}</b> ({nt.id})<br>{nt.description}<br><i>F1: reference</i>")
+            ng.view.set_help(
+                f"<b>{nt.title}</b> ({nt.id})<br>{nt.description}<br><i>F1: reference</i>"
+            )
         ng.view.draw_node()
         self.nodes[node_id] = ng
         self.ids[ng.id] = node_id
@@ -291,7 +325,11 @@ class GraphBridge(QObject):
     def _ensure_port(self, ng: BaseNode, name: str, out: bool):
         port = ng.get_output(name) if out else ng.get_input(name)
         if port is None and isinstance(ng, UnknownNode):
-            port = ng.add_output(name, multi_output=True) if out else ng.add_input(name, multi_input=True)
+            port = (
+                ng.add_output(name, multi_output=True)
+                if out
+                else ng.add_input(name, multi_input=True)
+            )
             ng.view.draw_node()
         return port
 
@@ -305,7 +343,9 @@ class GraphBridge(QObject):
         a, b = self.nodes.get(link.src[0]), self.nodes.get(link.dst[0])
         if a is None or b is None:
             return None, None
-        return self._ensure_port(a, link.src[1], out=True), self._ensure_port(b, link.dst[1], out=False)
+        return self._ensure_port(a, link.src[1], out=True), self._ensure_port(
+            b, link.dst[1], out=False
+        )
 
     def _add_link(self, link: Link) -> None:
         out, inp = self._ports(link)
@@ -317,7 +357,9 @@ class GraphBridge(QObject):
         """Pipes take the colour of the data they carry."""
         from app.core.validate import output_types
 
-        types = output_types(self.doc.wf, self.registry, link.src[0], link.src[1])  # a reroute: what it carries
+        types = output_types(
+            self.doc.wf, self.registry, link.src[0], link.src[1]
+        )  # a reroute: what it carries
         colour = PORT_COLOURS[types[0]] if types and len(types) < len(PortType) else (170, 170, 170)
         for pipe in out.view.connected_pipes:
             if pipe.input_port is inp.view:
@@ -351,7 +393,11 @@ class GraphBridge(QObject):
 
     # -- backdrops (kept in the workflow's ui: {"backdrops": [{id, title, pos, size}]}) ----------
     def _sync_backdrops(self) -> None:
-        wanted = {b["id"]: b for b in self.doc.wf.ui.get("backdrops", []) if isinstance(b, dict) and "id" in b}
+        wanted = {
+            b["id"]: b
+            for b in self.doc.wf.ui.get("backdrops", [])
+            if isinstance(b, dict) and "id" in b
+        }
         for bid in list(self.backdrops):
             if bid not in wanted:
                 bd = self.backdrops.pop(bid)
@@ -360,8 +406,13 @@ class GraphBridge(QObject):
         for bid, b in wanted.items():
             bd = self.backdrops.get(bid)
             if bd is None:
-                bd = self.graph.create_node("Backdrop", name=b.get("title") or "Backdrop", selected=False,
-                                            color=tuple(b.get("color", (70, 70, 90))), push_undo=False)
+                bd = self.graph.create_node(
+                    "Backdrop",
+                    name=b.get("title") or "Backdrop",
+                    selected=False,
+                    color=tuple(b.get("color", (70, 70, 90))),
+                    push_undo=False,
+                )
                 self.backdrops[bid] = bd
                 self.backdrop_ids[bd.id] = bid
             x, y = b.get("pos", [0, 0])
@@ -388,7 +439,12 @@ class GraphBridge(QObject):
         n = 1
         while f"backdrop_{n}" in existing:
             n += 1
-        return {"id": f"backdrop_{n}", "title": title, "pos": [r.x(), r.y()], "size": [r.width(), r.height()]}
+        return {
+            "id": f"backdrop_{n}",
+            "title": title,
+            "pos": [r.x(), r.y()],
+            "size": [r.width(), r.height()],
+        }
 
     # -- gestures from the view -> the document ------------------------------------------------
     def _link_from_views(self, a, b) -> Link | None:
@@ -438,7 +494,11 @@ class GraphBridge(QObject):
         for other in self.registry:
             ports = other.inputs if is_output else other.outputs
             for p in ports:
-                if can_connect(mine.types, p.types) if is_output else can_connect(p.types, mine.types):
+                if (
+                    can_connect(mine.types, p.types)
+                    if is_output
+                    else can_connect(p.types, mine.types)
+                ):
                     found[other.id] = p.name
                     break
         return found
@@ -453,8 +513,11 @@ class GraphBridge(QObject):
         for lk in removed:
             if any(x.key == lk.key for x in self.doc.wf.links):
                 out, inp = self._ports(lk)
-                if out is not None and inp is not None and not any(
-                        p.input_port is inp.view for p in out.view.connected_pipes):
+                if (
+                    out is not None
+                    and inp is not None
+                    and not any(p.input_port is inp.view for p in out.view.connected_pipes)
+                ):
                     self.viewer.establish_connection(out.view, inp.view)
                     self._style_pipe(lk, out, inp)
 
@@ -480,14 +543,20 @@ class GraphBridge(QObject):
         for b in ui.get("backdrops", []):
             bd = self.backdrops.get(b.get("id"))
             if bd is not None:
-                b = dict(b, pos=[float(v) for v in bd.view.xy_pos],
-                         size=[float(bd.view.width), float(bd.view.height)])
+                b = dict(
+                    b,
+                    pos=[float(v) for v in bd.view.xy_pos],
+                    size=[float(bd.view.width), float(bd.view.height)],
+                )
             records.append(b)
         ui["backdrops"] = records
         return ui
 
     def view_backdrop_updated(self, ng_id: str, update_property: str, value: Any) -> None:
-        if ng_id in self.backdrop_ids and update_property in ("sizer_mouse_release", "sizer_double_clicked"):
+        if ng_id in self.backdrop_ids and update_property in (
+            "sizer_mouse_release",
+            "sizer_double_clicked",
+        ):
             bd = self.backdrops[self.backdrop_ids[ng_id]]
             bd.view.xy_pos = value["pos"]
             bd.view.width, bd.view.height = value["width"], value["height"]
@@ -515,7 +584,9 @@ class GraphBridge(QObject):
         elif ng_id in self.backdrop_ids:
             ui = self._backdrops_from_view()
             bid = self.backdrop_ids[ng_id]
-            ui["backdrops"] = [dict(b, title=name) if b.get("id") == bid else b for b in ui["backdrops"]]
+            ui["backdrops"] = [
+                dict(b, title=name) if b.get("id") == bid else b for b in ui["backdrops"]
+            ]
             self.doc.set_doc_ui(ui, "rename backdrop")
 
     # -- selection, activation, run state ---------------------------------------------------------
@@ -526,7 +597,11 @@ class GraphBridge(QObject):
         return [self.ids[n.id] for n in self.graph.selected_nodes() if n.id in self.ids]
 
     def selected_backdrops(self) -> list[str]:
-        return [self.backdrop_ids[n.id] for n in self.graph.selected_nodes() if n.id in self.backdrop_ids]
+        return [
+            self.backdrop_ids[n.id]
+            for n in self.graph.selected_nodes()
+            if n.id in self.backdrop_ids
+        ]
 
     def select(self, ids: list[str]) -> None:
         self.graph.clear_selection()
@@ -542,12 +617,18 @@ class GraphBridge(QObject):
     def node_at(self, ng_id: str | None) -> str | None:
         return self.ids.get(ng_id) if ng_id else None
 
-    def set_state(self, node_id: str, state: str | None, progress: float | None = None, message: str = "") -> None:
+    def set_state(
+        self, node_id: str, state: str | None, progress: float | None = None, message: str = ""
+    ) -> None:
         ng = self.nodes.get(node_id)
         if ng is not None and ng.type_ != "reelgraph.UnknownNode":
             ng.view.set_state(state, progress, message)
             nt = self.registry.get(self.doc.wf.node(node_id).type)  # type: ignore[union-attr]
-            about = f"<b>{nt.title}</b> ({nt.id})<br>{nt.description}<br><i>F1: reference</i>" if nt else ""
+            about = (
+                f"<b>{nt.title}</b> ({nt.id})<br>{nt.description}<br><i>F1: reference</i>"
+                if nt
+                else ""
+            )
             if state == "failed":
                 ng.view.set_help(f"<b>failed:</b> {message}<br><br>{about}")
             else:

@@ -33,7 +33,7 @@ Bundled components and their licences:
 | component | licence |
 |---|---|
 | Qt 6 and PySide6 (Qt for Python) | LGPL-3.0 (Qt), LGPL-3.0 (PySide6) |
-| FFmpeg and x264, inside PyAV's wheels | FFmpeg LGPL/GPL build with **x264 (GPL-2.0-or-later)**: hence Reelgraph's GPL |
+| FFmpeg and x264, in PyAV's wheels | FFmpeg LGPL/GPL build with **x264 (GPL-2.0-or-later)**: hence Reelgraph's GPL |
 | PyAV | BSD-3-Clause |
 | OpenCV (opencv-python-headless) | Apache-2.0 |
 | NodeGraphQt | MIT |
@@ -74,8 +74,12 @@ def where_things_live() -> dict[str, str]:
 
     from app.core.dirs import cache_dir, config_dir, log_dir, state_dir
 
-    return {"Cache (results, job journal)": str(cache_dir()), "Settings, keys file, prices": str(config_dir()),
-            "Recovery files, recent files, run history": str(state_dir()), "Logs": str(log_dir())}
+    return {
+        "Cache (results, job journal)": str(cache_dir()),
+        "Settings, keys file, prices": str(config_dir()),
+        "Recovery files, recent files, run history": str(state_dir()),
+        "Logs": str(log_dir()),
+    }
 
 
 def versions() -> dict[str, str]:
@@ -86,10 +90,17 @@ def versions() -> dict[str, str]:
     import PySide6
     from PySide6.QtCore import qVersion
 
-    return {"Reelgraph": __version__, "Python": platform.python_version(), "Qt": qVersion(),
-            "PySide6": PySide6.__version__, "PyAV / FFmpeg": f"{av.__version__} / {av.library_versions['libavcodec']}",
-            "OpenCV": cv2.__version__, "NodeGraphQt": getattr(NodeGraphQt, "__version__", "0.6"),
-            "pyqtgraph": pyqtgraph.__version__, "Platform": f"{platform.system()} {platform.machine()}"}
+    return {
+        "Reelgraph": __version__,
+        "Python": platform.python_version(),
+        "Qt": qVersion(),
+        "PySide6": PySide6.__version__,
+        "PyAV / FFmpeg": f"{av.__version__} / {av.library_versions['libavcodec']}",
+        "OpenCV": cv2.__version__,
+        "NodeGraphQt": getattr(NodeGraphQt, "__version__", "0.6"),
+        "pyqtgraph": pyqtgraph.__version__,
+        "Platform": f"{platform.system()} {platform.machine()}",
+    }
 
 
 class AboutDialog(QDialog):
@@ -99,10 +110,12 @@ class AboutDialog(QDialog):
         self.resize(760, 680)
         rows = "\n".join(f"| {k} | {v} |" for k, v in versions().items())
         places = "\n".join(f"| {k} | `{v}` |" for k, v in where_things_live().items())
-        text = (f"# Reelgraph {__version__}\n\nA node-graph editor for making films with AI video models: "
-                f"compose each shot as a graph, preview motion locally, compare takes, never pay twice.\n\n"
-                f"| | version |\n|---|---|\n{rows}\n\n## Where things live\n\n| | folder |\n|---|---|\n{places}\n\n"
-                f"## Licences\n{LICENCES}")
+        text = (
+            f"# Reelgraph {__version__}\n\nA node-graph editor for making films with AI video models: "
+            f"compose each shot as a graph, preview motion locally, compare takes, never pay twice.\n\n"
+            f"| | version |\n|---|---|\n{rows}\n\n## Where things live\n\n| | folder |\n|---|---|\n{places}\n\n"
+            f"## Licences\n{LICENCES}"
+        )
         self.browser = QTextBrowser()
         self.browser.setMarkdown(text)
         self.text = text
@@ -123,12 +136,14 @@ class WelcomeDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Welcome to Reelgraph")
         self.resize(720, 560)
-        intro = QLabel("<h2>Welcome to Reelgraph</h2>"
-                       "<p>Each shot is a graph: a prompt and a still go into a generator, a camera path or a "
-                       "motion brush says how things move, export writes the file. Everything here works "
-                       "<b>offline</b> with the built-in local engine; cloud models (Kling, Runway, Luma, Veo, "
-                       "fal, Replicate) and your own ComfyUI server are optional backends.</p>"
-                       "<p>Start from one of these examples (double-click), then press <b>Run</b>:</p>")
+        intro = QLabel(
+            "<h2>Welcome to Reelgraph</h2>"
+            "<p>Each shot is a graph: a prompt and a still go into a generator, a camera path or a "
+            "motion brush says how things move, export writes the file. Everything here works "
+            "<b>offline</b> with the built-in local engine; cloud models (Kling, Runway, Luma, Veo, "
+            "fal, Replicate) and your own ComfyUI server are optional backends.</p>"
+            "<p>Start from one of these examples (double-click), then press <b>Run</b>:</p>"
+        )
         intro.setWordWrap(True)
         self.list = QListWidget()
         for t in templates:
@@ -136,11 +151,16 @@ class WelcomeDialog(QDialog):
             item.setData(Qt.UserRole, str(t))
             self.list.addItem(item)
         self.list.itemDoubleClicked.connect(self._chosen)
-        media = sorted(p.name for p in resource_path("media").glob("*") if p.suffix != ".md" and
-                       p.name != "README")
-        sample = QLabel(f"<p>Sample media (public domain / CC0) in <code>resources/media</code>: {', '.join(media)}."
-                        "</p><p>Press <b>Tab</b> on the canvas to add a node, <b>F1</b> for the selected node's "
-                        "reference.</p>")
+        media = sorted(
+            p.name
+            for p in resource_path("media").glob("*")
+            if p.suffix != ".md" and p.name != "README"
+        )
+        sample = QLabel(
+            f"<p>Sample media (public domain / CC0) in <code>resources/media</code>: {', '.join(media)}."
+            "</p><p>Press <b>Tab</b> on the canvas to add a node, <b>F1</b> for the selected node's "
+            "reference.</p>"
+        )
         sample.setWordWrap(True)
         open_btn = QPushButton("Start from the selected example")
         open_btn.clicked.connect(lambda: self._chosen(self.list.currentItem()))
@@ -176,5 +196,3 @@ def first_run_marker() -> Path:
     from app.ui.session import state_dir
 
     return state_dir() / "welcomed"
-
-

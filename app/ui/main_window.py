@@ -65,8 +65,11 @@ FILE_FILTER = "Reelgraph workflows (*.json);;Renders with a workflow (*.mp4 *.mo
 
 
 class MainWindow(QMainWindow):
-    _peeked = Signal(int, object, str)  # generation, {node: outputs}, error: a cache lookup's answer
+    _peeked = Signal(
+        int, object, str
+    )  # generation, {node: outputs}, error: a cache lookup's answer
     _drawn = Signal(str, object)  # node id, QImage (or the error text) of a drawn preview
+
     def __init__(self, registry: Registry | None = None, cache: Cache | None = None) -> None:
         super().__init__()
         self.registry = registry or default_registry()
@@ -93,7 +96,9 @@ class MainWindow(QMainWindow):
 
         register()
         self.open_editor: QWidget | None = None  # the brush/camera/lip-sync editor last opened
-        self.editor_context = EditorContext(self, self.doc, self.registry, self.runner.executor, self.out_dir)
+        self.editor_context = EditorContext(
+            self, self.doc, self.registry, self.runner.executor, self.out_dir
+        )
         self.props.editor_context = self.editor_context
         self.props.add_comfy = self.add_comfy_workflow
         self.preview = PreviewPanel()
@@ -145,9 +150,11 @@ class MainWindow(QMainWindow):
                 return
             # Properties gets the larger share of the right column (all of a node's fields in
             # view), the Preview the rest; the log stays a strip
-            self.resizeDocks([self._props_dock, self._preview_dock, self._log_dock],
-                             [max(380, int(self.height() * 0.55)), max(260, int(self.height() * 0.3)), 110],
-                             Qt.Vertical)
+            self.resizeDocks(
+                [self._props_dock, self._preview_dock, self._log_dock],
+                [max(380, int(self.height() * 0.55)), max(260, int(self.height() * 0.3)), 110],
+                Qt.Vertical,
+            )
             self.resizeDocks([self._props_dock], [400], Qt.Horizontal)
 
     def _dock(self, title: str, widget: QWidget, area, width: int) -> QDockWidget:
@@ -159,8 +166,15 @@ class MainWindow(QMainWindow):
             self.resizeDocks([dock], [width], Qt.Horizontal)
         return dock
 
-    def _action(self, text: str, slot: Callable[..., Any], shortcut: Any = None, *, canvas: bool = False,
-                tip: str = "") -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: Callable[..., Any],
+        shortcut: Any = None,
+        *,
+        canvas: bool = False,
+        tip: str = "",
+    ) -> QAction:
         a = QAction(text, self)
         if shortcut is not None:
             a.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
@@ -188,31 +202,66 @@ class MainWindow(QMainWindow):
         self.act_paste = A("&Paste", self.paste, QKeySequence.Paste, canvas=True)
         self.act_cut = A("Cu&t", self.cut, QKeySequence.Cut, canvas=True)
         self.act_duplicate = A("&Duplicate", self.duplicate, "Ctrl+D", canvas=True)
-        self.act_delete = A("&Delete", self.delete_selected, [QKeySequence.Delete, QKeySequence(Qt.Key_Backspace)],
-                            canvas=True)
-        self.act_select_all = A("Select &all", self.bridge.graph.select_all, QKeySequence.SelectAll, canvas=True)
-        self.act_backdrop = A("Add &backdrop around selection", lambda: self.add_backdrop(), "Ctrl+G", canvas=True)
+        self.act_delete = A(
+            "&Delete",
+            self.delete_selected,
+            [QKeySequence.Delete, QKeySequence(Qt.Key_Backspace)],
+            canvas=True,
+        )
+        self.act_select_all = A(
+            "Select &all", self.bridge.graph.select_all, QKeySequence.SelectAll, canvas=True
+        )
+        self.act_backdrop = A(
+            "Add &backdrop around selection", lambda: self.add_backdrop(), "Ctrl+G", canvas=True
+        )
         self.act_rename = A("Re&name...", self.rename_selected, "F2", canvas=True)
         self.act_frame_all = A("Frame &all", self.bridge.frame_all, "F", canvas=True)
-        self.act_frame_sel = A("Frame &selection", self.bridge.frame_selection, "Shift+F", canvas=True)
+        self.act_frame_sel = A(
+            "Frame &selection", self.bridge.frame_selection, "Shift+F", canvas=True
+        )
         self.act_layout = A("Auto &layout", self.auto_layout, "Ctrl+L", canvas=True)
         self.act_quick_add = A("Add node...", self.open_quick_add)
-        self.act_bypass = A("&Bypass", lambda: self.doc.toggle_mode(self.bridge.selected_ids(), "bypass"), "Ctrl+B",
-                            canvas=True, tip="Pass the node's input straight through (Ctrl+B again to switch it back)")
-        self.act_mute = A("&Mute", lambda: self.doc.toggle_mode(self.bridge.selected_ids(), "mute"), "Ctrl+M",
-                          canvas=True, tip="The node does not run, nor what requires its output; an optional input it fed is left "
-                              "empty (Ctrl+M again to switch it back)")
+        self.act_bypass = A(
+            "&Bypass",
+            lambda: self.doc.toggle_mode(self.bridge.selected_ids(), "bypass"),
+            "Ctrl+B",
+            canvas=True,
+            tip="Pass the node's input straight through (Ctrl+B again to switch it back)",
+        )
+        self.act_mute = A(
+            "&Mute",
+            lambda: self.doc.toggle_mode(self.bridge.selected_ids(), "mute"),
+            "Ctrl+M",
+            canvas=True,
+            tip="The node does not run, nor what requires its output; an optional input it fed is left "
+            "empty (Ctrl+M again to switch it back)",
+        )
         self.act_settings = A("&Settings...", self.open_settings, QKeySequence.Preferences)
-        self.act_add_comfy = A("Add ComfyUI workflow...", self.add_comfy_workflow,
-                               tip="Use a workflow exported from ComfyUI (Export (API)) as a generator template")
-        self.act_help = A("&Node reference", self.show_help, QKeySequence.HelpContents,
-                          tip="The reference of the selected node (F1), or of every node")
+        self.act_add_comfy = A(
+            "Add ComfyUI workflow...",
+            self.add_comfy_workflow,
+            tip="Use a workflow exported from ComfyUI (Export (API)) as a generator template",
+        )
+        self.act_help = A(
+            "&Node reference",
+            self.show_help,
+            QKeySequence.HelpContents,
+            tip="The reference of the selected node (F1), or of every node",
+        )
         self.act_about = A("&About Reelgraph", self.show_about)
         self.act_welcome = A("&Welcome screen", self.show_welcome)
-        self.act_run = A("Run", self.run_all, "Ctrl+Return", tip="Run the whole workflow (Ctrl+Enter)")
-        self.act_run_sel = A("Run selected", self.run_selected, "Ctrl+Shift+Return",
-                             tip="Run only what the selected nodes need")
-        self.act_stop = A("Stop", self.stop, "Ctrl+.", tip="Cancel the run, including work in progress")
+        self.act_run = A(
+            "Run", self.run_all, "Ctrl+Return", tip="Run the whole workflow (Ctrl+Enter)"
+        )
+        self.act_run_sel = A(
+            "Run selected",
+            self.run_selected,
+            "Ctrl+Shift+Return",
+            tip="Run only what the selected nodes need",
+        )
+        self.act_stop = A(
+            "Stop", self.stop, "Ctrl+.", tip="Cancel the run, including work in progress"
+        )
         self.act_stop.setEnabled(False)
 
         mb = self.menuBar()
@@ -220,7 +269,9 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_new])
         self.template_menu = m.addMenu("New from &template")
         for f in sorted(TEMPLATES.glob("*.json")):
-            self.template_menu.addAction(f.stem.replace("_", " "), lambda f=f: self.new_from_template(f))
+            self.template_menu.addAction(
+                f.stem.replace("_", " "), lambda f=f: self.new_from_template(f)
+            )
         m.addAction(self.act_open)
         self.recent_menu = m.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -231,7 +282,9 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Edit")
         m.addActions([self.act_undo, self.act_redo])
         m.addSeparator()
-        m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
+        m.addActions(
+            [self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete]
+        )
         m.addSeparator()
         m.addActions([self.act_select_all, self.act_rename, self.act_backdrop, self.act_quick_add])
         m.addActions([self.act_bypass, self.act_mute])
@@ -258,8 +311,15 @@ class MainWindow(QMainWindow):
         tb.addActions([self.act_save, self.act_undo, self.act_redo])
         tb.addSeparator()
         tb.addAction(self.act_frame_all)
-        for a in (self.act_undo, self.act_redo, self.act_quick_add, self.act_run, self.act_run_sel, self.act_stop,
-                  self.act_help):
+        for a in (
+            self.act_undo,
+            self.act_redo,
+            self.act_quick_add,
+            self.act_run,
+            self.act_run_sel,
+            self.act_stop,
+            self.act_help,
+        ):
             self.addAction(a)
 
     def _wire(self) -> None:
@@ -278,7 +338,14 @@ class MainWindow(QMainWindow):
         b.viewer.context_requested.connect(self._context_menu)
         self.palette.add_requested.connect(self._add_from_palette)
         self.quick_add.chosen.connect(self._quick_added)
-        for sig in (d.node_added, d.node_removed, d.params_changed, d.link_added, d.link_removed, d.mode_changed):
+        for sig in (
+            d.node_added,
+            d.node_removed,
+            d.params_changed,
+            d.link_added,
+            d.link_removed,
+            d.mode_changed,
+        ):
             sig.connect(self._changed)
         d.params_changed.connect(self._input_preview)
         d.node_added.connect(self._input_preview)
@@ -288,7 +355,9 @@ class MainWindow(QMainWindow):
         self.runner.event.connect(self._on_event)
         self.runner.finished.connect(self._on_finished)
         self.runner.refused.connect(self._on_refused)
-        self.runner.crashed.connect(lambda msg: self._run_ended(f"The run stopped on an internal error: {msg}", True))
+        self.runner.crashed.connect(
+            lambda msg: self._run_ended(f"The run stopped on an internal error: {msg}", True)
+        )
         from app.providers.catalog import user_warning
 
         if user_warning():  # the user's models.json could not be used: say so once, at the start
@@ -303,10 +372,15 @@ class MainWindow(QMainWindow):
     def log_line(self, text: str, colour: str | None = None) -> None:
         from html import escape
 
-        self.log.appendHtml(f"<span style='color:{colour}'>{escape(text)}</span>" if colour else escape(text))
+        self.log.appendHtml(
+            f"<span style='color:{colour}'>{escape(text)}</span>" if colour else escape(text)
+        )
 
     def _refused(self, message: str) -> None:
-        self.say(message if message.startswith("Connection refused") else f"Refused: {message}", error=True)
+        self.say(
+            message if message.startswith("Connection refused") else f"Refused: {message}",
+            error=True,
+        )
 
     def _changed(self, *_: object) -> None:
         self._peek_timer.start()
@@ -329,9 +403,13 @@ class MainWindow(QMainWindow):
         return answer == "discard"
 
     def _ask_save(self) -> str:
-        box = QMessageBox(QMessageBox.Warning, "Unsaved changes",
-                          f"Save the changes to {self.doc.title()} before closing it?",
-                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Warning,
+            "Unsaved changes",
+            f"Save the changes to {self.doc.title()} before closing it?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            self,
+        )
         box.setDefaultButton(QMessageBox.Save)
         return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(box.exec(), "cancel")
 
@@ -399,7 +477,9 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         start = str(self.doc.path or (Path.cwd() / f"{self.doc.wf.name or 'untitled'}.json"))
-        path, _ = QFileDialog.getSaveFileName(self, "Save workflow as", start, "Reelgraph workflows (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save workflow as", start, "Reelgraph workflows (*.json)"
+        )
         if not path:
             return False
         if not path.lower().endswith(".json"):
@@ -410,7 +490,9 @@ class MainWindow(QMainWindow):
         try:
             saved = self.doc.save(path)
         except OSError as e:
-            self.say(f"Could not save {path}: {e}. Your work is still open and autosaved.", error=True)
+            self.say(
+                f"Could not save {path}: {e}. Your work is still open and autosaved.", error=True
+            )
             return False
         add_recent(saved)
         self.autosaver.discard()
@@ -448,9 +530,13 @@ class MainWindow(QMainWindow):
         return False
 
     def _ask_restore(self, rec: Recovery) -> str:
-        box = QMessageBox(QMessageBox.Question, "Restore unsaved work?",
-                          f"Reelgraph closed without saving this work:\n\n{rec.describe()}\n\nRestore it?",
-                          QMessageBox.Yes | QMessageBox.Discard | QMessageBox.Ignore, self)
+        box = QMessageBox(
+            QMessageBox.Question,
+            "Restore unsaved work?",
+            f"Reelgraph closed without saving this work:\n\n{rec.describe()}\n\nRestore it?",
+            QMessageBox.Yes | QMessageBox.Discard | QMessageBox.Ignore,
+            self,
+        )
         box.setDefaultButton(QMessageBox.Yes)
         return {QMessageBox.Yes: "restore", QMessageBox.Discard: "discard"}.get(box.exec(), "later")
 
@@ -472,8 +558,9 @@ class MainWindow(QMainWindow):
         try:
             folder = state_dir()
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "layout.bin").write_bytes(bytes(self.saveGeometry().toHex()) + b"\n" +
-                                                bytes(self.saveState().toHex()))
+            (folder / "layout.bin").write_bytes(
+                bytes(self.saveGeometry().toHex()) + b"\n" + bytes(self.saveState().toHex())
+            )
         except OSError:
             pass  # a layout is a comfort
 
@@ -489,7 +576,9 @@ class MainWindow(QMainWindow):
             geometry, state = file.read_bytes().split(b"\n", 1)
         except (OSError, ValueError):
             return False
-        return self.restoreGeometry(QByteArray.fromHex(geometry)) and self.restoreState(QByteArray.fromHex(state))
+        return self.restoreGeometry(QByteArray.fromHex(geometry)) and self.restoreState(
+            QByteArray.fromHex(state)
+        )
 
     # -- editing -----------------------------------------------------------------------------------------
     def _add_and_select(self, type_id: str, pos: tuple[float, float]) -> str:
@@ -529,9 +618,13 @@ class MainWindow(QMainWindow):
         if bend is None:
             return None
         node_id = self.doc.add_node(bend, (scene_pos.x() - 17, scene_pos.y() - 13))
-        problem = self.doc.change_links([link], [
-            Link.model_validate({"from": list(link.src), "to": [node_id, "in"]}),
-            Link.model_validate({"from": [node_id, "out"], "to": list(link.dst)})])
+        problem = self.doc.change_links(
+            [link],
+            [
+                Link.model_validate({"from": list(link.src), "to": [node_id, "in"]}),
+                Link.model_validate({"from": [node_id, "out"], "to": list(link.dst)}),
+            ],
+        )
         self.doc.undo.endMacro()
         if problem:
             self.doc.undo.undo()
@@ -568,7 +661,9 @@ class MainWindow(QMainWindow):
     def _quick_added(self, type_id: str, pos: tuple[float, float]) -> None:
         pending, self._pending_wire = getattr(self, "_pending_wire", None), None
         view = self.bridge.viewer.mapToScene(self.bridge.viewer.viewport().rect()).boundingRect()
-        if pending is not None:  # a dropped wire: the node starts (or ends) where the wire was let go
+        if (
+            pending is not None
+        ):  # a dropped wire: the node starts (or ends) where the wire was let go
             x = pos[0] + 10 if pending[2] else pos[0] - 260
             y = pos[1] - 30
         else:  # the node's middle at the cursor, the whole node in view
@@ -582,7 +677,11 @@ class MainWindow(QMainWindow):
         self.doc.undo.beginMacro(f"add {type_id} and connect it")
         new = self._add_and_select(type_id, (x, y))
         if type_id in fits:
-            src, dst = ((node_id, port), (new, fits[type_id])) if is_output else ((new, fits[type_id]), (node_id, port))
+            src, dst = (
+                ((node_id, port), (new, fits[type_id]))
+                if is_output
+                else ((new, fits[type_id]), (node_id, port))
+            )
             self.doc.connect(src, dst)
         self.doc.undo.endMacro()
 
@@ -613,9 +712,15 @@ class MainWindow(QMainWindow):
         try:
             frag = json.loads(QApplication.clipboard().text() or "null")
             if offset is None:
-                xs = [n["ui"].get("pos", [0, 0]) for n in frag.get("nodes", [])] if isinstance(frag, dict) else []
+                xs = (
+                    [n["ui"].get("pos", [0, 0]) for n in frag.get("nodes", [])]
+                    if isinstance(frag, dict)
+                    else []
+                )
                 cx, cy = self.bridge.cursor_scene_pos()
-                offset = (cx - min(p[0] for p in xs), cy - min(p[1] for p in xs)) if xs else (40, 40)
+                offset = (
+                    (cx - min(p[0] for p in xs), cy - min(p[1] for p in xs)) if xs else (40, 40)
+                )
             ids = self.doc.paste(frag, offset)
         except (ValueError, TypeError, AttributeError) as e:
             self.say(f"Nothing to paste: {e}", error=True)
@@ -635,7 +740,9 @@ class MainWindow(QMainWindow):
         ids = self.bridge.selected_ids()
         if len(ids) != 1:
             return
-        title, ok = QInputDialog.getText(self, "Rename node", "Title:", text=self.doc.node_title(ids[0]))
+        title, ok = QInputDialog.getText(
+            self, "Rename node", "Title:", text=self.doc.node_title(ids[0])
+        )
         if ok:
             self.doc.rename_node(ids[0], title)
 
@@ -671,7 +778,9 @@ class MainWindow(QMainWindow):
             if earlier:
                 sub = menu.addMenu("Compare with an earlier run")
                 for label, src in earlier:
-                    sub.addAction(label, lambda src=src, nid=node_id: self.view_outputs([nid], extra=[src]))
+                    sub.addAction(
+                        label, lambda src=src, nid=node_id: self.view_outputs([nid], extra=[src])
+                    )
             menu.addSeparator()
             menu.addActions([self.act_rename, self.act_duplicate, self.act_copy, self.act_delete])
             menu.addSeparator()
@@ -679,7 +788,9 @@ class MainWindow(QMainWindow):
             menu.addSeparator()
             menu.addAction(self.act_backdrop)
         else:
-            menu.addAction("Add node...", lambda: self.open_quick_add((scene_pos.x(), scene_pos.y())))
+            menu.addAction(
+                "Add node...", lambda: self.open_quick_add((scene_pos.x(), scene_pos.y()))
+            )
             menu.addActions([self.act_paste, self.act_backdrop])
             menu.addSeparator()
             menu.addActions([self.act_frame_all, self.act_layout])
@@ -716,14 +827,18 @@ class MainWindow(QMainWindow):
         from app.providers.settings import load_settings
 
         try:
-            costs = self.runner.executor.estimate(self.doc.wf, base_dir=self.doc.base_dir, targets=targets)
+            costs = self.runner.executor.estimate(
+                self.doc.wf, base_dir=self.doc.base_dir, targets=targets
+            )
         except WorkflowError:
             costs = {}  # the run reports the problems itself
         except Exception as e:  # noqa: BLE001 - an estimate must never block a run
             self.log_line(f"could not estimate the cost: {e}", "#c8a060")
             costs = {}
         total = sum(costs.values())
-        if total > float(load_settings().get("confirm_above", 5.0)) and not self.confirm_cost(total, costs):
+        if total > float(load_settings().get("confirm_above", 5.0)) and not self.confirm_cost(
+            total, costs
+        ):
             self.say(f"Run cancelled before anything was submitted (estimated ${total:,.2f}).")
             return False
         started = self.runner.start(self.doc.wf, self.doc.base_dir, self.out_dir(), targets)
@@ -741,9 +856,13 @@ class MainWindow(QMainWindow):
 
     def _confirm_cost(self, total: float, costs: dict[str, float]) -> bool:
         lines = "\n".join(f"  {n}: ${c:,.2f}" for n, c in costs.items() if c)
-        box = QMessageBox(QMessageBox.Question, "Confirm paid run",
-                          f"This run is estimated at ${total:,.2f}:\n{lines}\n\nCached nodes cost nothing. Run it?",
-                          QMessageBox.Yes | QMessageBox.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Question,
+            "Confirm paid run",
+            f"This run is estimated at ${total:,.2f}:\n{lines}\n\nCached nodes cost nothing. Run it?",
+            QMessageBox.Yes | QMessageBox.Cancel,
+            self,
+        )
         box.setDefaultButton(QMessageBox.Cancel)
         return box.exec() == QMessageBox.Yes
 
@@ -808,8 +927,12 @@ class MainWindow(QMainWindow):
         from app.ui.comfy_dialog import ComfyTemplateDialog
 
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "A workflow exported from ComfyUI with Export (API)",
-                                                  str(self.doc.base_dir), "ComfyUI API workflow (*.json)")
+            name, _ = QFileDialog.getOpenFileName(
+                self,
+                "A workflow exported from ComfyUI with Export (API)",
+                str(self.doc.base_dir),
+                "ComfyUI API workflow (*.json)",
+            )
             if not name:
                 return None
             path = Path(name)
@@ -822,8 +945,10 @@ class MainWindow(QMainWindow):
             return None
         self.comfy_dialog = dlg  # tests drive it
         if dlg.exec() and dlg.saved is not None:
-            self.say(f"Added ComfyUI template {dlg.saved.stem!r}: set a generator's backend to comfyui and its "
-                     "model to it")
+            self.say(
+                f"Added ComfyUI template {dlg.saved.stem!r}: set a generator's backend to comfyui and its "
+                "model to it"
+            )
             return dlg.saved
         return None
 
@@ -856,14 +981,18 @@ class MainWindow(QMainWindow):
                 self.show_output(n)
             self._step()
             if ev.event == "finished":
-                self.log_line(f"{n}: done" + (f" -> {', '.join(ev.delivered)}" if ev.delivered else ""))
+                self.log_line(
+                    f"{n}: done" + (f" -> {', '.join(ev.delivered)}" if ev.delivered else "")
+                )
         elif ev.event == "failed":
             self.bridge.set_state(n, "failed", None, ev.error or "")
             self.log_line(f"{n}: FAILED: {ev.error}", "#f08080")
             self._step()
         elif ev.event in ("skipped", "cancelled"):
             self.bridge.set_state(n, ev.event, None, ev.message or "")
-            self.log_line(f"{n}: {ev.event}" + (f" ({ev.message})" if ev.message else ""), "#c8a060")
+            self.log_line(
+                f"{n}: {ev.event}" + (f" ({ev.message})" if ev.message else ""), "#c8a060"
+            )
             self._step()
 
     def _step(self) -> None:
@@ -890,7 +1019,11 @@ class MainWindow(QMainWindow):
 
     def _request_thumb(self, node_id: str) -> None:
         value = preview_value(self.outputs.get(node_id, {}))
-        if value is not None and self.bridge.item(node_id) is not None and self.bridge.item(node_id).has_preview:
+        if (
+            value is not None
+            and self.bridge.item(node_id) is not None
+            and self.bridge.item(node_id).has_preview
+        ):
             self.thumbs.request(node_id, value)
 
     def _thumb_ready(self, node_id: str, images: list, fps: float, error: str) -> None:
@@ -906,7 +1039,11 @@ class MainWindow(QMainWindow):
         for node_id, st in result.states.items():
             if st == "idle" and node_id in self.bridge.nodes:
                 self.bridge.set_state(node_id, "idle", None, "")
-        done = {n: result.keys[n] for n, st in result.states.items() if st in ("finished", "cached") and n in result.keys}
+        done = {
+            n: result.keys[n]
+            for n, st in result.states.items()
+            if st in ("finished", "cached") and n in result.keys
+        }
         if done:
             try:
                 record_runs(self._history_key(), done)
@@ -932,9 +1069,18 @@ class MainWindow(QMainWindow):
     def _on_refused(self, err: WorkflowError) -> None:
         for p in err.problems:
             if p.node and p.node in self.bridge.nodes:
-                self.bridge.set_state(p.node, "failed", None, f"{p.where + ': ' if p.where else ''}{p.message}")
-        self._run_ended(f"Cannot run yet: {err.problems[0]}" + (f" (and {len(err.problems) - 1} more problems, "
-                                                                  "see the log)" if len(err.problems) > 1 else ""), True)
+                self.bridge.set_state(
+                    p.node, "failed", None, f"{p.where + ': ' if p.where else ''}{p.message}"
+                )
+        self._run_ended(
+            f"Cannot run yet: {err.problems[0]}"
+            + (
+                f" (and {len(err.problems) - 1} more problems, see the log)"
+                if len(err.problems) > 1
+                else ""
+            ),
+            True,
+        )
         for p in err.problems:
             self.log_line(str(p), "#f08080")
 
@@ -966,7 +1112,11 @@ class MainWindow(QMainWindow):
         if self._peek_busy:
             return  # the running lookup is followed by another when it ends
         self._peek_busy = True
-        generation, wf, base = self._peek_generation, self.doc.wf.model_copy(deep=True), self.doc.base_dir
+        generation, wf, base = (
+            self._peek_generation,
+            self.doc.wf.model_copy(deep=True),
+            self.doc.base_dir,
+        )
         executor = self.runner.executor
 
         def work() -> None:
@@ -1036,7 +1186,9 @@ class MainWindow(QMainWindow):
         elif not isinstance(params.get("path"), str) or not params["path"].strip():
             return
         base = self.doc.base_dir
-        self._drawn_gen[node_id] = gen = self._drawn_gen.get(node_id, 0) + 1  # the newest drawing wins
+        self._drawn_gen[node_id] = gen = (
+            self._drawn_gen.get(node_id, 0) + 1
+        )  # the newest drawing wins
 
         def work() -> None:
             from app.ui.thumbs import motion_thumb, waveform_thumb
@@ -1046,13 +1198,21 @@ class MainWindow(QMainWindow):
                     from app.core.safefiles import is_regular
                     from app.media.images import load_image
 
-                    ok = still is not None and is_regular(still) and still.stat().st_size <= 512 * 2**20
-                    img = motion_thumb(load_image(still) if ok else None, params, (THUMB_W * 2, THUMB_H * 2))
+                    ok = (
+                        still is not None
+                        and is_regular(still)
+                        and still.stat().st_size <= 512 * 2**20
+                    )
+                    img = motion_thumb(
+                        load_image(still) if ok else None, params, (THUMB_W * 2, THUMB_H * 2)
+                    )
                 else:
                     from app.core.safefiles import checked_file
 
                     path = Path(params["path"])
-                    path = checked_file(path if path.is_absolute() else base / path, max_bytes=4 * 2**30)
+                    path = checked_file(
+                        path if path.is_absolute() else base / path, max_bytes=4 * 2**30
+                    )
                     img = waveform_thumb(path, (THUMB_W * 2, THUMB_H * 2))
                 self._drawn.emit(node_id, (gen, img))
             except Exception as e:  # noqa: BLE001 - a thumbnail is a comfort; the run says what is wrong
@@ -1084,10 +1244,17 @@ class MainWindow(QMainWindow):
         still or video shows as soon as it is set."""
         node = self.doc.wf.node(node_id)
         nt = self.registry.get(node.type) if node else None
-        if node is None or nt is None or nt.preview != "file" or not isinstance(node.params.get("path"), str):
+        if (
+            node is None
+            or nt is None
+            or nt.preview != "file"
+            or not isinstance(node.params.get("path"), str)
+        ):
             return None
-        kind = next((t for out in nt.outputs for t in out.types if t in (PortType.IMAGE, PortType.VIDEO)),
-                    PortType.IMAGE)
+        kind = next(
+            (t for out in nt.outputs for t in out.types if t in (PortType.IMAGE, PortType.VIDEO)),
+            PortType.IMAGE,
+        )
         raw = node.params["path"].strip()
         if not raw or "://" in raw:
             return None
@@ -1095,7 +1262,10 @@ class MainWindow(QMainWindow):
         from app.core.safefiles import is_regular
 
         try:  # a regular file of a sane size: a FIFO or a huge file is for the run to refuse, by name
-            ok = is_regular(path) and path.stat().st_size <= (512 if kind == PortType.IMAGE else 64 * 1024) * 2**20
+            ok = (
+                is_regular(path)
+                and path.stat().st_size <= (512 if kind == PortType.IMAGE else 64 * 1024) * 2**20
+            )
         except OSError:
             ok = False
         return Value(kind, path, {"source": path.name}) if ok else None
@@ -1116,7 +1286,6 @@ class MainWindow(QMainWindow):
             if node_id == self.preview.node_id:
                 self.show_output(node_id)
 
-
     # -- viewer --------------------------------------------------------------------------------------------
     def _take_param(self, node_id: str) -> str | None:
         """The param that chooses among the node's takes (its type's ``choices``), or None."""
@@ -1132,13 +1301,21 @@ class MainWindow(QMainWindow):
     def _source(self, node_id: str, value: Value, suffix: str = "") -> Source:
         title = self.bridge.display_name(node_id) + suffix
         take = value.meta.get("take")
-        return Source(value, node_id, describe(title, value), take=int(take) if take else None,
-                      choosable=self._take_param(node_id) is not None)
+        return Source(
+            value,
+            node_id,
+            describe(title, value),
+            take=int(take) if take else None,
+            choosable=self._take_param(node_id) is not None,
+        )
 
     def view_outputs(self, node_ids: list[str], extra: list[Source] | None = None) -> None:
         """Put the picture outputs of nodes (and any extra sources) in the viewer, and show it."""
-        sources = [self._source(n, v) for n in node_ids
-                   if (v := preview_value(self.outputs.get(n, {}))) is not None] + list(extra or [])
+        sources = [
+            self._source(n, v)
+            for n in node_ids
+            if (v := preview_value(self.outputs.get(n, {}))) is not None
+        ] + list(extra or [])
         if not sources:
             self.say("Nothing to view yet: run the node first.", error=True)
             return
@@ -1182,7 +1359,10 @@ class MainWindow(QMainWindow):
             return
         g = build_graph(self.doc.wf)
         sinks = [n for n in nx.descendants(g, node_id) if g.out_degree(n) == 0]
-        self.say(f"{node_id}: take {take} selected" + (f"; re-running {', '.join(sorted(sinks))}" if sinks else ""))
+        self.say(
+            f"{node_id}: take {take} selected"
+            + (f"; re-running {', '.join(sorted(sinks))}" if sinks else "")
+        )
         self.viewer.canvas.update()
         if sinks and not self.runner.running():
             self._start(sorted(sinks))
@@ -1196,5 +1376,10 @@ def absolutize(wf: Workflow, registry: Registry, base: Path) -> None:
             continue
         for name, fs in _resolve(nt.params.model_json_schema()).items():
             value = node.params.get(name)
-            if field_kind(fs) == "file" and isinstance(value, str) and value.strip() and not Path(value).is_absolute():
+            if (
+                field_kind(fs) == "file"
+                and isinstance(value, str)
+                and value.strip()
+                and not Path(value).is_absolute()
+            ):
                 node.params[name] = str((base / value).resolve())

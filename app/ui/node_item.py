@@ -67,7 +67,9 @@ class RGNodeItem(NodeItem):
         return QRectF(8, self._height - STATUS_H - 3, self._width - 16, STATUS_H - 4)
 
     # -- state -----------------------------------------------------------------------------------
-    def set_state(self, state: str | None, progress: float | None = None, message: str = "") -> None:
+    def set_state(
+        self, state: str | None, progress: float | None = None, message: str = ""
+    ) -> None:
         self.state, self.progress, self.message = state, progress, message
         self.update()
 
@@ -124,8 +126,12 @@ class RGNodeItem(NodeItem):
         if self.frames:
             pm = self.frames[self.frame_index if self.animating() else 0]
             size = pm.size().scaled(int(r.width()), int(r.height()), Qt.KeepAspectRatio)
-            target = QRectF(r.x() + (r.width() - size.width()) / 2, r.y() + (r.height() - size.height()) / 2,
-                            size.width(), size.height())
+            target = QRectF(
+                r.x() + (r.width() - size.width()) / 2,
+                r.y() + (r.height() - size.height()) / 2,
+                size.width(),
+                size.height(),
+            )
             painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
             if self.state == "outdated":  # the last result, kept in sight but marked as not current
                 painter.setOpacity(0.4)
@@ -156,13 +162,21 @@ class RGNodeItem(NodeItem):
             done = QRectF(r.x(), r.y(), r.width() * max(0.0, min(1.0, self.progress)), r.height())
             painter.setBrush(QColor(240, 180, 60, 170))
             painter.drawRoundedRect(done, 2, 2)
-        label = MODE_LABELS.get(self.mode or "") or STATE_LABELS.get(self.state or "", self.state or "")
-        text = (f"{label}: {self.message}" if self.message and self.state in ("running", "failed", "skipped", "unknown")
-                else label)
+        label = MODE_LABELS.get(self.mode or "") or STATE_LABELS.get(
+            self.state or "", self.state or ""
+        )
+        text = (
+            f"{label}: {self.message}"
+            if self.message and self.state in ("running", "failed", "skipped", "unknown")
+            else label
+        )
         painter.setPen(colour.lighter(120) if colour is not None else QColor(120, 120, 125))
         metrics = painter.fontMetrics()
-        painter.drawText(r.adjusted(3, 0, -3, 0), Qt.AlignVCenter | Qt.AlignLeft,
-                         metrics.elidedText(text, Qt.ElideRight, int(r.width() - 6)))
+        painter.drawText(
+            r.adjusted(3, 0, -3, 0),
+            Qt.AlignVCenter | Qt.AlignLeft,
+            metrics.elidedText(text, Qt.ElideRight, int(r.width() - 6)),
+        )
 
 
 class RerouteItem(RGNodeItem):
@@ -181,7 +195,10 @@ class RerouteItem(RGNodeItem):
         self._text_item.setVisible(False)
         # both ports on the dot's middle line, at its left and right ends
         w, h = self.SIZE
-        for port, x in ((next(iter(self._input_items), None), 0.0), (next(iter(self._output_items), None), w)):
+        for port, x in (
+            (next(iter(self._input_items), None), 0.0),
+            (next(iter(self._output_items), None), w),
+        ):
             if port is not None:
                 r = port.boundingRect()
                 port.setPos(x - r.width() / 2, (h - r.height()) / 2)

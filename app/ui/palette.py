@@ -28,18 +28,38 @@ CATEGORY_ORDER = ["Inputs", "Motion", "Generate", "Finish", "Output", "Utility"]
 
 # words people type for what the catalog calls otherwise ("load image" finds Reference image)
 SYNONYMS = {
-    "image": ("image", "still", "picture", "photo", "frame"), "still": ("image", "still", "picture"),
-    "picture": ("image", "still", "picture"), "photo": ("image", "still", "picture"),
-    "load": ("load", "open", "reference", "read", "file"), "open": ("load", "open", "reference", "file"),
-    "video": ("video", "clip", "movie", "shot"), "clip": ("video", "clip"), "movie": ("video", "clip"),
-    "sound": ("audio", "sound", "voice", "dialogue"), "audio": ("audio", "sound", "voice"),
-    "voice": ("audio", "voice", "lip"), "save": ("export", "save", "render", "write"),
-    "render": ("export", "render", "generator"), "write": ("export", "write"), "output": ("export", "output"),
-    "text": ("prompt", "text"), "camera": ("camera", "move", "pan", "zoom"), "move": ("camera", "motion", "move"),
-    "animate": ("generator", "motion", "animate"), "generate": ("generator", "generate"),
-    "model": ("generator", "model"), "upres": ("upscale",), "upscale": ("upscale", "resolution"),
-    "mask": ("mask", "brush", "motion"), "brush": ("brush", "motion"), "lipsync": ("lip",), "lip": ("lip",),
-    "ab": ("compare",), "wipe": ("compare",), "last": ("last", "final", "end"), "end": ("last", "end"),
+    "image": ("image", "still", "picture", "photo", "frame"),
+    "still": ("image", "still", "picture"),
+    "picture": ("image", "still", "picture"),
+    "photo": ("image", "still", "picture"),
+    "load": ("load", "open", "reference", "read", "file"),
+    "open": ("load", "open", "reference", "file"),
+    "video": ("video", "clip", "movie", "shot"),
+    "clip": ("video", "clip"),
+    "movie": ("video", "clip"),
+    "sound": ("audio", "sound", "voice", "dialogue"),
+    "audio": ("audio", "sound", "voice"),
+    "voice": ("audio", "voice", "lip"),
+    "save": ("export", "save", "render", "write"),
+    "render": ("export", "render", "generator"),
+    "write": ("export", "write"),
+    "output": ("export", "output"),
+    "text": ("prompt", "text"),
+    "camera": ("camera", "move", "pan", "zoom"),
+    "move": ("camera", "motion", "move"),
+    "animate": ("generator", "motion", "animate"),
+    "generate": ("generator", "generate"),
+    "model": ("generator", "model"),
+    "upres": ("upscale",),
+    "upscale": ("upscale", "resolution"),
+    "mask": ("mask", "brush", "motion"),
+    "brush": ("brush", "motion"),
+    "lipsync": ("lip",),
+    "lip": ("lip",),
+    "ab": ("compare",),
+    "wipe": ("compare",),
+    "last": ("last", "final", "end"),
+    "end": ("last", "end"),
 }
 
 
@@ -56,7 +76,11 @@ def rank(nt: NodeType, query: str) -> tuple[int, int, str]:
     title = nt.title.lower()
     name = f"{title} {nt.id.replace('_', ' ')}"
     hits = sum(any(s in name for s in SYNONYMS.get(w, (w,))) for w in q.split())
-    return (-hits, 0 if title.startswith(q) or nt.id.startswith(q) else 1 if q in title else 2, title)
+    return (
+        -hits,
+        0 if title.startswith(q) or nt.id.startswith(q) else 1 if q in title else 2,
+        title,
+    )
 
 
 class _Tree(QTreeWidget):
@@ -97,8 +121,13 @@ class Palette(QWidget):
     def _fill(self, query: str) -> None:
         self.tree.clear()
         cats: dict[str, QTreeWidgetItem] = {}
-        types = sorted(self.registry, key=lambda t: (CATEGORY_ORDER.index(t.category) if t.category in CATEGORY_ORDER
-                                                     else 99, t.title))
+        types = sorted(
+            self.registry,
+            key=lambda t: (
+                CATEGORY_ORDER.index(t.category) if t.category in CATEGORY_ORDER else 99,
+                t.title,
+            ),
+        )
         for nt in types:
             if query and not matches(nt, query):
                 continue
@@ -156,8 +185,13 @@ class QuickAdd(QFrame):
         self.only: set[str] | None = None
         self.why = ""
 
-    def open_at(self, global_pos: QPoint, scene_pos: tuple[float, float],
-                only: set[str] | None = None, why: str = "") -> None:
+    def open_at(
+        self,
+        global_pos: QPoint,
+        scene_pos: tuple[float, float],
+        only: set[str] | None = None,
+        why: str = "",
+    ) -> None:
         """``only``: the node types that fit (a wire dropped on the canvas: those with a port
         that takes it), said in ``why``."""
         self.scene_pos = scene_pos
@@ -172,7 +206,11 @@ class QuickAdd(QFrame):
     def _fill(self, query: str) -> None:
         self.list.clear()
         only = getattr(self, "only", None)
-        types = [t for t in self.registry if (not query or matches(t, query)) and (only is None or t.id in only)]
+        types = [
+            t
+            for t in self.registry
+            if (not query or matches(t, query)) and (only is None or t.id in only)
+        ]
         for nt in sorted(types, key=lambda t: rank(t, query)):
             item = QListWidgetItem(f"{nt.title}    ({nt.category})")
             item.setData(Qt.UserRole, nt.id)
@@ -182,14 +220,20 @@ class QuickAdd(QFrame):
             self.list.setCurrentRow(0)
         else:  # say so, rather than an empty list
             where = f" {getattr(self, 'why', '')}" if only is not None else ""
-            item = QListWidgetItem(f"no node matches '{query}'{where}" if query else f"no node fits{where}")
+            item = QListWidgetItem(
+                f"no node matches '{query}'{where}" if query else f"no node fits{where}"
+            )
             item.setFlags(Qt.NoItemFlags)
             self.list.addItem(item)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         from PySide6.QtCore import QEvent
 
-        if obj is self.edit and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Down, Qt.Key_Up):
+        if (
+            obj is self.edit
+            and event.type() == QEvent.KeyPress
+            and event.key() in (Qt.Key_Down, Qt.Key_Up)
+        ):
             row = self.list.currentRow() + (1 if event.key() == Qt.Key_Down else -1)
             self.list.setCurrentRow(max(0, min(self.list.count() - 1, row)))
             return True

@@ -108,10 +108,17 @@ class PreviewPanel(QWidget):
         self._dock = None
         from PySide6.QtGui import QKeySequence, QShortcut
 
-        for key, slot in ((Qt.Key_Space, self.toggle), (Qt.Key_Left, lambda: self.step(-1)),
-                          (Qt.Key_Right, lambda: self.step(1)), (Qt.Key_J, lambda: self.shuttle(-1)),
-                          (Qt.Key_K, self.stop_shuttle), (Qt.Key_L, lambda: self.shuttle(1)),
-                          (Qt.Key_I, self.mark_in), (Qt.Key_O, self.mark_out), (Qt.Key_F, self.toggle_fullscreen)):
+        for key, slot in (
+            (Qt.Key_Space, self.toggle),
+            (Qt.Key_Left, lambda: self.step(-1)),
+            (Qt.Key_Right, lambda: self.step(1)),
+            (Qt.Key_J, lambda: self.shuttle(-1)),
+            (Qt.Key_K, self.stop_shuttle),
+            (Qt.Key_L, lambda: self.shuttle(1)),
+            (Qt.Key_I, self.mark_in),
+            (Qt.Key_O, self.mark_out),
+            (Qt.Key_F, self.toggle_fullscreen),
+        ):
             sc = QShortcut(QKeySequence(key), self, activated=slot)
             sc.setContext(Qt.WidgetWithChildrenShortcut)
         self.setFocusPolicy(Qt.StrongFocus)
@@ -132,7 +139,9 @@ class PreviewPanel(QWidget):
             effect = QGraphicsOpacityEffect(self.stack)
             effect.setOpacity(0.45)
             self.stack.setGraphicsEffect(effect)
-            self.title.setText(self._label + "  <span style='color:#e0b050'>changed: run to update</span>")
+            self.title.setText(
+                self._label + "  <span style='color:#e0b050'>changed: run to update</span>"
+            )
         else:
             self.stack.setGraphicsEffect(None)
             self.title.setText(self._label)
@@ -259,8 +268,14 @@ class PreviewPanel(QWidget):
         toggle_fullscreen(self)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
-        keys = {Qt.Key_J: lambda: self.shuttle(-1), Qt.Key_K: self.stop_shuttle, Qt.Key_L: lambda: self.shuttle(1),
-                Qt.Key_I: self.mark_in, Qt.Key_O: self.mark_out, Qt.Key_F: self.toggle_fullscreen}
+        keys = {
+            Qt.Key_J: lambda: self.shuttle(-1),
+            Qt.Key_K: self.stop_shuttle,
+            Qt.Key_L: lambda: self.shuttle(1),
+            Qt.Key_I: self.mark_in,
+            Qt.Key_O: self.mark_out,
+            Qt.Key_F: self.toggle_fullscreen,
+        }
         if self.fullscreen:
             keys[Qt.Key_Escape] = self.toggle_fullscreen
         if event.key() in keys and not event.modifiers():  # where the dock's shortcuts do not reach
@@ -277,9 +292,14 @@ class PreviewPanel(QWidget):
         self._counter()
 
     def _counter(self) -> None:
-        marks = f"  [{self.in_i + 1}-{(self.out_i if self.out_i is not None else len(self.frames) - 1) + 1}]" \
-            if self.in_i or self.out_i is not None else ""
-        rate = f"  {'◀' if self.speed < 0 else '▶'}{abs(self.speed):g}x" if self.speed != 1.0 else ""
+        marks = (
+            f"  [{self.in_i + 1}-{(self.out_i if self.out_i is not None else len(self.frames) - 1) + 1}]"
+            if self.in_i or self.out_i is not None
+            else ""
+        )
+        rate = (
+            f"  {'◀' if self.speed < 0 else '▶'}{abs(self.speed):g}x" if self.speed != 1.0 else ""
+        )
         self.counter.setText(f"{self.index + 1} / {len(self.frames)}{marks}{rate}")
 
     def _seek(self, i: int) -> None:

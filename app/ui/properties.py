@@ -60,7 +60,9 @@ def field_kind(schema: dict[str, Any]) -> str:
 class JsonEditor(QDialog):
     """The generic editor for structured values: the JSON, checked before it is accepted."""
 
-    def __init__(self, parent: QWidget | None, title: str, value: Any, check: Callable[[Any], str | None]) -> None:
+    def __init__(
+        self, parent: QWidget | None, title: str, value: Any, check: Callable[[Any], str | None]
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(560, 420)
@@ -146,13 +148,17 @@ class PropertiesPanel(QWidget):
             return
         nt = self.registry.get(node.type)
         if nt is None:
-            self.header.setText(f"<b>{node_id}</b> &nbsp;<span style='color:#f07070'>unknown type {node.type}</span>"
-                                "<br>Its settings and links are kept as they are.")
+            self.header.setText(
+                f"<b>{node_id}</b> &nbsp;<span style='color:#f07070'>unknown type {node.type}</span>"
+                "<br>Its settings and links are kept as they are."
+            )
             self.form.addRow(QLabel(f"<pre>{json.dumps(node.params, indent=2)[:4000]}</pre>"))
             self.problems.setText("")
             return
-        self.header.setText(f"<b>{node_id}</b> &nbsp;<span style='color:#999'>{nt.title} ({nt.id})</span>"
-                            f"<br><span style='color:#aaa'>{nt.description}</span>")
+        self.header.setText(
+            f"<b>{node_id}</b> &nbsp;<span style='color:#999'>{nt.title} ({nt.id})</span>"
+            f"<br><span style='color:#aaa'>{nt.description}</span>"
+        )
         schema = nt.params.model_json_schema()
         props = _resolve(schema)
         values = self._values()
@@ -165,7 +171,9 @@ class PropertiesPanel(QWidget):
         if values.get("backend") == "comfyui" and "model" in values and self.add_comfy is not None:
             add = QPushButton("Add ComfyUI workflow...")
             add.setObjectName("add_comfy")
-            add.setToolTip("Use a workflow exported from ComfyUI with Export (API) as this generator's template")
+            add.setToolTip(
+                "Use a workflow exported from ComfyUI with Export (API) as this generator's template"
+            )
             add.clicked.connect(self._add_comfy)
             self.form.addRow(add)
         self.options = self._options()
@@ -173,8 +181,11 @@ class PropertiesPanel(QWidget):
             opts = self.options.get(name)
             if opts is not None and not opts.choices and not opts.free:
                 continue  # does not apply to this model (a mode where the model has none)
-            widget = self._choice(name, opts, values.get(name)) if opts is not None else \
-                self._widget(name, fs, values.get(name))
+            widget = (
+                self._choice(name, opts, values.get(name))
+                if opts is not None
+                else self._widget(name, fs, values.get(name))
+            )
             label = QLabel(fs.get("title") or name.replace("_", " "))
             label.setToolTip(fs.get("description", ""))
             widget.setToolTip(fs.get("description", ""))
@@ -191,7 +202,10 @@ class PropertiesPanel(QWidget):
         nt = self.registry.get(node.type) if node else None
         if node is None or nt is None:
             return {}
-        values = {name: f.get_default(call_default_factory=True) for name, f in nt.params.model_fields.items()}
+        values = {
+            name: f.get_default(call_default_factory=True)
+            for name, f in nt.params.model_fields.items()
+        }
         values.update(node.params)
         return values
 
@@ -284,15 +298,21 @@ class PropertiesPanel(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         if kind == "int":
             spin: QSpinBox | QDoubleSpinBox = QSpinBox()
-            spin.setRange(int(lo) if lo is not None else -2**31, int(hi) if hi is not None else 2**31 - 1)
+            spin.setRange(
+                int(lo) if lo is not None else -(2**31), int(hi) if hi is not None else 2**31 - 1
+            )
             step = fs.get("multipleOf")
             if step:
                 spin.setSingleStep(int(step))
         else:
             spin = QDoubleSpinBox()
             spin.setDecimals(3)
-            spin.setRange(float(lo) if lo is not None else -1e9, float(hi) if hi is not None else 1e9)
-            spin.setSingleStep(0.1 if (hi is not None and lo is not None and hi - lo <= 20) else 1.0)
+            spin.setRange(
+                float(lo) if lo is not None else -1e9, float(hi) if hi is not None else 1e9
+            )
+            spin.setSingleStep(
+                0.1 if (hi is not None and lo is not None and hi - lo <= 20) else 1.0
+            )
         spin.setKeyboardTracking(False)
         row.addWidget(spin, 1)
         slider = None
@@ -343,7 +363,9 @@ class PropertiesPanel(QWidget):
 
         def browse() -> None:
             start = str(self.doc.base_dir)
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a file", start, fs.get("filter", "All files (*)"))
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Choose a file", start, fs.get("filter", "All files (*)")
+            )
             if path:
                 commit(self._relative(path))
 
@@ -384,7 +406,9 @@ class PropertiesPanel(QWidget):
                 editor(self.editor_context, node_id, name, state.get("v"))
                 return
             else:
-                dlg = JsonEditor(self, f"{node_id}: {name}", state.get("v"), lambda v: self._check(name, v))
+                dlg = JsonEditor(
+                    self, f"{node_id}: {name}", state.get("v"), lambda v: self._check(name, v)
+                )
                 value = dlg.value if dlg.exec() == QDialog.Accepted else None
             if value is not None:
                 commit(value)
@@ -445,9 +469,16 @@ class PropertiesPanel(QWidget):
         if self.node_id is None or self.doc.wf.node(self.node_id) is None:
             self.problems.setText("")
             return
-        problems = [p for p in validate(self.doc.wf, self.registry, only={self.node_id}, base_dir=self.doc.base_dir)
-                    if p.node == self.node_id]
-        self.problems.setText("\n".join(f"{p.where + ': ' if p.where else ''}{p.message}" for p in problems))
+        problems = [
+            p
+            for p in validate(
+                self.doc.wf, self.registry, only={self.node_id}, base_dir=self.doc.base_dir
+            )
+            if p.node == self.node_id
+        ]
+        self.problems.setText(
+            "\n".join(f"{p.where + ': ' if p.where else ''}{p.message}" for p in problems)
+        )
 
 
 class _CommitText(QPlainTextEdit):
@@ -484,7 +515,10 @@ def _resolve(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {}
     for name, fs in schema.get("properties", {}).items():
         if "$ref" in fs:
-            fs = dict(defs.get(fs["$ref"].split("/")[-1], {}), **{k: v for k, v in fs.items() if k != "$ref"})
+            fs = dict(
+                defs.get(fs["$ref"].split("/")[-1], {}),
+                **{k: v for k, v in fs.items() if k != "$ref"},
+            )
         out[name] = fs
     return out
 

@@ -63,7 +63,9 @@ class Clip:
         return frames[-1] if self.done and frames else None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._decode, daemon=True, name=f"reelgraph-proxy-{self.path.name}")
+        self._thread = threading.Thread(
+            target=self._decode, daemon=True, name=f"reelgraph-proxy-{self.path.name}"
+        )
         self._thread.start()
 
     def _decode(self) -> None:
@@ -81,8 +83,11 @@ class Clip:
                     if self._stop.is_set():
                         return
                     # swscale scales while converting; fast bilinear is plenty for a proxy
-                    self.frames.append(f.reformat(width=w, height=h, format="bgra",
-                                                  interpolation="FAST_BILINEAR").to_ndarray())
+                    self.frames.append(
+                        f.reformat(
+                            width=w, height=h, format="bgra", interpolation="FAST_BILINEAR"
+                        ).to_ndarray()
+                    )
         except Exception as e:  # noqa: BLE001 - shown on the tile
             self.error = str(e)
         finally:

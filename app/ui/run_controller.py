@@ -26,7 +26,9 @@ class RunController(QObject):
     refused = Signal(object)  # WorkflowError: the run could not start
     crashed = Signal(str)
 
-    def __init__(self, registry: Registry, cache: Cache | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, registry: Registry, cache: Cache | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.executor = Executor(registry, cache or Cache())
         self._thread: threading.Thread | None = None
@@ -39,7 +41,9 @@ class RunController(QObject):
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, wf: Workflow, base_dir: Path, out_dir: Path, targets: list[str] | None = None) -> bool:
+    def start(
+        self, wf: Workflow, base_dir: Path, out_dir: Path, targets: list[str] | None = None
+    ) -> bool:
         if self.running():
             return False
         snapshot = wf.clone()
@@ -48,12 +52,18 @@ class RunController(QObject):
 
         def work() -> None:
             try:
-                result = self.executor.run(snapshot, base_dir=base_dir, out_dir=out_dir, targets=targets,
-                                           on_event=self._emit, cancel=cancel)
+                result = self.executor.run(
+                    snapshot,
+                    base_dir=base_dir,
+                    out_dir=out_dir,
+                    targets=targets,
+                    on_event=self._emit,
+                    cancel=cancel,
+                )
             except WorkflowError as e:
                 self.refused.emit(e)
                 return
-            except Exception as e:  # noqa: BLE001 - reported in the log, never a dead editor
+            except Exception as e:
                 import logging
 
                 logging.getLogger("reelgraph.ui").exception("run crashed")

@@ -42,8 +42,12 @@ class Autosaver:
 
     def write(self, wf: Workflow, path: Path | None) -> Path:
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"pid": os.getpid(), "saved_at": time.time(), "path": str(path) if path else None,
-               "workflow": wf.to_json_dict()}
+        doc = {
+            "pid": os.getpid(),
+            "saved_at": time.time(),
+            "path": str(path) if path else None,
+            "workflow": wf.to_json_dict(),
+        }
         atomic_write_bytes(self.file, json.dumps(doc).encode())
         return self.file
 
@@ -65,11 +69,16 @@ def leftovers() -> list[Recovery]:
             wf = Workflow.model_validate(doc["workflow"])
         except (OSError, ValueError, KeyError, TypeError):
             continue  # unreadable: left for the user to inspect, never deleted silently
-        found.append(Recovery(f, wf, Path(doc["path"]) if doc.get("path") else None, float(doc.get("saved_at", 0))))
+        found.append(
+            Recovery(
+                f, wf, Path(doc["path"]) if doc.get("path") else None, float(doc.get("saved_at", 0))
+            )
+        )
     return sorted(found, key=lambda r: -r.saved_at)
 
 
 # -- recent files ------------------------------------------------------------------------------------
+
 
 def _recent_file() -> Path:
     return state_dir() / "recent.json"

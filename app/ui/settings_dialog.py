@@ -50,15 +50,20 @@ class SettingsDialog(QDialog):
                 fields[part] = f
                 form.addRow(f"{b} {part.replace('_', ' ')}", f)
             self.key_fields[b] = fields
-        note = QLabel("Keys are stored in the system keyring." if keyring_available()
-                      else "Warning: " + FALLBACK_WARNING.format(path=_fallback_file()))
+        note = QLabel(
+            "Keys are stored in the system keyring."
+            if keyring_available()
+            else "Warning: " + FALLBACK_WARNING.format(path=_fallback_file())
+        )
         note.setWordWrap(True)
         form.addRow(note)
-        urls_box = QGroupBox("Base URLs (empty: the provider's; REELGRAPH_<BACKEND>_BASE_URL overrides)")
+        urls_box = QGroupBox(
+            "Base URLs (empty: the provider's; REELGRAPH_<BACKEND>_BASE_URL overrides)"
+        )
         urls = QFormLayout(urls_box)
         self.url_fields = {}
         for b in remote:
-            f = QLineEdit(self.settings.get("base_urls", {}).get(b, ""))  # noqa: B007
+            f = QLineEdit(self.settings.get("base_urls", {}).get(b, ""))
             f.setObjectName(f"url_{b}")
             self.url_fields[b] = f
             urls.addRow(b, f)
@@ -75,8 +80,12 @@ class SettingsDialog(QDialog):
         g.addRow("Default backend for new generators", self.default_backend)
         add_comfy = QPushButton("Add ComfyUI workflow...")
         add_comfy.setObjectName("add_comfy")
-        add_comfy.setToolTip("Use a workflow exported from ComfyUI with Export (API) as a generator template")
-        add_comfy.clicked.connect(lambda: parent.add_comfy_workflow() if hasattr(parent, "add_comfy_workflow") else None)
+        add_comfy.setToolTip(
+            "Use a workflow exported from ComfyUI with Export (API) as a generator template"
+        )
+        add_comfy.clicked.connect(
+            lambda: parent.add_comfy_workflow() if hasattr(parent, "add_comfy_workflow") else None
+        )
         g.addRow("Your ComfyUI server", add_comfy)
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.save)
@@ -92,7 +101,9 @@ class SettingsDialog(QDialog):
                 set_key(b, values)
             for f in fields.values():
                 f.clear()
-        self.settings["base_urls"] = {b: f.text().strip() for b, f in self.url_fields.items() if f.text().strip()}
+        self.settings["base_urls"] = {
+            b: f.text().strip() for b, f in self.url_fields.items() if f.text().strip()
+        }
         self.settings["confirm_above"] = self.threshold.value()
         self.settings["default_backend"] = self.default_backend.currentText()
         save_settings(self.settings)

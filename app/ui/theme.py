@@ -44,10 +44,18 @@ def apply_dark(app: QApplication) -> None:
     app.setStyle("Fusion")
     p = QPalette()
     roles = {
-        QPalette.Window: (38, 38, 42), QPalette.WindowText: (220, 220, 220), QPalette.Base: (28, 28, 31),
-        QPalette.AlternateBase: (44, 44, 48), QPalette.ToolTipBase: (46, 46, 51), QPalette.ToolTipText: (235, 235, 235),
-        QPalette.Text: (220, 220, 220), QPalette.Button: (50, 50, 55), QPalette.ButtonText: (220, 220, 220),
-        QPalette.Highlight: (61, 90, 128), QPalette.HighlightedText: (255, 255, 255), QPalette.Link: (110, 160, 230),
+        QPalette.Window: (38, 38, 42),
+        QPalette.WindowText: (220, 220, 220),
+        QPalette.Base: (28, 28, 31),
+        QPalette.AlternateBase: (44, 44, 48),
+        QPalette.ToolTipBase: (46, 46, 51),
+        QPalette.ToolTipText: (235, 235, 235),
+        QPalette.Text: (220, 220, 220),
+        QPalette.Button: (50, 50, 55),
+        QPalette.ButtonText: (220, 220, 220),
+        QPalette.Highlight: (61, 90, 128),
+        QPalette.HighlightedText: (255, 255, 255),
+        QPalette.Link: (110, 160, 230),
         QPalette.PlaceholderText: (120, 120, 125),
     }
     for role, rgb in roles.items():

@@ -44,18 +44,25 @@ def load_frames(value: Value, count: int, max_size: tuple[int, int]) -> tuple[li
         img = load_image(value.path)
         scale = min(max_size[0] / img.shape[1], max_size[1] / img.shape[0], 1.0)
         if scale < 1.0:
-            img = cv2.resize(img, (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale))),
-                             interpolation=cv2.INTER_AREA)
+            img = cv2.resize(
+                img,
+                (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
         return [to_qimage(img)], 0.0
     from app.media.video import sample_frames
 
     frames, meta = sample_frames(value.path, count, max_size)
-    fps = meta.fps * len(frames) / max(1, meta.frames)  # the sampled frames span the clip's duration
+    fps = (
+        meta.fps * len(frames) / max(1, meta.frames)
+    )  # the sampled frames span the clip's duration
     return [to_qimage(f) for f in frames], fps
 
 
 class _Job(QRunnable):
-    def __init__(self, loader: FrameLoader, key: str, value: Value, count: int, size: tuple[int, int]) -> None:
+    def __init__(
+        self, loader: FrameLoader, key: str, value: Value, count: int, size: tuple[int, int]
+    ) -> None:
         super().__init__()
         self.loader, self.key, self.value, self.count, self.size = loader, key, value, count, size
 
@@ -78,7 +85,9 @@ class FrameLoader(QObject):
     done = Signal(str, str, list, float, str)
     ready = Signal(str, list, float, str)
 
-    def __init__(self, count: int, size: tuple[int, int], memory: int = 256, parent: QObject | None = None) -> None:
+    def __init__(
+        self, count: int, size: tuple[int, int], memory: int = 256, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.count, self.size = count, size
         self.pool = QThreadPool(self)
@@ -120,7 +129,14 @@ def preview_value(outputs: dict[str, Value]) -> Value | None:
     return None
 
 
-REGION_COLOURS = [(80, 170, 255), (90, 220, 120), (240, 190, 60), (230, 110, 230), (110, 220, 230), (240, 120, 90)]
+REGION_COLOURS = [
+    (80, 170, 255),
+    (90, 220, 120),
+    (240, 190, 60),
+    (230, 110, 230),
+    (110, 220, 230),
+    (240, 120, 90),
+]
 
 
 def motion_thumb(still: np.ndarray | None, params: dict, max_size: tuple[int, int]) -> QImage:
@@ -130,16 +146,25 @@ def motion_thumb(still: np.ndarray | None, params: dict, max_size: tuple[int, in
 
     from app.media.masks import decode_mask
 
-    masks = [(decode_mask(r["mask"]), r.get("trajectory") or []) for r in params.get("regions") or []
-             if isinstance(r, dict) and r.get("mask")]
+    masks = [
+        (decode_mask(r["mask"]), r.get("trajectory") or [])
+        for r in params.get("regions") or []
+        if isinstance(r, dict) and r.get("mask")
+    ]
     static = decode_mask(params["static_mask"]) if params.get("static_mask") else None
-    shape = still.shape[:2] if still is not None else (masks[0][0].shape if masks else
-                                                      static.shape if static is not None else (90, 160))
+    shape = (
+        still.shape[:2]
+        if still is not None
+        else (masks[0][0].shape if masks else static.shape if static is not None else (90, 160))
+    )
     # everything is shrunk to the thumbnail first: a 100 MP still is tinted at thumbnail size
     scale = min(max_size[0] / shape[1], max_size[1] / shape[0], 1.0)
     small = (max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale)))
-    base = cv2.resize(still, small, interpolation=cv2.INTER_AREA) if still is not None else \
-        np.full((small[1], small[0], 3), 60, np.uint8)
+    base = (
+        cv2.resize(still, small, interpolation=cv2.INTER_AREA)
+        if still is not None
+        else np.full((small[1], small[0], 3), 60, np.uint8)
+    )
     out = base.astype(np.float32)
     if static is not None and static.shape == shape:
         out[cv2.resize(static, small, interpolation=cv2.INTER_NEAREST) > 0] *= 0.35

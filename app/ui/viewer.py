@@ -67,7 +67,9 @@ def describe(node_title: str, value: Value) -> list[str]:
         third.append(f"{m['width']}x{m['height']}")
     cost = m.get("cost")
     if cost is not None:
-        third.append(f"cost ${float(cost):,.2f}" if isinstance(cost, (int, float)) else f"cost {cost}")
+        third.append(
+            f"cost ${float(cost):,.2f}" if isinstance(cost, (int, float)) else f"cost {cost}"
+        )
     elif m.get("backend") == "local":
         third.append("free (local)")
     took = m.get("took_s")  # the take's own time; else the node's, from its cache entry
@@ -116,8 +118,14 @@ class ViewerCanvas(QWidget):
         # full screen is a window of its own: Esc (or F) brings it back even where the dock's
         # shortcuts do not reach
         p = self.panel
-        keys = {Qt.Key_J: lambda: p.shuttle(-1), Qt.Key_K: p.stop_shuttle, Qt.Key_L: lambda: p.shuttle(1),
-                Qt.Key_I: p.mark_in, Qt.Key_O: p.mark_out, Qt.Key_F: p.toggle_fullscreen}
+        keys = {
+            Qt.Key_J: lambda: p.shuttle(-1),
+            Qt.Key_K: p.stop_shuttle,
+            Qt.Key_L: lambda: p.shuttle(1),
+            Qt.Key_I: p.mark_in,
+            Qt.Key_O: p.mark_out,
+            Qt.Key_F: p.toggle_fullscreen,
+        }
         if p.fullscreen:
             keys[Qt.Key_Escape] = p.toggle_fullscreen
         # the dock's shortcuts answer while its window is active; a key that reaches the canvas
@@ -138,8 +146,11 @@ class ViewerCanvas(QWidget):
         cols = math.ceil(math.sqrt(n))
         rows = math.ceil(n / cols)
         w, h = self.width() / cols, self.height() / rows
-        return [QRect(int(c * w) + 2, int(r * h) + 2, int(w) - 4, int(h) - 4)
-                for i in range(n) for r, c in [divmod(i, cols)]]
+        return [
+            QRect(int(c * w) + 2, int(r * h) + 2, int(w) - 4, int(h) - 4)
+            for i in range(n)
+            for r, c in [divmod(i, cols)]
+        ]
 
     def image_rect(self, tile: QRect, src_w: int, src_h: int) -> QRectF:
         """Where a source's picture goes in a tile, with the viewer's shared zoom and pan."""
@@ -162,7 +173,11 @@ class ViewerCanvas(QWidget):
         p = self.panel
         if not p.sources:
             painter.setPen(QColor(130, 130, 135))
-            painter.drawText(self.rect(), Qt.AlignCenter, "Right-click a node: View in viewer, or Compare all takes.")
+            painter.drawText(
+                self.rect(),
+                Qt.AlignCenter,
+                "Right-click a node: View in viewer, or Compare all takes.",
+            )
             painter.end()
             return
         painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
@@ -194,8 +209,14 @@ class ViewerCanvas(QWidget):
         img._keep = arr  # type: ignore[attr-defined]  # the buffer lives as long as the image
         return img
 
-    def _draw_picture(self, painter: QPainter, src: Source, tile: QRect, img: QImage | None,
-                      clip_rect: QRectF | None = None) -> QRectF | None:
+    def _draw_picture(
+        self,
+        painter: QPainter,
+        src: Source,
+        tile: QRect,
+        img: QImage | None,
+        clip_rect: QRectF | None = None,
+    ) -> QRectF | None:
         if src.clip is None:
             return None
         target = self.image_rect(tile, src.clip.meta.width, src.clip.meta.height)
@@ -246,18 +267,28 @@ class ViewerCanvas(QWidget):
 
     def divider_x(self, tile: QRect) -> float:
         p = self.panel
-        return tile.left() + p.wipe * tile.width() if p.wipe_dir == "horizontal" else tile.top() + p.wipe * tile.height()
+        return (
+            tile.left() + p.wipe * tile.width()
+            if p.wipe_dir == "horizontal"
+            else tile.top() + p.wipe * tile.height()
+        )
 
     def _draw_wipe(self, painter: QPainter, a: Source, b: Source, tile: QRect) -> None:
         d = self.divider_x(tile)
         if self.panel.wipe_dir == "horizontal":
-            ra, rb = QRectF(tile.left(), tile.top(), d - tile.left(), tile.height()), \
-                QRectF(d, tile.top(), tile.right() + 1 - d, tile.height())
+            ra, rb = (
+                QRectF(tile.left(), tile.top(), d - tile.left(), tile.height()),
+                QRectF(d, tile.top(), tile.right() + 1 - d, tile.height()),
+            )
         else:
-            ra, rb = QRectF(tile.left(), tile.top(), tile.width(), d - tile.top()), \
-                QRectF(tile.left(), d, tile.width(), tile.bottom() + 1 - d)
+            ra, rb = (
+                QRectF(tile.left(), tile.top(), tile.width(), d - tile.top()),
+                QRectF(tile.left(), d, tile.width(), tile.bottom() + 1 - d),
+            )
         # both sides use A's geometry, so the same point of the shot lines up across the divider
-        target = self.image_rect(tile, a.clip.meta.width, a.clip.meta.height) if a.clip else QRectF(tile)
+        target = (
+            self.image_rect(tile, a.clip.meta.width, a.clip.meta.height) if a.clip else QRectF(tile)
+        )
         for src, r in ((a, ra), (b, rb)):
             img = self._qimage(src)
             painter.save()
@@ -271,9 +302,17 @@ class ViewerCanvas(QWidget):
         else:
             painter.drawLine(QPointF(tile.left(), d), QPointF(tile.right(), d))
         self._draw_label(painter, a, tile, "A:")
-        right = QRect(tile.right() - tile.width() // 2, tile.top(), tile.width() // 2, tile.height())
-        self._draw_label(painter, b, right if self.panel.wipe_dir == "horizontal" else
-                         QRect(tile.left(), int(d) + 4, tile.width(), tile.height()), "B:")
+        right = QRect(
+            tile.right() - tile.width() // 2, tile.top(), tile.width() // 2, tile.height()
+        )
+        self._draw_label(
+            painter,
+            b,
+            right
+            if self.panel.wipe_dir == "horizontal"
+            else QRect(tile.left(), int(d) + 4, tile.width(), tile.height()),
+            "B:",
+        )
 
     def _draw_difference(self, painter: QPainter, a: Source, b: Source, tile: QRect) -> None:
         fa = a.clip.frame(a.clip.index_at(self.panel.t)) if a.clip else None
@@ -293,8 +332,15 @@ class ViewerCanvas(QWidget):
         h, w = diff.shape[:2]
         img = QImage(diff.data, w, h, 4 * w, QImage.Format_RGB32)
         painter.drawImage(self.image_rect(tile, a.clip.meta.width, a.clip.meta.height), img)  # type: ignore[union-attr]
-        self._draw_label(painter, Source(a.value, a.node_id, [f"|A - B| x{self.panel.diff_gain}",
-                                                              f"A: {a.lines[0]}", f"B: {b.lines[0]}"]), tile)
+        self._draw_label(
+            painter,
+            Source(
+                a.value,
+                a.node_id,
+                [f"|A - B| x{self.panel.diff_gain}", f"A: {a.lines[0]}", f"B: {b.lines[0]}"],
+            ),
+            tile,
+        )
 
     # -- mouse ---------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
@@ -306,7 +352,11 @@ class ViewerCanvas(QWidget):
             for i, r in enumerate(rects):
                 if r.contains(pos.toPoint()):
                     src = p.sources[i]
-                    if src.choosable and src.take is not None and self.button_rect(r).contains(pos.toPoint()):
+                    if (
+                        src.choosable
+                        and src.take is not None
+                        and self.button_rect(r).contains(pos.toPoint())
+                    ):
                         p.use_take.emit(src.node_id, src.take)
                         self.update()
                         return
@@ -327,9 +377,19 @@ class ViewerCanvas(QWidget):
         rects = self.tile_rects()
         if self._drag == "wipe" and rects:
             r = rects[0]
-            frac = (pos.x() - r.left()) / r.width() if p.wipe_dir == "horizontal" else (pos.y() - r.top()) / r.height()
+            frac = (
+                (pos.x() - r.left()) / r.width()
+                if p.wipe_dir == "horizontal"
+                else (pos.y() - r.top()) / r.height()
+            )
             p.set_wipe(frac)
-        elif self._drag == "pan" and self._last is not None and rects and p.sources and p.sources[0].clip:
+        elif (
+            self._drag == "pan"
+            and self._last is not None
+            and rects
+            and p.sources
+            and p.sources[0].clip
+        ):
             m = p.sources[0].clip.meta
             target = self.image_rect(rects[0], m.width, m.height)
             d = pos - self._last
@@ -352,7 +412,11 @@ class ViewerCanvas(QWidget):
         if not rects or not p.sources or p.sources[0].clip is None:
             return
         m = p.sources[0].clip.meta
-        current = p.zoom if p.zoom is not None else min(rects[0].width() / m.width, rects[0].height() / m.height)
+        current = (
+            p.zoom
+            if p.zoom is not None
+            else min(rects[0].width() / m.width, rects[0].height() / m.height)
+        )
         p.set_zoom(current * (1.15 if event.angleDelta().y() > 0 else 1 / 1.15))
 
 
@@ -408,7 +472,9 @@ class ViewerPanel(QWidget):
         self.mode_box.currentIndexChanged.connect(lambda i: self.set_mode(MODES[i]))
         self.dir_box = QComboBox()
         self.dir_box.addItems(["Wipe left/right", "Wipe top/bottom"])
-        self.dir_box.currentIndexChanged.connect(lambda i: self.set_wipe_dir("horizontal" if i == 0 else "vertical"))
+        self.dir_box.currentIndexChanged.connect(
+            lambda i: self.set_wipe_dir("horizontal" if i == 0 else "vertical")
+        )
         self.a_box, self.b_box = QComboBox(), QComboBox()
         for box in (self.a_box, self.b_box):
             box.setMinimumWidth(200)
@@ -421,8 +487,17 @@ class ViewerPanel(QWidget):
         self.clear_btn = QPushButton("Clear")
         self.clear_btn.clicked.connect(self.clear)
         top = QHBoxLayout()
-        for w in (QLabel("Mode"), self.mode_box, self.dir_box, QLabel("A"), self.a_box, QLabel("B"), self.b_box,
-                  self.fit_btn, self.one_btn):
+        for w in (
+            QLabel("Mode"),
+            self.mode_box,
+            self.dir_box,
+            QLabel("A"),
+            self.a_box,
+            QLabel("B"),
+            self.b_box,
+            self.fit_btn,
+            self.one_btn,
+        ):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.clear_btn)
@@ -444,7 +519,9 @@ class ViewerPanel(QWidget):
         for s in ("0.25x", "0.5x", "1x", "1.5x", "2x"):
             self.speed_box.addItem(s, float(s[:-1]))
         self.speed_box.setCurrentIndex(2)
-        self.speed_box.currentIndexChanged.connect(lambda i: self.set_speed(self.speed_box.itemData(i)))
+        self.speed_box.currentIndexChanged.connect(
+            lambda i: self.set_speed(self.speed_box.itemData(i))
+        )
         self.loop_box = QCheckBox("Loop")
         self.loop_box.setChecked(True)
         self.loop_box.toggled.connect(lambda on: setattr(self, "loop", on))
@@ -464,13 +541,21 @@ class ViewerPanel(QWidget):
         layout.addWidget(self.canvas, 1)
         layout.addLayout(bottom)
         # an editor's transport: J/K/L shuttle, arrows step a frame, I/O set a loop, F full screen
-        for key, slot in ((Qt.Key_Space, self.toggle), (Qt.Key_Left, lambda: self.step(-1)),
-                          (Qt.Key_Right, lambda: self.step(1)), (Qt.Key_Home, lambda: self.seek(self.in_t)),
-                          (Qt.Key_End, lambda: self.seek(self.out_point())), (Qt.Key_J, lambda: self.shuttle(-1)),
-                          (Qt.Key_K, self.stop_shuttle), (Qt.Key_L, lambda: self.shuttle(1)),
-                          (Qt.Key_I, self.mark_in), (Qt.Key_O, self.mark_out),
-                          (QKeySequence("Alt+X"), self.clear_marks), (Qt.Key_F, self.toggle_fullscreen),
-                          (Qt.Key_Escape, lambda: self.toggle_fullscreen() if self.fullscreen else None)):
+        for key, slot in (
+            (Qt.Key_Space, self.toggle),
+            (Qt.Key_Left, lambda: self.step(-1)),
+            (Qt.Key_Right, lambda: self.step(1)),
+            (Qt.Key_Home, lambda: self.seek(self.in_t)),
+            (Qt.Key_End, lambda: self.seek(self.out_point())),
+            (Qt.Key_J, lambda: self.shuttle(-1)),
+            (Qt.Key_K, self.stop_shuttle),
+            (Qt.Key_L, lambda: self.shuttle(1)),
+            (Qt.Key_I, self.mark_in),
+            (Qt.Key_O, self.mark_out),
+            (QKeySequence("Alt+X"), self.clear_marks),
+            (Qt.Key_F, self.toggle_fullscreen),
+            (Qt.Key_Escape, lambda: self.toggle_fullscreen() if self.fullscreen else None),
+        ):
             sc = QShortcut(QKeySequence(key), self, activated=slot)
             sc.setContext(Qt.WidgetWithChildrenShortcut)
         self._sync_controls()
@@ -535,7 +620,9 @@ class ViewerPanel(QWidget):
 
     def wait_decoded(self, timeout: float = 30.0) -> bool:
         deadline = time.monotonic() + timeout
-        return all(s.clip.wait(max(0.0, deadline - time.monotonic())) for s in self.sources if s.clip)
+        return all(
+            s.clip.wait(max(0.0, deadline - time.monotonic())) for s in self.sources if s.clip
+        )
 
     def pair(self) -> tuple[Source | None, Source | None]:
         if len(self.sources) < 2:
@@ -695,8 +782,11 @@ class ViewerPanel(QWidget):
     BUFFER_S = 0.5  # decoded ahead of the playhead before the clock runs
 
     def _buffered(self) -> bool:
-        return all(s.clip.ready_for(s.clip.index_at(self.t), int(self.BUFFER_S * s.clip.fps))
-                   for s in self.sources if s.clip)
+        return all(
+            s.clip.ready_for(s.clip.index_at(self.t), int(self.BUFFER_S * s.clip.fps))
+            for s in self.sources
+            if s.clip
+        )
 
     def _start_clock(self) -> None:
         """Run the clock once every tile has frames ahead; until then the playhead waits (as a
@@ -729,7 +819,9 @@ class ViewerPanel(QWidget):
             return
         t = self._t0_media + self._clock.elapsed() / 1000.0 * self.speed
         start = self.in_t
-        end = self.out_point() + 1 / self.master_fps() if self.out_t is not None else self.duration()
+        end = (
+            self.out_point() + 1 / self.master_fps() if self.out_t is not None else self.duration()
+        )
         wrapped = False
         if t >= end - 1e-9 or t < start - 1e-9:
             if self.loop:  # round the in/out loop (or the whole clip), either way
@@ -780,10 +872,16 @@ class ViewerPanel(QWidget):
         fps = self.master_fps()
         marks = ""
         if self.in_t > 0 or self.out_t is not None:
-            marks = f"  loop {int(self.in_t * fps + 1e-6) + 1}-{int(self.out_point() * fps + 1e-6) + 1}"
-        rate = f"  {'◀' if self.speed < 0 else '▶'} {abs(self.speed):g}x" if self.speed != 1.0 else ""
-        self.time_label.setText(f"frame {self.frame_index() + 1}/{self.master_frames()}  {timecode(self.t, fps)}"
-                                f"{marks}{rate}")
+            marks = (
+                f"  loop {int(self.in_t * fps + 1e-6) + 1}-{int(self.out_point() * fps + 1e-6) + 1}"
+            )
+        rate = (
+            f"  {'◀' if self.speed < 0 else '▶'} {abs(self.speed):g}x" if self.speed != 1.0 else ""
+        )
+        self.time_label.setText(
+            f"frame {self.frame_index() + 1}/{self.master_frames()}  {timecode(self.t, fps)}"
+            f"{marks}{rate}"
+        )
         if self.playing and self.buffering:
             self.fps_label.setText("buffering...")
         elif self.playing:

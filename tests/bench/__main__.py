@@ -11,7 +11,10 @@ import tests.bench as pkg
 
 def main() -> int:
     wanted = set(sys.argv[1:])
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
         name = info.name.removeprefix("bench_")
         if not info.name.startswith("bench_") or (wanted and name not in wanted):

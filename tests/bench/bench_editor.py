@@ -27,15 +27,32 @@ def big_workflow(path: Path, nodes: int = 300) -> Path:
     for s in range(shots):
         ids = {t: f"{t}_{s}" for t in CHAIN}
         for col, t in enumerate(CHAIN):
-            doc_nodes.append({"id": ids[t], "type": t, "params": {"subject": f"shot {s}"} if t == "prompt" else {},
-                              "ui": {"pos": [col * 340.0, s * 300.0]}})
-        links += [{"from": [ids["prompt"], "prompt"], "to": [ids["generator"], "prompt"]},
-                  {"from": [ids["reference_image"], "image"], "to": [ids["generator"], "image"]},
-                  {"from": [ids["camera_path"], "camera"], "to": [ids["generator"], "camera"]},
-                  {"from": [ids["generator"], "video"], "to": [ids["upscale"], "media"]},
-                  {"from": [ids["upscale"], "media"], "to": [ids["export"], "video"]}]
-    path.write_text(json.dumps({"schema": "reelgraph/workflow", "version": 1, "name": "big", "nodes": doc_nodes,
-                                "links": links}))
+            doc_nodes.append(
+                {
+                    "id": ids[t],
+                    "type": t,
+                    "params": {"subject": f"shot {s}"} if t == "prompt" else {},
+                    "ui": {"pos": [col * 340.0, s * 300.0]},
+                }
+            )
+        links += [
+            {"from": [ids["prompt"], "prompt"], "to": [ids["generator"], "prompt"]},
+            {"from": [ids["reference_image"], "image"], "to": [ids["generator"], "image"]},
+            {"from": [ids["camera_path"], "camera"], "to": [ids["generator"], "camera"]},
+            {"from": [ids["generator"], "video"], "to": [ids["upscale"], "media"]},
+            {"from": [ids["upscale"], "media"], "to": [ids["export"], "video"]},
+        ]
+    path.write_text(
+        json.dumps(
+            {
+                "schema": "reelgraph/workflow",
+                "version": 1,
+                "name": "big",
+                "nodes": doc_nodes,
+                "links": links,
+            }
+        )
+    )
     return path
 
 
@@ -69,9 +86,11 @@ def main() -> None:
             app.processEvents()
         win.open_path(wf)
         app.processEvents()
-        print(f"open {n} nodes (file + validate + model + scene + cache lookup): "
-              f"best {min(opens) * 1000:.0f} ms, median {statistics.median(opens) * 1000:.0f} ms "
-              f"(target < 1500 ms: {'ok' if min(opens) < 1.5 else 'MISSED'})")
+        print(
+            f"open {n} nodes (file + validate + model + scene + cache lookup): "
+            f"best {min(opens) * 1000:.0f} ms, median {statistics.median(opens) * 1000:.0f} ms "
+            f"(target < 1500 ms: {'ok' if min(opens) < 1.5 else 'MISSED'})"
+        )
         win.doc.set_param("generator_0", "seed", 1)
         saves = []
         for i in range(5):
@@ -79,8 +98,10 @@ def main() -> None:
             t0 = time.perf_counter()
             win.doc.save(tmp / "saved.json")
             saves.append(time.perf_counter() - t0)
-        print(f"save {n} nodes (atomic, fsync): best {min(saves) * 1000:.1f} ms, median "
-              f"{statistics.median(saves) * 1000:.1f} ms (target < 200 ms: {'ok' if min(saves) < 0.2 else 'MISSED'})")
+        print(
+            f"save {n} nodes (atomic, fsync): best {min(saves) * 1000:.1f} ms, median "
+            f"{statistics.median(saves) * 1000:.1f} ms (target < 200 ms: {'ok' if min(saves) < 0.2 else 'MISSED'})"
+        )
 
         viewer = win.bridge.viewer
         vp = viewer.viewport()
@@ -92,17 +113,26 @@ def main() -> None:
                 t0 = time.perf_counter()
                 vp.repaint()
                 times.append(time.perf_counter() - t0)
-            print(f"repaint while {label}: median {statistics.median(times) * 1000:.1f} ms/frame, "
-                  f"worst {max(times) * 1000:.1f} ms")
+            print(
+                f"repaint while {label}: median {statistics.median(times) * 1000:.1f} ms/frame, "
+                f"worst {max(times) * 1000:.1f} ms"
+            )
 
         win.bridge.frame_all()
         app.processEvents()
-        frames(f"panning with all {n} nodes in view", lambda i: viewer.translate(4 if i % 20 < 10 else -4, 3))
+        frames(
+            f"panning with all {n} nodes in view",
+            lambda i: viewer.translate(4 if i % 20 < 10 else -4, 3),
+        )
         viewer.resetTransform()
         viewer.centerOn(900, 900)
         app.processEvents()
         frames("panning at 100% zoom (a few shots in view)", lambda i: viewer.translate(-6, -4))
-        frames("zooming in and out", lambda i: viewer.scale(1.05 if i % 30 < 15 else 1 / 1.05,
-                                                            1.05 if i % 30 < 15 else 1 / 1.05))
+        frames(
+            "zooming in and out",
+            lambda i: viewer.scale(
+                1.05 if i % 30 < 15 else 1 / 1.05, 1.05 if i % 30 < 15 else 1 / 1.05
+            ),
+        )
         win.doc.undo.setClean()
         win.close()

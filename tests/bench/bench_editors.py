@@ -33,7 +33,9 @@ def main() -> None:
     from app.ui.editors.context import EditorContext
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    frame = cv2.resize(cv2.imread(os.path.join(root, "resources", "media", "coffee.png")), (1920, 1080))
+    frame = cv2.resize(
+        cv2.imread(os.path.join(root, "resources", "media", "coffee.png")), (1920, 1080)
+    )
     parent = QWidget()
     reg = default_registry()
     ctx = EditorContext(parent, Document(reg), reg, None, lambda: None)  # type: ignore[arg-type]
@@ -56,8 +58,10 @@ def main() -> None:
             vp.repaint()
             times.append(time.perf_counter() - t0)
         QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, p)
-        print(f"brush stroke at 1080p, radius {size:3d} px: median {statistics.median(times) * 1000:.1f} ms, "
-              f"95th percentile {np.percentile(times, 95) * 1000:.1f} ms from mouse move to repaint")
+        print(
+            f"brush stroke at 1080p, radius {size:3d} px: median {statistics.median(times) * 1000:.1f} ms, "
+            f"95th percentile {np.percentile(times, 95) * 1000:.1f} ms from mouse move to repaint"
+        )
 
     # a region and a path, then the preview
     ed.add_region()
@@ -81,13 +85,24 @@ def main() -> None:
     moving = ed.layers[1].mask.mean() / 255
     assert first != last, "the preview should move"
     print(f"   (painted region covers {moving:.0%} of the frame; the preview frames move)")
-    print(f"motion preview, 1080p frame, 3 s at 24 fps (72 frames at {ed.preview.frames[0].width()} px wide): "
-          f"best {min(turnarounds):.2f} s, median {statistics.median(turnarounds):.2f} s (target about 2 s)")
+    print(
+        f"motion preview, 1080p frame, 3 s at 24 fps (72 frames at {ed.preview.frames[0].width()} px wide): "
+        f"best {min(turnarounds):.2f} s, median {statistics.median(turnarounds):.2f} s (target about 2 s)"
+    )
     ed.close()
 
-    params = type("P", (), {"preset": "custom", "intensity": 1.0, "fov_deg": 50.0,
-                            "keyframes": CameraPath.model_validate(
-                                {"keyframes": [{"t": 0}, {"t": 1, "zoom": 1.4, "pan": 4}]}).keyframes})()
+    params = type(
+        "P",
+        (),
+        {
+            "preset": "custom",
+            "intensity": 1.0,
+            "fov_deg": 50.0,
+            "keyframes": CameraPath.model_validate(
+                {"keyframes": [{"t": 0}, {"t": 1, "zoom": 1.4, "pan": 4}]}
+            ).keyframes,
+        },
+    )()
     cam = CameraEditor(ctx, "cam", params, frame, (1920, 1080), 5.0, 24.0)
     cam.show()
     app.processEvents()
@@ -97,6 +112,8 @@ def main() -> None:
         cam.set_playhead(i / 119)
         app.processEvents()
         times.append(time.perf_counter() - t0)
-    print(f"camera editor playhead (framing + {cam.live.pixmap().width()} px live render): "
-          f"median {statistics.median(times) * 1000:.1f} ms per step")
+    print(
+        f"camera editor playhead (framing + {cam.live.pixmap().width()} px live render): "
+        f"median {statistics.median(times) * 1000:.1f} ms per step"
+    )
     cam.close()

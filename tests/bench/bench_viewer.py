@@ -26,7 +26,7 @@ def make_clip(path: Path, seed: int, seconds: float = 5.0) -> Path:
         s.width, s.height, s.pix_fmt = 1920, 1080, "yuv420p"
         for i in range(int(seconds * 24)):
             x = int(140 * (1 - np.cos(np.pi * i / (seconds * 24))) + seed * 20)
-            frame = np.ascontiguousarray(base[80:1160, x:x + 1920])
+            frame = np.ascontiguousarray(base[80:1160, x : x + 1920])
             for p in s.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
                 c.mux(p)
         for p in s.encode():
@@ -59,7 +59,12 @@ def main() -> None:
         v.show()
         app.processEvents()
         t0 = time.perf_counter()
-        v.set_sources([Source(Value(PortType.VIDEO, p), f"take {i + 1}", [f"take {i + 1}"]) for i, p in enumerate(clips)])
+        v.set_sources(
+            [
+                Source(Value(PortType.VIDEO, p), f"take {i + 1}", [f"take {i + 1}"])
+                for i, p in enumerate(clips)
+            ]
+        )
         v.play()
         shown_per_s: list[int] = []
         sampler = QTimer()
@@ -85,14 +90,23 @@ def main() -> None:
         decode_s = decoded[0] - t0 if decoded else None
         paint = v.canvas.paint_ms
         size = v.sources[0].clip.size
-        print(f"4 x 1080p H.264 24 fps, 5 s, played from the moment they were added (proxies {size[0]}x{size[1]}):")
-        print(f"  buffered {buffered_s:.2f} s before the clock started; then frames shown {v.shown}, dropped "
-              f"{v.dropped} (the clock skipped a frame), stalls {v.stalls} (a tile not decoded in time), "
-              f"shown per second {shown_per_s}")
-        print(f"  paint per frame (4 tiles): median {statistics.median(paint):.1f} ms, "
-              f"95th percentile {sorted(paint)[int(len(paint) * 0.95)]:.1f} ms")
-        print(f"  all proxies decoded {decode_s:.1f} s after the clips were added (while playing)" if decode_s
-              else "  proxies still decoding after 6 s")
+        print(
+            f"4 x 1080p H.264 24 fps, 5 s, played from the moment they were added (proxies {size[0]}x{size[1]}):"
+        )
+        print(
+            f"  buffered {buffered_s:.2f} s before the clock started; then frames shown {v.shown}, dropped "
+            f"{v.dropped} (the clock skipped a frame), stalls {v.stalls} (a tile not decoded in time), "
+            f"shown per second {shown_per_s}"
+        )
+        print(
+            f"  paint per frame (4 tiles): median {statistics.median(paint):.1f} ms, "
+            f"95th percentile {sorted(paint)[int(len(paint) * 0.95)]:.1f} ms"
+        )
+        print(
+            f"  all proxies decoded {decode_s:.1f} s after the clips were added (while playing)"
+            if decode_s
+            else "  proxies still decoding after 6 s"
+        )
         v.wait_decoded(60)
         # a second pass, proxies in memory
         v.dropped = v.late = v.shown = 0
@@ -101,6 +115,8 @@ def main() -> None:
         v.play()
         run_for(app, 4.0)
         v.pause()
-        print(f"  second pass from memory: shown {v.shown}, dropped {v.dropped}, stalls {v.stalls}, paint median "
-              f"{statistics.median(v.canvas.paint_ms):.1f} ms")
+        print(
+            f"  second pass from memory: shown {v.shown}, dropped {v.dropped}, stalls {v.stalls}, paint median "
+            f"{statistics.median(v.canvas.paint_ms):.1f} ms"
+        )
         v.clear()

@@ -23,16 +23,28 @@ def env(tmp_path):
 
 
 def cli(tmp_path, *args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
-                          env=env(tmp_path), timeout=timeout, cwd=tmp_path)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env(tmp_path),
+        timeout=timeout,
+        cwd=tmp_path,
+    )
 
 
 def events(proc):
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-DOC = wf([("a", "t_const", {"value": "A"}), ("j", "t_join", {"sep": "-"}), ("v", "t_video", {"name": "clip.bin"})],
-         [("a", "out", "j", "items")])
+DOC = wf(
+    [
+        ("a", "t_const", {"value": "A"}),
+        ("j", "t_join", {"sep": "-"}),
+        ("v", "t_video", {"name": "clip.bin"}),
+    ],
+    [("a", "out", "j", "items")],
+)
 
 
 def test_run_jsonl_then_cache_survives_a_new_process(tmp_path):
@@ -58,8 +70,21 @@ def test_run_jsonl_then_cache_survives_a_new_process(tmp_path):
 def test_set_target_out_and_no_cache(tmp_path):
     path = write(tmp_path / "w.json", DOC)
     out = tmp_path / "elsewhere"
-    p = cli(tmp_path, "run", str(path), "--events", "jsonl", "--set", "a.value=hello", "--set", "j.sep=\"*\"",
-            "--target", "j", "--out", str(out))
+    p = cli(
+        tmp_path,
+        "run",
+        str(path),
+        "--events",
+        "jsonl",
+        "--set",
+        "a.value=hello",
+        "--set",
+        'j.sep="*"',
+        "--target",
+        "j",
+        "--out",
+        str(out),
+    )
     assert p.returncode == 0, p.stderr
     evs = events(p)
     assert {e["node"] for e in evs if e["event"] == "finished"} == {"a", "j"}
@@ -77,7 +102,10 @@ def test_set_target_out_and_no_cache(tmp_path):
 def test_cache_dir_flag_and_cache_commands(tmp_path):
     path = write(tmp_path / "w.json", DOC)
     cdir = tmp_path / "mycache"
-    assert cli(tmp_path, "run", str(path), "--cache-dir", str(cdir), "--events", "jsonl").returncode == 0
+    assert (
+        cli(tmp_path, "run", str(path), "--cache-dir", str(cdir), "--events", "jsonl").returncode
+        == 0
+    )
     info = cli(tmp_path, "cache", "info", "--cache-dir", str(cdir))
     assert "entries: 3" in info.stdout and str(cdir) in info.stdout
     cleared = cli(tmp_path, "cache", "clear", "--cache-dir", str(cdir))
@@ -94,7 +122,9 @@ def test_exit_codes(tmp_path):
     p = cli(tmp_path, "run", str(crash))
     assert p.returncode == 1 and "internal error: ZeroDivisionError" in p.stdout
     assert "Traceback" not in p.stdout + p.stderr
-    assert "Traceback" in (tmp_path / "logs" / "reelgraph.log").read_text()  # the detail is in the log
+    assert (
+        "Traceback" in (tmp_path / "logs" / "reelgraph.log").read_text()
+    )  # the detail is in the log
     invalid = write(tmp_path / "i.json", wf([("n", "t_needs", {})], []))
     p = cli(tmp_path, "run", str(invalid))
     assert p.returncode == 2 and "node n (t_needs): input 'p'" in p.stderr
@@ -105,8 +135,13 @@ def test_exit_codes(tmp_path):
 
 def test_ctrl_c_cancels_cleanly_with_exit_130(tmp_path):
     path = write(tmp_path / "s.json", wf([("long", "t_sleep", {"seconds": 30})], []))
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(path), "--events", "jsonl"],
-                            stdout=subprocess.PIPE, text=True, env=env(tmp_path), cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", str(path), "--events", "jsonl"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env(tmp_path),
+        cwd=tmp_path,
+    )
     for line in proc.stdout:
         if json.loads(line)["event"] == "started":
             break
@@ -123,24 +158,38 @@ def test_ctrl_c_cancels_cleanly_with_exit_130(tmp_path):
 def test_validate_lines(tmp_path):
     good = write(tmp_path / "g.json", DOC)
     assert cli(tmp_path, "validate", str(good)).returncode == 0
-    bad = write(tmp_path / "b.json", wf([("n", "t_needs", {}), ("s", "t_sleep", {"seconds": -1})], []))
+    bad = write(
+        tmp_path / "b.json", wf([("n", "t_needs", {}), ("s", "t_sleep", {"seconds": -1})], [])
+    )
     p = cli(tmp_path, "validate", str(bad))
     assert p.returncode == 2
     lines = p.stdout.strip().splitlines()
-    assert lines[0] == "node n (t_needs): input 'p': required input is not connected; connect a PROMPT output"
-    assert lines[1].startswith("node s (t_sleep): param 'seconds': Input should be greater than or equal to 0")
+    assert (
+        lines[0]
+        == "node n (t_needs): input 'p': required input is not connected; connect a PROMPT output"
+    )
+    assert lines[1].startswith(
+        "node s (t_sleep): param 'seconds': Input should be greater than or equal to 0"
+    )
 
 
 def test_nodes_catalog_and_version(tmp_path):
     p = cli(tmp_path, "nodes", "--json")
     catalog = {e["type"]: e for e in json.loads(p.stdout)}
     join = catalog["t_join"]
-    assert join["inputs"][0] == {"name": "items", "types": ["PROMPT"], "required": False, "multi": True, "description": ""}
+    assert join["inputs"][0] == {
+        "name": "items",
+        "types": ["PROMPT"],
+        "required": False,
+        "multi": True,
+        "description": "",
+    }
     assert join["params_schema"]["properties"]["sleep"]["maximum"] == 30
     assert join["legacy_ids"] == ["t_concat"]
     table = cli(tmp_path, "nodes")
     assert table.returncode == 0 and "t_join" in table.stdout
     from app import __version__
+
     assert cli(tmp_path, "--version").stdout.strip() == f"reelgraph {__version__}"
 
 
@@ -148,5 +197,7 @@ def test_editor_without_display_says_so(tmp_path):
     e = env(tmp_path)
     for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         e.pop(k, None)
-    p = subprocess.run([sys.executable, "-m", "app.cli"], capture_output=True, text=True, env=e, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "app.cli"], capture_output=True, text=True, env=e, timeout=60
+    )
     assert p.returncode == 1 and "no display found" in p.stderr and "make demo" in p.stderr

@@ -12,7 +12,8 @@ from tests.core.testnodes import wf
 
 def _doc() -> Workflow:
     return Workflow.model_validate(
-        wf([("a", "t_const", {"value": "x"}), ("b", "t_join", {})], [("a", "out", "b", "extra")]))
+        wf([("a", "t_const", {"value": "x"}), ("b", "t_join", {})], [("a", "out", "b", "extra")])
+    )
 
 
 def _link(a, ap, b, bp) -> Link:
@@ -37,8 +38,11 @@ def test_an_op_and_its_inverse_leave_the_workflow_as_it_was(make):
     op = make(w)
     inverse = edits.apply(w, op)
     assert w.to_json_dict() != before
-    assert isinstance(inverse, edits.Op) and type(inverse) is not type(op) or isinstance(op, (
-        edits.SetParams, edits.SetNodeUi, edits.SetMode, edits.SetDocUi))
+    assert (
+        isinstance(inverse, edits.Op)
+        and type(inverse) is not type(op)
+        or isinstance(op, (edits.SetParams, edits.SetNodeUi, edits.SetMode, edits.SetDocUi))
+    )
     redo = edits.apply(w, inverse)
     assert w.to_json_dict() == before
     assert type(redo) is type(op)  # the redo is the same kind of change

@@ -18,8 +18,13 @@ def make(doc) -> Workflow:
 def run(registry, cache, doc, tmp_path, **kw):
     events = []
     ex = Executor(registry, cache, cpu_workers=kw.pop("cpu_workers", 2))
-    result = ex.run(make(doc) if isinstance(doc, dict) else doc, base_dir=tmp_path, out_dir=tmp_path / "renders",
-                    on_event=events.append, **kw)
+    result = ex.run(
+        make(doc) if isinstance(doc, dict) else doc,
+        base_dir=tmp_path,
+        out_dir=tmp_path / "renders",
+        on_event=events.append,
+        **kw,
+    )
     return result, events
 
 
@@ -28,9 +33,19 @@ def text(result, node, port="out"):
 
 
 CHAIN = wf(
-    [("a", "t_const", {"value": "A"}), ("b", "t_const", {"value": "B"}),
-     ("j", "t_join", {"sep": "-"}), ("k", "t_join", {"sep": "+"}), ("c", "t_const", {"value": "C"})],
-    [("a", "out", "j", "items"), ("b", "out", "j", "items"), ("j", "out", "k", "items"), ("c", "out", "k", "extra")],
+    [
+        ("a", "t_const", {"value": "A"}),
+        ("b", "t_const", {"value": "B"}),
+        ("j", "t_join", {"sep": "-"}),
+        ("k", "t_join", {"sep": "+"}),
+        ("c", "t_const", {"value": "C"}),
+    ],
+    [
+        ("a", "out", "j", "items"),
+        ("b", "out", "j", "items"),
+        ("j", "out", "k", "items"),
+        ("c", "out", "k", "extra"),
+    ],
 )
 
 
@@ -49,7 +64,13 @@ def test_runs_in_dependency_order_and_passes_values(registry, cache, tmp_path):
 
 
 def test_independent_branches_run_in_parallel(registry, cache, tmp_path):
-    doc = wf([("s1", "t_sleep", {"seconds": 0.5, "tag": "1"}), ("s2", "t_sleep", {"seconds": 0.5, "tag": "2"})], [])
+    doc = wf(
+        [
+            ("s1", "t_sleep", {"seconds": 0.5, "tag": "1"}),
+            ("s2", "t_sleep", {"seconds": 0.5, "tag": "2"}),
+        ],
+        [],
+    )
     t0 = time.monotonic()
     result, _ = run(registry, cache, doc, tmp_path, cpu_workers=2)
     wall = time.monotonic() - t0
@@ -81,8 +102,13 @@ def test_rerun_with_nothing_changed_executes_nothing(registry, cache, tmp_path):
 def test_param_change_reruns_exactly_the_node_and_its_descendants(registry, cache, tmp_path):
     run(registry, cache, CHAIN, tmp_path)
     doc = wf(
-        [("a", "t_const", {"value": "A"}), ("b", "t_const", {"value": "Z"}),
-         ("j", "t_join", {"sep": "-"}), ("k", "t_join", {"sep": "+"}), ("c", "t_const", {"value": "C"})],
+        [
+            ("a", "t_const", {"value": "A"}),
+            ("b", "t_const", {"value": "Z"}),
+            ("j", "t_join", {"sep": "-"}),
+            ("k", "t_join", {"sep": "+"}),
+            ("c", "t_const", {"value": "C"}),
+        ],
         CHAIN_LINKS,
     )
     result, _ = run(registry, cache, doc, tmp_path)
@@ -90,7 +116,12 @@ def test_param_change_reruns_exactly_the_node_and_its_descendants(registry, cach
     assert text(result, "k") == "A-Z+C"
 
 
-CHAIN_LINKS = [("a", "out", "j", "items"), ("b", "out", "j", "items"), ("j", "out", "k", "items"), ("c", "out", "k", "extra")]
+CHAIN_LINKS = [
+    ("a", "out", "j", "items"),
+    ("b", "out", "j", "items"),
+    ("j", "out", "k", "items"),
+    ("c", "out", "k", "extra"),
+]
 
 
 def test_default_params_and_explicit_defaults_share_a_key(registry, cache, tmp_path):
@@ -111,8 +142,10 @@ def test_file_content_enters_the_key(registry, cache, tmp_path):
 
 
 def test_missing_file_fails_that_node_with_a_clear_message(registry, cache, tmp_path):
-    doc = wf([("f", "t_file", {"path": "nope.txt"}), ("j", "t_join", {}), ("c", "t_const", {})],
-             [("f", "out", "j", "items")])
+    doc = wf(
+        [("f", "t_file", {"path": "nope.txt"}), ("j", "t_join", {}), ("c", "t_const", {})],
+        [("f", "out", "j", "items")],
+    )
     result, events = run(registry, cache, doc, tmp_path)
     assert result.states == {"f": "failed", "j": "skipped", "c": "finished"}
     assert "file not found" in result.errors["f"] and "nope.txt" in result.errors["f"]
@@ -120,10 +153,19 @@ def test_missing_file_fails_that_node_with_a_clear_message(registry, cache, tmp_
 
 def test_failure_skips_only_descendants(registry, cache, tmp_path):
     doc = wf(
-        [("bad", "t_fail", {}), ("after", "t_join", {}), ("after2", "t_join", {}),
-         ("ok1", "t_const", {"value": "1"}), ("ok2", "t_sleep", {"seconds": 0.1, "tag": "t"}),
-         ("crash", "t_crash", {"message": "oops"})],
-        [("bad", "out", "after", "items"), ("after", "out", "after2", "items"), ("ok1", "out", "ok2", "inp")],
+        [
+            ("bad", "t_fail", {}),
+            ("after", "t_join", {}),
+            ("after2", "t_join", {}),
+            ("ok1", "t_const", {"value": "1"}),
+            ("ok2", "t_sleep", {"seconds": 0.1, "tag": "t"}),
+            ("crash", "t_crash", {"message": "oops"}),
+        ],
+        [
+            ("bad", "out", "after", "items"),
+            ("after", "out", "after2", "items"),
+            ("ok1", "out", "ok2", "inp"),
+        ],
     )
     result, events = run(registry, cache, doc, tmp_path)
     assert result.status == "failed"
@@ -150,6 +192,7 @@ def test_cached_downstream_means_upstream_is_not_run(registry, cache, tmp_path):
     first, _ = run(registry, cache, CHAIN, tmp_path)
     # the cache entry of j disappears (eviction), but k is still cached: nothing runs
     import shutil
+
     shutil.rmtree(cache.entry_dir(first.keys["j"]))
     result, _ = run(registry, cache, CHAIN, tmp_path, targets=["k"])
     assert result.executed == []
@@ -157,8 +200,10 @@ def test_cached_downstream_means_upstream_is_not_run(registry, cache, tmp_path):
 
 
 def test_cancel_mid_run_leaves_no_partial_entries(registry, cache, tmp_path):
-    doc = wf([("long", "t_sleep", {"seconds": 20}), ("after", "t_join", {}), ("quick", "t_const", {})],
-             [("long", "out", "after", "extra")])
+    doc = wf(
+        [("long", "t_sleep", {"seconds": 20}), ("after", "t_join", {}), ("quick", "t_const", {})],
+        [("long", "out", "after", "extra")],
+    )
     token = CancelToken()
     threading.Timer(0.4, token.cancel).start()
     t0 = time.monotonic()
@@ -181,7 +226,9 @@ def test_invalid_workflow_raises_before_running(registry, cache, tmp_path):
 
 
 def test_unknown_node_outside_targets_does_not_block_a_partial_run(registry, cache, tmp_path):
-    doc = wf([("a", "t_const", {}), ("ghost", "not_installed", {"x": 1})], [("a", "out", "ghost", "in")])
+    doc = wf(
+        [("a", "t_const", {}), ("ghost", "not_installed", {"x": 1})], [("a", "out", "ghost", "in")]
+    )
     result, _ = run(registry, cache, doc, tmp_path, targets=["a"])
     assert result.status == "ok"
     with pytest.raises(WorkflowError, match="unknown node type"):
@@ -198,13 +245,20 @@ def test_deliveries_are_published_versioned_and_deduplicated(registry, cache, tm
     assert r2.executed == [] and r2.delivered["v"] == [out]
     assert sorted(p.name for p in out.parent.iterdir()) == ["clip.bin"]
     # a different render never overwrites: it gets the next version
-    r3, _ = run(registry, cache, wf([("v", "t_video", {"name": "shots/clip.bin", "frames": 11})], []), tmp_path)
+    r3, _ = run(
+        registry,
+        cache,
+        wf([("v", "t_video", {"name": "shots/clip.bin", "frames": 11})], []),
+        tmp_path,
+    )
     assert r3.delivered["v"] == [out.with_name("clip_v002.bin")]
     assert out.read_bytes() == r1.outputs["v"]["video"].path.read_bytes()
 
 
 def test_legacy_type_ids_still_load_and_run(registry, cache, tmp_path):
-    doc = wf([("a", "t_const", {"value": "q"}), ("j", "t_concat", {})], [("a", "out", "j", "items")])
+    doc = wf(
+        [("a", "t_const", {"value": "q"}), ("j", "t_concat", {})], [("a", "out", "j", "items")]
+    )
     result, _ = run(registry, cache, doc, tmp_path)
     assert text(result, "j") == "q"
 
@@ -214,7 +268,12 @@ def test_lru_eviction_keeps_under_limit(registry, tmp_path):
 
     small = Cache(tmp_path / "c2", limit_bytes=3000)
     for i in range(10):
-        run(registry, small, wf([(f"n{i}", "t_video", {"frames": 40, "name": f"{i}.bin"})], []), tmp_path)
+        run(
+            registry,
+            small,
+            wf([(f"n{i}", "t_video", {"frames": 40, "name": f"{i}.bin"})], []),
+            tmp_path,
+        )
         time.sleep(0.01)
     info = small.info()
     assert info["size_bytes"] <= 3000

@@ -19,11 +19,22 @@ from tests.core.testnodes import wf
 ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = {
-    "schema": "reelgraph/workflow", "version": 1, "name": "shot 12",
+    "schema": "reelgraph/workflow",
+    "version": 1,
+    "name": "shot 12",
     "nodes": [
-        {"id": "p1", "type": "t_const", "params": {"value": "a dusk street"}, "ui": {"pos": [10, 20]}},
-        {"id": "ghost", "type": "plugin_not_installed", "params": {"strength": 0.7, "nested": {"a": [1, 2]}},
-         "ui": {"pos": [300, 20], "collapsed": True}},
+        {
+            "id": "p1",
+            "type": "t_const",
+            "params": {"value": "a dusk street"},
+            "ui": {"pos": [10, 20]},
+        },
+        {
+            "id": "ghost",
+            "type": "plugin_not_installed",
+            "params": {"strength": 0.7, "nested": {"a": [1, 2]}},
+            "ui": {"pos": [300, 20], "collapsed": True},
+        },
     ],
     "links": [{"from": ["p1", "out"], "to": ["ghost", "prompt"]}],
     "ui": {"backdrops": [{"title": "Shot 12", "nodes": ["p1"]}]},
@@ -66,14 +77,20 @@ def test_migrations_run_step_by_step(monkeypatch):
     assert calls == [1] and w.version == 2 and w.nodes[0].type == "t_join"
 
 
-@pytest.mark.parametrize("text, where", [
-    ("{", "line 1 column 2"),
-    ("[]", "document"),
-    ('{"schema": "other"}', "schema"),
-    ('{"schema": "reelgraph/workflow", "version": "1"}', "version"),
-    ('{"schema": "reelgraph/workflow", "version": 1, "nodes": [{"id": "a"}]}', "nodes[0].type"),
-    ('{"schema": "reelgraph/workflow", "version": 1, "links": [{"from": ["a"], "to": ["b", "c"]}]}', "links[0].from[1]"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("{", "line 1 column 2"),
+        ("[]", "document"),
+        ('{"schema": "other"}', "schema"),
+        ('{"schema": "reelgraph/workflow", "version": "1"}', "version"),
+        ('{"schema": "reelgraph/workflow", "version": 1, "nodes": [{"id": "a"}]}', "nodes[0].type"),
+        (
+            '{"schema": "reelgraph/workflow", "version": 1, "links": [{"from": ["a"], "to": ["b", "c"]}]}',
+            "links[0].from[1]",
+        ),
+    ],
+)
 def test_errors_have_a_location(text, where):
     with pytest.raises(WorkflowError) as info:
         parse_workflow(text)
@@ -89,14 +106,35 @@ def test_missing_file_and_folder_are_clear(tmp_path):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
 
 def _mutations():
-    keys = ["schema", "version", "name", "nodes", "links", "ui", "id", "type", "params", "from", "to"]
-    return st.lists(st.tuples(st.sampled_from(["set", "delete", "wrap"]), st.lists(st.sampled_from(keys + [0, 1]), min_size=1, max_size=3), json_values), max_size=4)
+    keys = [
+        "schema",
+        "version",
+        "name",
+        "nodes",
+        "links",
+        "ui",
+        "id",
+        "type",
+        "params",
+        "from",
+        "to",
+    ]
+    return st.lists(
+        st.tuples(
+            st.sampled_from(["set", "delete", "wrap"]),
+            st.lists(st.sampled_from(keys + [0, 1]), min_size=1, max_size=3),
+            json_values,
+        ),
+        max_size=4,
+    )
 
 
 def _mutate(doc, ops):
@@ -123,7 +161,9 @@ def _mutate(doc, ops):
     return doc
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=_mutations())
 def test_fuzz_mutated_documents_only_raise_workflow_errors(tmp_path, ops):
     path = tmp_path / "fuzz.json"
@@ -137,7 +177,9 @@ def test_fuzz_mutated_documents_only_raise_workflow_errors(tmp_path, ops):
     assert path.read_bytes() == before
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
 def test_fuzz_random_bytes_only_raise_workflow_errors(tmp_path, data):
     path = tmp_path / "rand.json"
@@ -174,7 +216,9 @@ def test_save_killed_mid_write_leaves_a_loadable_file(tmp_path):
     target = tmp_path / "shot.json"
     save_workflow(parse_workflow(json.dumps(GOOD)), target)
     for attempt in range(8):
-        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(ROOT), str(target)], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(ROOT), str(target)], stdout=subprocess.PIPE, text=True
+        )
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(0.05 + 0.037 * attempt)
         os.kill(proc.pid, signal.SIGKILL)

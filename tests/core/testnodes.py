@@ -89,32 +89,101 @@ def _val(t, path: Path):
     return Value(t, path, {})
 
 
-T_CONST = NodeType("t_const", "Const", ConstParams, _const, outputs=(Output("out", PortType.PROMPT),), category="Test")
-T_JOIN = NodeType(
-    "t_join", "Join", JoinParams, _join, category="Test",
-    inputs=(Input("items", PortType.PROMPT, required=False, multi=True), Input("extra", PortType.PROMPT, required=False)),
-    outputs=(Output("out", PortType.PROMPT),), legacy_ids=("t_concat",),
+T_CONST = NodeType(
+    "t_const",
+    "Const",
+    ConstParams,
+    _const,
+    outputs=(Output("out", PortType.PROMPT),),
+    category="Test",
 )
-T_SLEEP = NodeType("t_sleep", "Sleep", SleepParams, _sleep, category="Test",
-                   inputs=(Input("inp", PortType.PROMPT, required=False),), outputs=(Output("out", PortType.PROMPT),))
-T_REMOTE = NodeType("t_remote", "Remote sleep", SleepParams, _sleep, category="Test", kind="remote",
-                    inputs=(Input("inp", PortType.PROMPT, required=False),), outputs=(Output("out", PortType.PROMPT),))
-T_FAIL = NodeType("t_fail", "Fail", FailParams, _fail, category="Test",
-                  inputs=(Input("inp", PortType.PROMPT, required=False),), outputs=(Output("out", PortType.PROMPT),))
-T_CRASH = NodeType("t_crash", "Crash", FailParams, _crash, category="Test", outputs=(Output("out", PortType.PROMPT),))
-T_FILE = NodeType("t_file", "Read file", FileParams, _read_file, category="Test",
-                  outputs=(Output("out", PortType.PROMPT),), reads=lambda p, base: [base / p.path])
-T_VIDEO = NodeType("t_video", "Video", VideoParams, _video, category="Test", outputs=(Output("video", PortType.VIDEO),))
-T_NEEDS = NodeType("t_needs", "Needs prompt", ConstParams, _const, category="Test",
-                   inputs=(Input("p", PortType.PROMPT),), outputs=(Output("out", PortType.PROMPT),))
+T_JOIN = NodeType(
+    "t_join",
+    "Join",
+    JoinParams,
+    _join,
+    category="Test",
+    inputs=(
+        Input("items", PortType.PROMPT, required=False, multi=True),
+        Input("extra", PortType.PROMPT, required=False),
+    ),
+    outputs=(Output("out", PortType.PROMPT),),
+    legacy_ids=("t_concat",),
+)
+T_SLEEP = NodeType(
+    "t_sleep",
+    "Sleep",
+    SleepParams,
+    _sleep,
+    category="Test",
+    inputs=(Input("inp", PortType.PROMPT, required=False),),
+    outputs=(Output("out", PortType.PROMPT),),
+)
+T_REMOTE = NodeType(
+    "t_remote",
+    "Remote sleep",
+    SleepParams,
+    _sleep,
+    category="Test",
+    kind="remote",
+    inputs=(Input("inp", PortType.PROMPT, required=False),),
+    outputs=(Output("out", PortType.PROMPT),),
+)
+T_FAIL = NodeType(
+    "t_fail",
+    "Fail",
+    FailParams,
+    _fail,
+    category="Test",
+    inputs=(Input("inp", PortType.PROMPT, required=False),),
+    outputs=(Output("out", PortType.PROMPT),),
+)
+T_CRASH = NodeType(
+    "t_crash",
+    "Crash",
+    FailParams,
+    _crash,
+    category="Test",
+    outputs=(Output("out", PortType.PROMPT),),
+)
+T_FILE = NodeType(
+    "t_file",
+    "Read file",
+    FileParams,
+    _read_file,
+    category="Test",
+    outputs=(Output("out", PortType.PROMPT),),
+    reads=lambda p, base: [base / p.path],
+)
+T_VIDEO = NodeType(
+    "t_video",
+    "Video",
+    VideoParams,
+    _video,
+    category="Test",
+    outputs=(Output("video", PortType.VIDEO),),
+)
+T_NEEDS = NodeType(
+    "t_needs",
+    "Needs prompt",
+    ConstParams,
+    _const,
+    category="Test",
+    inputs=(Input("p", PortType.PROMPT),),
+    outputs=(Output("out", PortType.PROMPT),),
+)
 
 NODES = [T_CONST, T_JOIN, T_SLEEP, T_REMOTE, T_FAIL, T_CRASH, T_FILE, T_VIDEO, T_NEEDS]
 
 
-def wf(nodes: list[tuple[str, str, dict]], links: list[tuple[str, str, str, str]], name: str = "test") -> dict:
+def wf(
+    nodes: list[tuple[str, str, dict]], links: list[tuple[str, str, str, str]], name: str = "test"
+) -> dict:
     """A workflow document from compact tuples."""
     return {
-        "schema": "reelgraph/workflow", "version": 1, "name": name,
+        "schema": "reelgraph/workflow",
+        "version": 1,
+        "name": name,
         "nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
         "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links],
     }

@@ -19,11 +19,24 @@ def texture(w: int, h: int, seed: int = 1) -> np.ndarray:
     img = cv2.resize(noise, (w, h), interpolation=cv2.INTER_CUBIC)
     for _ in range(w * h // 4000):
         c = tuple(int(x) for x in rng.integers(0, 256, 3))
-        cv2.circle(img, (int(rng.integers(0, w)), int(rng.integers(0, h))), int(rng.integers(3, 25)), c, -1, cv2.LINE_AA)
+        cv2.circle(
+            img,
+            (int(rng.integers(0, w)), int(rng.integers(0, h))),
+            int(rng.integers(3, 25)),
+            c,
+            -1,
+            cv2.LINE_AA,
+        )
     return cv2.GaussianBlur(img, (0, 0), 1.0)
 
 
-def write_video(path: Path, frames: list[np.ndarray], fps: int = 24, audio: np.ndarray | None = None, rate: int = 16000) -> Path:
+def write_video(
+    path: Path,
+    frames: list[np.ndarray],
+    fps: int = 24,
+    audio: np.ndarray | None = None,
+    rate: int = 16000,
+) -> Path:
     h, w = frames[0].shape[:2]
     with av.open(str(path), "w") as c:
         vs = c.add_stream("libx264", rate=fps, options={"crf": "10", "preset": "ultrafast"})

@@ -39,9 +39,13 @@ MOVES = {
     "tilt": CameraPath(keyframes=preset_keyframes("tilt_up")),
     "roll": CameraPath(keyframes=preset_keyframes("roll_left")),
     "zoom": CameraPath(keyframes=preset_keyframes("zoom_in")),
-    "combined": CameraPath(keyframes=[
-        Keyframe(t=0), Keyframe(t=0.5, pan=3, tilt=-2, roll=2, zoom=1.15, truck=0.03, ease="linear"),
-        Keyframe(t=1, pan=-4, tilt=2, roll=-3, zoom=1.3, pedestal=0.04, dolly=0.1)]),
+    "combined": CameraPath(
+        keyframes=[
+            Keyframe(t=0),
+            Keyframe(t=0.5, pan=3, tilt=-2, roll=2, zoom=1.15, truck=0.03, ease="linear"),
+            Keyframe(t=1, pan=-4, tilt=2, roll=-3, zoom=1.3, pedestal=0.04, dolly=0.1),
+        ]
+    ),
 }
 
 
@@ -68,7 +72,12 @@ def test_move_actually_moves_and_stays_inside_the_picture():
     for t in np.linspace(0, 1, 11):
         p = cam.homography(t, OUT, (1280, 720), render.overscan) @ corners
         x, y = p[0] / p[2], p[1] / p[2]
-        assert x.min() >= -1e-6 and y.min() >= -1e-6 and x.max() <= 1279 + 1e-6 and y.max() <= 719 + 1e-6
+        assert (
+            x.min() >= -1e-6
+            and y.min() >= -1e-6
+            and x.max() <= 1279 + 1e-6
+            and y.max() <= 719 + 1e-6
+        )
 
 
 @pytest.mark.parametrize("ease", ["linear", "ease_in", "ease_out", "ease_in_out", "hold"])

@@ -20,8 +20,15 @@ def doc(loop: bool, direction=(1, 0)):
     cx, cy = 300, 160
     dx, dy = direction
     traj = [[cx - 40 * dx, cy - 40 * dy], [cx, cy], [cx + 40 * dx, cy + 40 * dy]]
-    return {"static_mask": encode_mask(static), "loop": loop,
-            "regions": [{"name": "water", "mask": encode_mask(region), "trajectory": traj}]}, static, region
+    return (
+        {
+            "static_mask": encode_mask(static),
+            "loop": loop,
+            "regions": [{"name": "water", "mask": encode_mask(region), "trajectory": traj}],
+        },
+        static,
+        region,
+    )
 
 
 def frames(d, count=COUNT):
@@ -45,8 +52,18 @@ def test_flow_inside_the_region_follows_the_trajectory(direction):
     inner = cv2.erode(region, np.ones((41, 41), np.uint8)) > 0
     errors = []
     for a, b in zip(fs[4:12], fs[5:13], strict=True):
-        flow = cv2.calcOpticalFlowFarneback(cv2.cvtColor(a, cv2.COLOR_BGR2GRAY), cv2.cvtColor(b, cv2.COLOR_BGR2GRAY),
-                                            None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        flow = cv2.calcOpticalFlowFarneback(
+            cv2.cvtColor(a, cv2.COLOR_BGR2GRAY),
+            cv2.cvtColor(b, cv2.COLOR_BGR2GRAY),
+            None,
+            0.5,
+            3,
+            15,
+            3,
+            5,
+            1.2,
+            0,
+        )
         v = flow[inner]
         moving = np.hypot(v[:, 0], v[:, 1]) > 0.5
         ang = np.arctan2(v[moving, 1], v[moving, 0])

@@ -16,30 +16,46 @@ from app.media.render import camera_renderer, i420_renderer
 from app.media.video import VideoWriter, iter_frames, probe, read_frame
 from tests.media.helpers import texture
 
-PATH = CameraPath.model_validate({"keyframes": [{"t": 0, "ease": "ease_in_out"},
-                                                {"t": 1, "zoom": 1.4, "pan": 3.0, "roll": 2.0}]})
+PATH = CameraPath.model_validate(
+    {"keyframes": [{"t": 0, "ease": "ease_in_out"}, {"t": 1, "zoom": 1.4, "pan": 3.0, "roll": 2.0}]}
+)
 
 
 @pytest.fixture
 def recipe(tmp_path):
     src = write_png(tmp_path / "still.png", texture(480, 300, seed=3))
     (tmp_path / "shot").mkdir()
-    path = shotfile.write(tmp_path / "shot" / "take_01.rgshot", src, width=322, height=182, fps=12, frames=9,
-                          camera=PATH.model_dump(mode="json"))
+    path = shotfile.write(
+        tmp_path / "shot" / "take_01.rgshot",
+        src,
+        width=322,
+        height=182,
+        fps=12,
+        frames=9,
+        camera=PATH.model_dump(mode="json"),
+    )
     return path, src
 
 
 def test_recipe_reads_like_a_video_with_the_renderers_frames(recipe):
     path, src = recipe
     meta = probe(path)
-    assert (meta.width, meta.height, meta.frames, meta.fps, meta.has_audio) == (322, 182, 9, 12.0, False)
+    assert (meta.width, meta.height, meta.frames, meta.fps, meta.has_audio) == (
+        322,
+        182,
+        9,
+        12.0,
+        False,
+    )
     expected = camera_renderer(cv2.imread(str(src)), PATH, (322, 182), 9)
     frames = list(iter_frames(path))
     assert len(frames) == 9
     for i, f in enumerate(frames):
         assert np.array_equal(f, expected(i))
     assert not np.array_equal(frames[0], frames[-1])  # it moves
-    assert np.array_equal(read_frame(path, -1), frames[-1]) and np.array_equal(read_frame(path, 4), frames[4])
+    assert np.array_equal(read_frame(path, -1), frames[-1]) and np.array_equal(
+        read_frame(path, 4), frames[4]
+    )
     with pytest.raises(NodeError, match="frame 9 does not exist"):
         read_frame(path, 9)
 
@@ -76,7 +92,9 @@ def test_planar_420_render_is_as_good_as_converting_the_bgr_render(size):
         want = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
         got = planar(i)
         assert got.shape == want.shape == (H * 3 // 2, W)
-        assert np.abs(got[:H].astype(int) - want[:H].astype(int)).max() <= 2  # luma: only rounding differs
+        assert (
+            np.abs(got[:H].astype(int) - want[:H].astype(int)).max() <= 2
+        )  # luma: only rounding differs
         # chroma is resampled in another order; the picture must be no worse than converting
         back = cv2.cvtColor(got, cv2.COLOR_YUV2BGR_I420)
         assert psnr(back, bgr) > psnr(cv2.cvtColor(want, cv2.COLOR_YUV2BGR_I420), bgr) - 1.0
@@ -93,5 +111,7 @@ def test_mp4_from_a_recipe_matches_the_render(recipe, tmp_path):
         for f in iter_frames(path):
             w.write(f)
     [ordinary] = export(lossless, tmp_path / "n.mp4", "mp4", crf=10, preset="ultrafast")
-    for got, other, want in zip(iter_frames(out), iter_frames(ordinary), iter_frames(path), strict=True):
+    for got, other, want in zip(
+        iter_frames(out), iter_frames(ordinary), iter_frames(path), strict=True
+    ):
         assert psnr(got, want) > psnr(other, want) - 1.0

@@ -15,9 +15,13 @@ class Runner:
         self.ex = Executor(discover("nodes"), Cache(tmp / "cache"))
 
     def __call__(self, nodes, links, *, targets=None, name="test"):
-        doc = {"schema": "reelgraph/workflow", "version": 1, "name": name,
-               "nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
-               "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links]}
+        doc = {
+            "schema": "reelgraph/workflow",
+            "version": 1,
+            "name": name,
+            "nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
+            "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links],
+        }
         wf = Workflow.model_validate(json.loads(json.dumps(doc)))
         self.last_doc = wf.to_json_dict()
         return self.ex.run(wf, base_dir=self.tmp, out_dir=self.tmp / "renders", targets=targets)

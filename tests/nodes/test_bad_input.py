@@ -17,14 +17,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli_run(tmp: Path, nodes, links=()):
-    doc = {"schema": "reelgraph/workflow", "version": 1, "name": "bad",
-           "nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
-           "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links]}
+    doc = {
+        "schema": "reelgraph/workflow",
+        "version": 1,
+        "name": "bad",
+        "nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
+        "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links],
+    }
     wf = tmp / "bad.json"
     wf.write_text(json.dumps(doc))
-    env = dict(os.environ, REELGRAPH_CACHE_DIR=str(tmp / "cache"), REELGRAPH_LOG_DIR=str(tmp / "logs"))
-    p = subprocess.run([sys.executable, "-m", "app.cli", "run", str(wf)], capture_output=True, text=True,
-                       env=env, cwd=ROOT, timeout=120)
+    env = dict(
+        os.environ, REELGRAPH_CACHE_DIR=str(tmp / "cache"), REELGRAPH_LOG_DIR=str(tmp / "logs")
+    )
+    p = subprocess.run(
+        [sys.executable, "-m", "app.cli", "run", str(wf)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert "Traceback" not in p.stdout + p.stderr
     return p
 
@@ -42,7 +54,11 @@ def bomb_png(path: Path, w: int, h: int) -> None:
 def test_missing_image(tmp_path):
     p = cli_run(tmp_path, [("img", "reference_image", {"path": "nowhere.png"})])
     assert p.returncode == 1
-    assert "node img (reference_image)" in p.stdout and "file not found" in p.stdout and "nowhere.png" in p.stdout
+    assert (
+        "node img (reference_image)" in p.stdout
+        and "file not found" in p.stdout
+        and "nowhere.png" in p.stdout
+    )
 
 
 def test_decompression_bomb_is_refused(tmp_path):
@@ -76,24 +92,60 @@ def test_motion_brush_mask_of_the_wrong_size_names_the_region(tmp_path):
     from app.media.masks import encode_mask
 
     cv2.imwrite(str(tmp_path / "s.png"), texture(200, 100))
-    regions = [{"name": "river", "mask": encode_mask(np.ones((50, 50), np.uint8)), "trajectory": [[1, 1], [20, 20]]}]
-    p = cli_run(tmp_path, [("img", "reference_image", {"path": "s.png"}), ("mb", "motion_brush", {"regions": regions})],
-                [("img", "image", "mb", "image")])
+    regions = [
+        {
+            "name": "river",
+            "mask": encode_mask(np.ones((50, 50), np.uint8)),
+            "trajectory": [[1, 1], [20, 20]],
+        }
+    ]
+    p = cli_run(
+        tmp_path,
+        [
+            ("img", "reference_image", {"path": "s.png"}),
+            ("mb", "motion_brush", {"regions": regions}),
+        ],
+        [("img", "image", "mb", "image")],
+    )
     assert p.returncode == 1
-    assert "node mb (motion_brush)" in p.stdout and "region 1 'river'" in p.stdout and "50x50" in p.stdout
+    assert (
+        "node mb (motion_brush)" in p.stdout
+        and "region 1 'river'" in p.stdout
+        and "50x50" in p.stdout
+    )
     regions[0]["mask"] = encode_mask(np.ones((100, 200), np.uint8))
     regions[0]["trajectory"] = [[1, 1], [500, 20]]
-    p = cli_run(tmp_path, [("img", "reference_image", {"path": "s.png"}), ("mb", "motion_brush", {"regions": regions})],
-                [("img", "image", "mb", "image")])
+    p = cli_run(
+        tmp_path,
+        [
+            ("img", "reference_image", {"path": "s.png"}),
+            ("mb", "motion_brush", {"regions": regions}),
+        ],
+        [("img", "image", "mb", "image")],
+    )
     assert "trajectory point (500, 20) is outside the 200x100 image" in p.stdout
 
 
 def test_generator_refuses_what_local_cannot_honour(tmp_path):
     cv2.imwrite(str(tmp_path / "s.png"), texture(64, 64))
-    doc_nodes = [("p", "prompt", {}), ("a", "reference_image", {"path": "s.png"}), ("b", "reference_image", {"path": "s.png"}),
-                 ("g", "generator", {"takes": 2, "selected_take": 3})]
-    p = cli_run(tmp_path, doc_nodes, [("p", "prompt", "g", "prompt"), ("a", "image", "g", "image"), ("b", "image", "g", "end_image")])
+    doc_nodes = [
+        ("p", "prompt", {}),
+        ("a", "reference_image", {"path": "s.png"}),
+        ("b", "reference_image", {"path": "s.png"}),
+        ("g", "generator", {"takes": 2, "selected_take": 3}),
+    ]
+    p = cli_run(
+        tmp_path,
+        doc_nodes,
+        [
+            ("p", "prompt", "g", "prompt"),
+            ("a", "image", "g", "image"),
+            ("b", "image", "g", "end_image"),
+        ],
+    )
     assert p.returncode == 2  # refused before running
-    assert ("node g (generator): input 'end_image': Local engine still-motion cannot take an end frame; no Local "
-            "engine model can (backends that can: kling, runway, luma, veo)") in p.stderr
+    assert (
+        "node g (generator): input 'end_image': Local engine still-motion cannot take an end frame; no Local "
+        "engine model can (backends that can: kling, runway, luma, veo)"
+    ) in p.stderr
     assert "node g (generator): param 'selected_take'" in p.stderr

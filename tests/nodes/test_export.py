@@ -13,29 +13,45 @@ from app.media.video import iter_frames, probe
 from tests.media.helpers import MEDIA, texture, write_video
 
 FRAMES = 18
-EXPECT = {"mp4": ("h264", "aac"), "mov": ("prores", "pcm_s16le"), "webm": ("vp9", "opus"), "gif": ("gif", None)}
+EXPECT = {
+    "mp4": ("h264", "aac"),
+    "mov": ("prores", "pcm_s16le"),
+    "webm": ("vp9", "opus"),
+    "gif": ("gif", None),
+}
 
 
 @pytest.fixture
 def clip(runner):
     frames = [np.roll(texture(320, 240, seed=2), 4 * i, axis=1) for i in range(FRAMES)]
     t = np.arange(int(FRAMES / 24 * 48000)) / 48000
-    write_video(runner.tmp / "in.mp4", frames, fps=24, audio=0.3 * np.sin(2 * np.pi * 440 * t), rate=48000)
+    write_video(
+        runner.tmp / "in.mp4", frames, fps=24, audio=0.3 * np.sin(2 * np.pi * 440 * t), rate=48000
+    )
     return runner.tmp / "in.mp4"
 
 
 def ffprobe(path):
     if not shutil.which("ffprobe"):
         pytest.skip("ffprobe is not installed (apt-get install ffmpeg)")
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
 @pytest.mark.parametrize("fmt", ["mp4", "mov", "webm", "gif"])
 def test_video_formats_read_back(runner, clip, fmt):
-    r = runner([("v", "load_video", {"path": "in.mp4"}), ("e", "export", {"format": fmt, "filename": f"out/shot_{fmt}"})],
-               [("v", "video", "e", "video")])
+    r = runner(
+        [
+            ("v", "load_video", {"path": "in.mp4"}),
+            ("e", "export", {"format": fmt, "filename": f"out/shot_{fmt}"}),
+        ],
+        [("v", "video", "e", "video")],
+    )
     assert r.status == "ok", r.errors
     [path] = r.delivered["e"]
     assert path == runner.tmp / "renders" / "out" / f"shot_{fmt}.{fmt}"
@@ -45,7 +61,9 @@ def test_video_formats_read_back(runner, clip, fmt):
     assert streams["video"]["codec_name"] == vcodec
     assert (streams["video"]["width"], streams["video"]["height"]) == (320, 240)
     meta = probe(path)
-    assert meta.frames == FRAMES and abs(meta.fps - 24) < 1e-6  # GIF: whole-centisecond delays averaging 24 fps
+    assert (
+        meta.frames == FRAMES and abs(meta.fps - 24) < 1e-6
+    )  # GIF: whole-centisecond delays averaging 24 fps
     if acodec:
         assert streams["audio"]["codec_name"] == acodec
         duration = float(streams["audio"].get("duration") or info["format"]["duration"])
@@ -61,10 +79,19 @@ def test_video_formats_read_back(runner, clip, fmt):
 
 def test_png_sequence_and_lossless_chain(runner):
     shutil.copy(MEDIA / "coffee.png", runner.tmp / "c.png")
-    r = runner([("p", "prompt", {}), ("i", "reference_image", {"path": "c.png"}),
-                ("g", "generator", {"duration": 0.5, "fps": 12, "width": 600, "height": 400}),
-                ("e", "export", {"format": "png", "filename": "frames"})],
-               [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("g", "video", "e", "video")])
+    r = runner(
+        [
+            ("p", "prompt", {}),
+            ("i", "reference_image", {"path": "c.png"}),
+            ("g", "generator", {"duration": 0.5, "fps": 12, "width": 600, "height": 400}),
+            ("e", "export", {"format": "png", "filename": "frames"}),
+        ],
+        [
+            ("p", "prompt", "g", "prompt"),
+            ("i", "image", "g", "image"),
+            ("g", "video", "e", "video"),
+        ],
+    )
     assert r.status == "ok", r.errors
     [folder] = r.delivered["e"]
     assert folder == runner.tmp / "renders" / "frames"
@@ -81,7 +108,10 @@ def test_png_sequence_and_lossless_chain(runner):
 
 
 def test_png_sequence_versions_as_one_folder(runner, clip):
-    nodes = [("v", "load_video", {"path": "in.mp4"}), ("e", "export", {"format": "png", "filename": "seq"})]
+    nodes = [
+        ("v", "load_video", {"path": "in.mp4"}),
+        ("e", "export", {"format": "png", "filename": "seq"}),
+    ]
     links = [("v", "video", "e", "video")]
     first = runner(nodes, links).delivered["e"][0]
     again = runner(nodes, links).delivered["e"][0]
@@ -96,7 +126,10 @@ def test_png_sequence_versions_as_one_folder(runner, clip):
 
 
 def test_versions_never_overwrite(runner, clip):
-    nodes = [("v", "load_video", {"path": "in.mp4"}), ("e", "export", {"format": "mp4", "filename": "shot", "crf": 30})]
+    nodes = [
+        ("v", "load_video", {"path": "in.mp4"}),
+        ("e", "export", {"format": "mp4", "filename": "shot", "crf": 30}),
+    ]
     first = runner(nodes, [("v", "video", "e", "video")]).delivered["e"][0]
     nodes[1] = ("e", "export", {"format": "mp4", "filename": "shot", "crf": 20})
     second = runner(nodes, [("v", "video", "e", "video")]).delivered["e"][0]
@@ -105,17 +138,25 @@ def test_versions_never_overwrite(runner, clip):
 
 
 def test_otio_timeline_of_everything_exported(runner, clip):
-    r = runner([("v", "load_video", {"path": "in.mp4"}),
-                ("a", "export", {"format": "mp4", "filename": "a", "timeline": True}),
-                ("b", "export", {"format": "mov", "filename": "b"})],
-               [("v", "video", "a", "video"), ("v", "video", "b", "video")], name="my seq")
+    r = runner(
+        [
+            ("v", "load_video", {"path": "in.mp4"}),
+            ("a", "export", {"format": "mp4", "filename": "a", "timeline": True}),
+            ("b", "export", {"format": "mov", "filename": "b"}),
+        ],
+        [("v", "video", "a", "video"), ("v", "video", "b", "video")],
+        name="my seq",
+    )
     assert r.status == "ok"
     names = sorted(p.name for p in r.run_files)
     assert names == ["my_seq.edl", "my_seq.otio", "my_seq.xml"]
     tl = otio.adapters.read_from_file(str(runner.tmp / "renders" / "my_seq.otio"))
     clips = list(tl.find_clips())
     assert [c.name for c in clips] == ["a", "b"]
-    assert all(c.source_range.duration.to_frames() == FRAMES and c.source_range.duration.rate == 24 for c in clips)
+    assert all(
+        c.source_range.duration.to_frames() == FRAMES and c.source_range.duration.rate == 24
+        for c in clips
+    )
     assert clips[0].media_reference.target_url.endswith("/renders/a.mp4")
     xml = otio.adapters.read_from_file(str(runner.tmp / "renders" / "my_seq.xml"))
     assert len(list(xml.find_clips())) == 2

@@ -9,10 +9,19 @@ from tests.media.helpers import texture
 
 def test_generator_stores_a_camera_move_as_a_small_recipe(runner):
     write_png(runner.tmp / "t.png", texture(640, 400, seed=4))
-    r = runner([("p", "prompt", {}), ("i", "reference_image", {"path": "t.png"}),
-                ("c", "camera_path", {"preset": "zoom_in"}),
-                ("g", "generator", {"duration": 4, "fps": 24, "width": 640, "height": 400})],
-               [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("c", "camera", "g", "camera")])
+    r = runner(
+        [
+            ("p", "prompt", {}),
+            ("i", "reference_image", {"path": "t.png"}),
+            ("c", "camera_path", {"preset": "zoom_in"}),
+            ("g", "generator", {"duration": 4, "fps": 24, "width": 640, "height": 400}),
+        ],
+        [
+            ("p", "prompt", "g", "prompt"),
+            ("i", "image", "g", "image"),
+            ("c", "camera", "g", "camera"),
+        ],
+    )
     assert r.status == "ok", r.errors
     video = r.outputs["g"]["video"]
     assert video.path.suffix == ".rgshot" and video.meta["frames"] == 96
@@ -23,16 +32,28 @@ def test_generator_stores_a_camera_move_as_a_small_recipe(runner):
 
 def test_picking_another_take_never_regenerates(runner):
     write_png(runner.tmp / "t.png", texture(320, 200, seed=5))
-    nodes = [("p", "prompt", {}), ("i", "reference_image", {"path": "t.png"}),
-             ("c", "camera_path", {"preset": "pan_left"}),
-             ("g", "generator", {"duration": 0.5, "fps": 12, "width": 320, "height": 200, "takes": 3}),
-             ("l", "last_frame", {})]
-    links = [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image"), ("c", "camera", "g", "camera"),
-             ("g", "video", "l", "video")]
+    nodes = [
+        ("p", "prompt", {}),
+        ("i", "reference_image", {"path": "t.png"}),
+        ("c", "camera_path", {"preset": "pan_left"}),
+        ("g", "generator", {"duration": 0.5, "fps": 12, "width": 320, "height": 200, "takes": 3}),
+        ("l", "last_frame", {}),
+    ]
+    links = [
+        ("p", "prompt", "g", "prompt"),
+        ("i", "image", "g", "image"),
+        ("c", "camera", "g", "camera"),
+        ("g", "video", "l", "video"),
+    ]
     first = runner(nodes, links)
-    assert first.states["g"] == "finished" and first.outputs["g"]["video"].path.name.startswith("take_01")
-    nodes[3] = ("g", "generator", {"duration": 0.5, "fps": 12, "width": 320, "height": 200, "takes": 3,
-                                   "selected_take": 2})
+    assert first.states["g"] == "finished" and first.outputs["g"]["video"].path.name.startswith(
+        "take_01"
+    )
+    nodes[3] = (
+        "g",
+        "generator",
+        {"duration": 0.5, "fps": 12, "width": 320, "height": 200, "takes": 3, "selected_take": 2},
+    )
     second = runner(nodes, links)
     assert second.states["g"] == "cached"  # the takes are already made (and paid for)
     assert second.outputs["g"]["video"].path.name.startswith("take_02")

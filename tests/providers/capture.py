@@ -31,11 +31,14 @@ class Captured:
         """Form fields by name: (file name or None, content)."""
         ctype = self.headers.get("content-type", "")
         msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + self.body)
+            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + self.body
+        )
         out = {}
         for part in msg.iter_parts():
-            out[part.get_param("name", header="content-disposition")] = (part.get_filename(),
-                                                                         part.get_payload(decode=True))
+            out[part.get_param("name", header="content-disposition")] = (
+                part.get_filename(),
+                part.get_payload(decode=True),
+            )
         return out
 
 
@@ -58,12 +61,22 @@ class CaptureServer:
                 n = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(n) if n else b""
                 parts = urlsplit(self.path)
-                rec = Captured(self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
-                               {k.lower(): v for k, v in self.headers.items()}, body)
+                rec = Captured(
+                    self.command,
+                    parts.path,
+                    dict(parse_qsl(parts.query, keep_blank_values=True)),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
                 outer.requests.append(rec)
                 status, payload = outer.answer(rec)
-                data = b"" if payload is None else payload if isinstance(payload, bytes) else \
-                    json.dumps(payload).encode()
+                data = (
+                    b""
+                    if payload is None
+                    else payload
+                    if isinstance(payload, bytes)
+                    else json.dumps(payload).encode()
+                )
                 self.send_response(status)
                 if payload is not None and not isinstance(payload, bytes):
                     self.send_header("Content-Type", "application/json")

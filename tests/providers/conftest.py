@@ -40,7 +40,9 @@ def runner(tmp_path):
 @pytest.fixture
 def backend_env(fast_net, monkeypatch):
     """Point a backend at a fake server with a key."""
+
     def setup(name, server, key="key-abcdef"):
         monkeypatch.setenv(f"REELGRAPH_{name.upper()}_BASE_URL", server.url)
         monkeypatch.setenv(f"REELGRAPH_{name.upper()}_API_KEY", key)
+
     return setup

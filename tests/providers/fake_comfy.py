@@ -30,7 +30,9 @@ SPEECH = Path(__file__).resolve().parents[2] / "resources" / "media" / "speech_e
 
 
 class FakeComfy(FakeServer):
-    def __init__(self, video: Path, *, steps: int = 3, output: str = "video", frames: int = 6) -> None:
+    def __init__(
+        self, video: Path, *, steps: int = 3, output: str = "video", frames: int = 6
+    ) -> None:
         super().__init__()
         self.video, self.steps, self.output, self.frames = video, steps, output, frames
         self.object_info = json.loads(json.dumps(OBJECT_INFO))
@@ -62,11 +64,25 @@ class FakeComfy(FakeServer):
             graph = body.get("prompt") or {}
             errors = self.validate(graph)
             if errors:
-                return Reply(400, {"error": {"type": "prompt_outputs_failed_validation",
-                                             "message": "Prompt outputs failed validation", "details": "",
-                                             "extra_info": {}}, "node_errors": errors})
+                return Reply(
+                    400,
+                    {
+                        "error": {
+                            "type": "prompt_outputs_failed_validation",
+                            "message": "Prompt outputs failed validation",
+                            "details": "",
+                            "extra_info": {},
+                        },
+                        "node_errors": errors,
+                    },
+                )
             pid = str(uuid.uuid4())
-            self.prompts[pid] = {"graph": graph, "client": body.get("client_id"), "state": "pending", "ticks": 0}
+            self.prompts[pid] = {
+                "graph": graph,
+                "client": body.get("client_id"),
+                "state": "pending",
+                "ticks": 0,
+            }
             self.order.append(pid)
             return Reply(200, {"prompt_id": pid, "number": len(self.order), "node_errors": {}})
 
@@ -74,8 +90,17 @@ class FakeComfy(FakeServer):
         def queue_get(req, m):
             self.tick()
             item = lambda pid: [1, pid, {}, {"client_id": self.prompts[pid]["client"]}, []]  # noqa: E731
-            return Reply(200, {"queue_running": [item(p) for p in self.order if self.prompts[p]["state"] == "running"],
-                               "queue_pending": [item(p) for p in self.order if self.prompts[p]["state"] == "pending"]})
+            return Reply(
+                200,
+                {
+                    "queue_running": [
+                        item(p) for p in self.order if self.prompts[p]["state"] == "running"
+                    ],
+                    "queue_pending": [
+                        item(p) for p in self.order if self.prompts[p]["state"] == "pending"
+                    ],
+                },
+            )
 
         @self.route("POST", "/queue", "queue_post")
         def queue_post(req, m):
@@ -105,12 +130,28 @@ class FakeComfy(FakeServer):
             if p is None or p["state"] in ("pending", "running"):
                 return Reply(200, {})
             if p["state"] == "interrupted":
-                status = {"status_str": "error", "completed": False, "messages": [
-                    ["execution_start", {"prompt_id": pid}], ["execution_interrupted", {"prompt_id": pid,
-                                                                                      "node_id": "3"}]]}
-                return Reply(200, {pid: {"prompt": [], "outputs": {}, "status": status, "meta": {}}})
-            return Reply(200, {pid: {"prompt": [], "outputs": self.outputs(pid), "meta": {},
-                                     "status": {"status_str": "success", "completed": True, "messages": []}}})
+                status = {
+                    "status_str": "error",
+                    "completed": False,
+                    "messages": [
+                        ["execution_start", {"prompt_id": pid}],
+                        ["execution_interrupted", {"prompt_id": pid, "node_id": "3"}],
+                    ],
+                }
+                return Reply(
+                    200, {pid: {"prompt": [], "outputs": {}, "status": status, "meta": {}}}
+                )
+            return Reply(
+                200,
+                {
+                    pid: {
+                        "prompt": [],
+                        "outputs": self.outputs(pid),
+                        "meta": {},
+                        "status": {"status_str": "success", "completed": True, "messages": []},
+                    }
+                },
+            )
 
         @self.route("GET", "/view", "view")
         def view(req, m):
@@ -127,18 +168,43 @@ class FakeComfy(FakeServer):
             cls = node.get("class_type")
             errs = []
             if cls not in self.object_info:
-                return {nid: {"errors": [{"type": "missing_node_type", "message": f"Node '{cls}' not found",
-                                          "details": "", "extra_info": {}}], "class_type": cls}}
+                return {
+                    nid: {
+                        "errors": [
+                            {
+                                "type": "missing_node_type",
+                                "message": f"Node '{cls}' not found",
+                                "details": "",
+                                "extra_info": {},
+                            }
+                        ],
+                        "class_type": cls,
+                    }
+                }
             for name in MODEL_INPUTS:
                 value = node["inputs"].get(name)
                 if isinstance(value, str) and self.models is not None and value not in self.models:
-                    errs.append({"type": "value_not_in_list", "message": "Value not in list",
-                                 "details": f"{name}: '{value}' not in {sorted(self.models)}",
-                                 "extra_info": {"input_name": name, "input_config": None, "received_value": value}})
+                    errs.append(
+                        {
+                            "type": "value_not_in_list",
+                            "message": "Value not in list",
+                            "details": f"{name}: '{value}' not in {sorted(self.models)}",
+                            "extra_info": {
+                                "input_name": name,
+                                "input_config": None,
+                                "received_value": value,
+                            },
+                        }
+                    )
             if cls == "LoadImage" and node["inputs"].get("image") not in self.inputs:
-                errs.append({"type": "custom_validation_failed", "message": "Custom validation failed for node",
-                             "details": f"image - Invalid image file: {node['inputs'].get('image')}",
-                             "extra_info": {"input_name": "image"}})
+                errs.append(
+                    {
+                        "type": "custom_validation_failed",
+                        "message": "Custom validation failed for node",
+                        "details": f"image - Invalid image file: {node['inputs'].get('image')}",
+                        "extra_info": {"input_name": "image"},
+                    }
+                )
             if errs:
                 errors[nid] = {"errors": errs, "dependent_outputs": [], "class_type": cls}
         return errors
@@ -156,14 +222,27 @@ class FakeComfy(FakeServer):
             for pid in running:
                 p = self.prompts[pid]
                 p["ticks"] += 1
-                self.send(p["client"], {"type": "executing", "data": {"node": "3", "prompt_id": pid}})
-                self.send(p["client"], {"type": "progress", "data": {"value": min(p["ticks"], self.steps),
-                                                                     "max": self.steps, "prompt_id": pid,
-                                                                     "node": "3"}})
+                self.send(
+                    p["client"], {"type": "executing", "data": {"node": "3", "prompt_id": pid}}
+                )
+                self.send(
+                    p["client"],
+                    {
+                        "type": "progress",
+                        "data": {
+                            "value": min(p["ticks"], self.steps),
+                            "max": self.steps,
+                            "prompt_id": pid,
+                            "node": "3",
+                        },
+                    },
+                )
                 if p["ticks"] > self.steps:
                     p["state"] = "done"
                     self.order.remove(pid)
-                    self.send(p["client"], {"type": "executing", "data": {"node": None, "prompt_id": pid}})
+                    self.send(
+                        p["client"], {"type": "executing", "data": {"node": None, "prompt_id": pid}}
+                    )
 
     def __exit__(self, *exc: Any) -> None:
         self.closing = True
@@ -177,36 +256,83 @@ class FakeComfy(FakeServer):
 
     def add_other_client_job(self) -> str:
         pid = str(uuid.uuid4())
-        self.prompts[pid] = {"graph": {}, "client": "someone-else", "state": "running", "ticks": -10_000}
+        self.prompts[pid] = {
+            "graph": {},
+            "client": "someone-else",
+            "state": "running",
+            "ticks": -10_000,
+        }
         self.order.insert(0, pid)
         return pid
 
     def outputs(self, pid: str) -> dict[str, Any]:
         graph = self.prompts[pid]["graph"]
-        save = next((n for n, v in graph.items() if v.get("class_type") in
-                     ("SaveVideo", "SaveAnimatedWEBP", "SaveImage", "VHS_VideoCombine")), "99")
+        save = next(
+            (
+                n
+                for n, v in graph.items()
+                if v.get("class_type")
+                in ("SaveVideo", "SaveAnimatedWEBP", "SaveImage", "VHS_VideoCombine")
+            ),
+            "99",
+        )
         tag = pid[:8]
         if self.output == "video+audio":  # SaveVideo of the picture and SaveAudio of the sound
             self.files[f"output/video/{tag}.mp4"] = self.video.read_bytes()
             self.files[f"output/audio/{tag}.wav"] = SPEECH.read_bytes()
-            return {save: {"images": [{"filename": f"{tag}.mp4", "subfolder": "video", "type": "output"}],
-                           "animated": [True]},
-                    "60": {"audio": [{"filename": f"{tag}.wav", "subfolder": "audio", "type": "output"}]}}
+            return {
+                save: {
+                    "images": [{"filename": f"{tag}.mp4", "subfolder": "video", "type": "output"}],
+                    "animated": [True],
+                },
+                "60": {
+                    "audio": [{"filename": f"{tag}.wav", "subfolder": "audio", "type": "output"}]
+                },
+            }
         if self.output == "video":
             self.files[f"output/video/{tag}.mp4"] = self.video.read_bytes()
-            return {save: {"images": [{"filename": f"{tag}.mp4", "subfolder": "video", "type": "output"}],
-                           "animated": [True]}}
+            return {
+                save: {
+                    "images": [{"filename": f"{tag}.mp4", "subfolder": "video", "type": "output"}],
+                    "animated": [True],
+                }
+            }
         if self.output == "gifs":
             self.files[f"output//{tag}.mp4"] = self.video.read_bytes()
-            return {save: {"gifs": [{"filename": f"{tag}.mp4", "subfolder": "", "type": "output",
-                                     "format": "video/h264-mp4", "frame_rate": 24}]}}
-        frames = [Image.fromarray(np.full((64, 96, 3), (40 * i) % 255, np.uint8)) for i in range(self.frames)]
+            return {
+                save: {
+                    "gifs": [
+                        {
+                            "filename": f"{tag}.mp4",
+                            "subfolder": "",
+                            "type": "output",
+                            "format": "video/h264-mp4",
+                            "frame_rate": 24,
+                        }
+                    ]
+                }
+            }
+        frames = [
+            Image.fromarray(np.full((64, 96, 3), (40 * i) % 255, np.uint8))
+            for i in range(self.frames)
+        ]
         if self.output == "webp":
             buf = io.BytesIO()
-            frames[0].save(buf, format="WEBP", save_all=True, append_images=frames[1:], duration=125, lossless=True)
+            frames[0].save(
+                buf,
+                format="WEBP",
+                save_all=True,
+                append_images=frames[1:],
+                duration=125,
+                lossless=True,
+            )
             self.files[f"output//{tag}.webp"] = buf.getvalue()
-            return {save: {"images": [{"filename": f"{tag}.webp", "subfolder": "", "type": "output"}],
-                           "animated": [True]}}
+            return {
+                save: {
+                    "images": [{"filename": f"{tag}.webp", "subfolder": "", "type": "output"}],
+                    "animated": [True],
+                }
+            }
         entries = []
         for i, f in enumerate(frames):  # SaveImage: one PNG per frame of the batch
             buf = io.BytesIO()
@@ -214,7 +340,10 @@ class FakeComfy(FakeServer):
             name = f"{tag}_{i:05d}_.png"
             self.files[f"output//{name}"] = buf.getvalue()
             entries.append({"filename": name, "subfolder": "", "type": "output"})
-        return {"9": {"images": [{"filename": "x.png", "subfolder": "", "type": "temp"}]}, save: {"images": entries}}
+        return {
+            "9": {"images": [{"filename": "x.png", "subfolder": "", "type": "temp"}]},
+            save: {"images": entries},
+        }
 
     # -- websocket ----------------------------------------------------------------------------------------
     def send(self, client: str | None, msg: dict[str, Any]) -> None:
@@ -223,22 +352,35 @@ class FakeComfy(FakeServer):
 
     def websocket(self, handler: Any, req: Request) -> None:
         client = parse_qs(urlsplit(req.path).query).get("clientId", [""])[0]
-        accept = base64.b64encode(hashlib.sha1((req.headers["sec-websocket-key"] +
-                                                "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        accept = base64.b64encode(
+            hashlib.sha1(
+                (req.headers["sec-websocket-key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()
+            ).digest()
+        ).decode()
         handler.send_response(101)
         handler.send_header("Upgrade", "websocket")
         handler.send_header("Connection", "Upgrade")
         handler.send_header("Sec-WebSocket-Accept", accept)
         handler.end_headers()
         handler.wfile.flush()
-        self.send(client, {"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 0}}, "sid": client}})
+        self.send(
+            client,
+            {
+                "type": "status",
+                "data": {"status": {"exec_info": {"queue_remaining": 0}}, "sid": client},
+            },
+        )
         deadline = time.monotonic() + 60
         try:
             while time.monotonic() < deadline and not self.closing:
                 queued = self.sockets.get(client) or []
                 while queued:
                     data = json.dumps(queued.pop(0)).encode()
-                    head = b"\x81" + (bytes([len(data)]) if len(data) < 126 else b"\x7e" + struct.pack(">H", len(data)))
+                    head = b"\x81" + (
+                        bytes([len(data)])
+                        if len(data) < 126
+                        else b"\x7e" + struct.pack(">H", len(data))
+                    )
                     handler.wfile.write(head + data)
                     handler.wfile.flush()
                 time.sleep(0.02)

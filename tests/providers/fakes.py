@@ -32,7 +32,9 @@ class Reply:
     status: int = 200
     body: Any = None  # dict/list -> JSON; bytes -> raw
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds before answering (a hung response when longer than the client waits)
+    delay: float = (
+        0.0  # seconds before answering (a hung response when longer than the client waits)
+    )
     truncate: bool = False  # announce the full length, send half, close
 
 
@@ -55,8 +57,12 @@ class FakeServer:
 
             def _handle(self) -> None:
                 n = int(self.headers.get("content-length") or 0)
-                req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                              self.rfile.read(n) if n else b"")
+                req = Request(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(n) if n else b"",
+                )
                 if req.headers.get("upgrade", "").lower() == "websocket":
                     fake.websocket(self, req)  # the handler's socket is the fake's until it closes
                     self.close_connection = True
@@ -65,7 +71,13 @@ class FakeServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.body
-                data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
+                data = (
+                    body
+                    if isinstance(body, bytes)
+                    else json.dumps(body).encode()
+                    if body is not None
+                    else b""
+                )
                 try:
                     self.send_response(reply.status)
                     if not isinstance(body, bytes):
@@ -83,7 +95,7 @@ class FakeServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -97,6 +109,7 @@ class FakeServer:
         def deco(fn):
             self.routes.append((method, re.compile(f"^{pattern}$"), name, fn))
             return fn
+
         return deco
 
     def websocket(self, handler: Any, req: Request) -> None:
@@ -167,7 +180,14 @@ class FakeKling(FakeServer):
             body = req.json()
             if body.get("external_task_id") in self.by_external:
                 # the reference: external_task_id must be unique within the account
-                return Reply(400, {"code": 1201, "message": "external_task_id already exists", "request_id": "r0"})
+                return Reply(
+                    400,
+                    {
+                        "code": 1201,
+                        "message": "external_task_id already exists",
+                        "request_id": "r0",
+                    },
+                )
             self.bodies.append(body)
             tid = str(800000 + len(self.tasks))
             self.tasks[tid] = {"polls": 0, "t0": time.monotonic(), "failed": self.fail_next_task}
@@ -177,8 +197,15 @@ class FakeKling(FakeServer):
             if self.created_then_502:
                 self.created_then_502 = False
                 return Reply(502, b"<html>bad gateway</html>")
-            return Reply(200, {"code": 0, "message": "SUCCEED", "request_id": "r1",
-                               "data": {"task_id": tid, "task_status": "submitted"}})
+            return Reply(
+                200,
+                {
+                    "code": 0,
+                    "message": "SUCCEED",
+                    "request_id": "r1",
+                    "data": {"task_id": tid, "task_status": "submitted"},
+                },
+            )
 
         @self.route("GET", r"/v1/videos/image2video/([\w-]+)", "poll")
         def poll(req: Request, m) -> Reply:
@@ -191,14 +218,23 @@ class FakeKling(FakeServer):
             if task is None:
                 return Reply(404, {"code": 1201, "message": "task not found"})
             task["polls"] += 1
-            done = (time.monotonic() - task["t0"] >= self.latency) if self.latency else \
-                task["polls"] >= self.polls_to_finish
-            data: dict[str, Any] = {"task_id": tid, "task_status": "processing" if not done else "succeed"}
+            done = (
+                (time.monotonic() - task["t0"] >= self.latency)
+                if self.latency
+                else task["polls"] >= self.polls_to_finish
+            )
+            data: dict[str, Any] = {
+                "task_id": tid,
+                "task_status": "processing" if not done else "succeed",
+            }
             if done and task["failed"]:
                 data.update(task_status="failed", task_status_msg=task["failed"])
             elif done:
-                data["task_result"] = {"videos": [{"id": f"v{tid}", "url": f"{self.url}/files/{tid}.mp4",
-                                                   "duration": "5"}]}
+                data["task_result"] = {
+                    "videos": [
+                        {"id": f"v{tid}", "url": f"{self.url}/files/{tid}.mp4", "duration": "5"}
+                    ]
+                }
             return Reply(200, {"code": 0, "message": "SUCCEED", "data": data})
 
         @self.route("GET", r"/files/(\w+)\.mp4", "download")
@@ -218,8 +254,14 @@ class FakeKling(FakeServer):
             return Reply(200, {"code": 0, "data": {"task_id": tid, "task_status": "submitted"}})
 
         self.identify_bodies: list[dict[str, Any]] = []
-        self.faces = [{"face_id": "0", "face_image": f"{self.url}/files/face.png", "start_time": 0,
-                       "end_time": 5000}]
+        self.faces = [
+            {
+                "face_id": "0",
+                "face_image": f"{self.url}/files/face.png",
+                "start_time": 0,
+                "end_time": 5000,
+            }
+        ]
 
         @self.route("POST", "/v1/videos/identify-face", "identify")
         def identify(req: Request, m) -> Reply:
@@ -227,9 +269,19 @@ class FakeKling(FakeServer):
             if bad:
                 return bad
             self.identify_bodies.append(req.json())
-            return Reply(200, {"code": 0, "message": "SUCCEED", "request_id": "r2", "data": {
-                "session_id": f"sess{len(self.identify_bodies)}", "final_unit_deduction": "0.05",
-                "face_data": self.faces}})
+            return Reply(
+                200,
+                {
+                    "code": 0,
+                    "message": "SUCCEED",
+                    "request_id": "r2",
+                    "data": {
+                        "session_id": f"sess{len(self.identify_bodies)}",
+                        "final_unit_deduction": "0.05",
+                        "face_data": self.faces,
+                    },
+                },
+            )
 
         @self.route("POST", "/v1/videos/advanced-lip-sync", "advanced")
         def advanced(req: Request, m) -> Reply:
@@ -239,17 +291,39 @@ class FakeKling(FakeServer):
             self.lipsync_bodies.append(req.json())
             tid = f"als{len(self.lipsync_bodies)}"
             self.tasks[tid] = {"polls": 0, "t0": time.monotonic(), "failed": None}
-            return Reply(200, {"code": 0, "data": {"task_id": tid, "task_status": "submitted",
-                                                   "task_info": {"external_task_id": ""}}})
+            return Reply(
+                200,
+                {
+                    "code": 0,
+                    "data": {
+                        "task_id": tid,
+                        "task_status": "submitted",
+                        "task_info": {"external_task_id": ""},
+                    },
+                },
+            )
 
         @self.route("GET", r"/v1/videos/(?:advanced-)?lip-sync/(\w+)", "lipsync_poll")
         def lipsync_poll(req: Request, m) -> Reply:
             task = self.tasks[m.group(1)]
             task["polls"] += 1
             if task["polls"] < 2:
-                return Reply(200, {"code": 0, "data": {"task_id": m.group(1), "task_status": "processing"}})
-            return Reply(200, {"code": 0, "data": {"task_id": m.group(1), "task_status": "succeed", "task_result": {
-                "videos": [{"id": "lsv", "url": f"{self.url}/files/{m.group(1)}.mp4"}]}}})
+                return Reply(
+                    200, {"code": 0, "data": {"task_id": m.group(1), "task_status": "processing"}}
+                )
+            return Reply(
+                200,
+                {
+                    "code": 0,
+                    "data": {
+                        "task_id": m.group(1),
+                        "task_status": "succeed",
+                        "task_result": {
+                            "videos": [{"id": "lsv", "url": f"{self.url}/files/{m.group(1)}.mp4"}]
+                        },
+                    },
+                },
+            )
 
     def auth(self, req: Request) -> Reply | None:
         h = req.headers.get("authorization", "")
@@ -319,12 +393,28 @@ class FakeRunway(FakeTasks):
             if task.get("cancelled"):
                 return Reply(200, {"id": m.group(1), "status": "CANCELLED"})
             if not done:
-                return Reply(200, {"id": m.group(1), "status": "THROTTLED" if task["polls"] == 1 else "RUNNING",
-                                   "progress": 0.5})
+                return Reply(
+                    200,
+                    {
+                        "id": m.group(1),
+                        "status": "THROTTLED" if task["polls"] == 1 else "RUNNING",
+                        "progress": 0.5,
+                    },
+                )
             if task["outcome"].get("fail"):
-                return Reply(200, {"id": m.group(1), "status": "FAILED", "failure": task["outcome"]["fail"],
-                                   "failureCode": "SAFETY.INPUT.IMAGE"})
-            return Reply(200, {"id": m.group(1), "status": "SUCCEEDED", "output": [self.file_url(m.group(1))]})
+                return Reply(
+                    200,
+                    {
+                        "id": m.group(1),
+                        "status": "FAILED",
+                        "failure": task["outcome"]["fail"],
+                        "failureCode": "SAFETY.INPUT.IMAGE",
+                    },
+                )
+            return Reply(
+                200,
+                {"id": m.group(1), "status": "SUCCEEDED", "output": [self.file_url(m.group(1))]},
+            )
 
         @self.route("POST", "/v1/video_upscale", "upscale")
         def upscale(req, m):
@@ -337,8 +427,22 @@ class FakeRunway(FakeTasks):
 
 
 class FakeLuma(FakeTasks):
-    CONCEPTS = ["static", "handheld", "pan_left", "pan_right", "truck_left", "truck_right", "pedestal_up",
-                "pedestal_down", "zoom_in", "zoom_out", "orbit_left", "orbit_right", "dolly_zoom", "aerial"]
+    CONCEPTS = [
+        "static",
+        "handheld",
+        "pan_left",
+        "pan_right",
+        "truck_left",
+        "truck_right",
+        "pedestal_up",
+        "pedestal_down",
+        "zoom_in",
+        "zoom_out",
+        "orbit_left",
+        "orbit_right",
+        "dolly_zoom",
+        "aerial",
+    ]
 
     def __init__(self, video: Path) -> None:
         super().__init__(video)
@@ -356,7 +460,14 @@ class FakeLuma(FakeTasks):
             task, done = self.tick(m.group(1))
             if not done:
                 return Reply(200, {"id": m.group(1), "state": "dreaming"})
-            return Reply(200, {"id": m.group(1), "state": "completed", "assets": {"video": self.file_url(m.group(1))}})
+            return Reply(
+                200,
+                {
+                    "id": m.group(1),
+                    "state": "completed",
+                    "assets": {"video": self.file_url(m.group(1))},
+                },
+            )
 
 
 class FakeVeo(FakeTasks):
@@ -369,15 +480,21 @@ class FakeVeo(FakeTasks):
     def __init__(self, video: Path) -> None:
         super().__init__(video)
 
-        @self.route("POST", r"/v1beta1/publishers/google/models/([\w.-]+):predictLongRunning", "submit")
+        @self.route(
+            "POST", r"/v1beta1/publishers/google/models/([\w.-]+):predictLongRunning", "submit"
+        )
         def submit(req, m):
             if req.headers.get("x-goog-api-key") != self.KEY:
                 return Reply(403, {"error": {"code": 403, "message": "API key not valid"}})
             tid = self.new_task({"model": m.group(1), **req.json()})
             return Reply(200, {"name": self.OP.format(model=m.group(1), tid=tid)})
 
-        @self.route("POST", r"/v1beta1/projects/p1/locations/us-central1/publishers/google/models/([\w.-]+)"
-                            r":fetchPredictOperation", "poll")
+        @self.route(
+            "POST",
+            r"/v1beta1/projects/p1/locations/us-central1/publishers/google/models/([\w.-]+)"
+            r":fetchPredictOperation",
+            "poll",
+        )
         def poll(req, m):
             if req.headers.get("x-goog-api-key") != self.KEY:
                 return Reply(403, {"error": {"code": 403, "message": "API key not valid"}})
@@ -387,13 +504,36 @@ class FakeVeo(FakeTasks):
             if not done:
                 return Reply(200, {"name": name, "done": False})
             if task["outcome"].get("filtered"):
-                return Reply(200, {"name": name, "done": True, "response": {
-                    "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
-                    "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [task["outcome"]["filtered"]]}})
-            return Reply(200, {"name": name, "done": True, "response": {
-                "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
-                "videos": [{"bytesBase64Encoded": base64.b64encode(self.video.read_bytes()).decode(),
-                            "mimeType": "video/mp4"}]}})
+                return Reply(
+                    200,
+                    {
+                        "name": name,
+                        "done": True,
+                        "response": {
+                            "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
+                            "raiMediaFilteredCount": 1,
+                            "raiMediaFilteredReasons": [task["outcome"]["filtered"]],
+                        },
+                    },
+                )
+            return Reply(
+                200,
+                {
+                    "name": name,
+                    "done": True,
+                    "response": {
+                        "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
+                        "videos": [
+                            {
+                                "bytesBase64Encoded": base64.b64encode(
+                                    self.video.read_bytes()
+                                ).decode(),
+                                "mimeType": "video/mp4",
+                            }
+                        ],
+                    },
+                },
+            )
 
 
 class FakeFal(FakeTasks):
@@ -405,17 +545,33 @@ class FakeFal(FakeTasks):
             tid = self.new_task({"endpoint": m.group(1), "input": req.json()})
             # deliberately not the path a client would guess: it must use these URLs
             base = f"{self.url}/requests-elsewhere/{tid}"
-            return Reply(200, {"request_id": tid, "status_url": f"{base}/state", "response_url": f"{base}/result",
-                               "cancel_url": f"{base}/stop"})
+            return Reply(
+                200,
+                {
+                    "request_id": tid,
+                    "status_url": f"{base}/state",
+                    "response_url": f"{base}/result",
+                    "cancel_url": f"{base}/stop",
+                },
+            )
 
         @self.route("GET", r"/requests-elsewhere/(\w+)/state", "poll")
         def poll(req, m):
             task, done = self.tick(m.group(1))
-            return Reply(200, {"status": "COMPLETED" if done else "IN_QUEUE", "queue_position": 0 if done else 3})
+            return Reply(
+                200,
+                {"status": "COMPLETED" if done else "IN_QUEUE", "queue_position": 0 if done else 3},
+            )
 
         @self.route("GET", r"/requests-elsewhere/(\w+)/result", "result")
         def result(req, m):
-            return Reply(200, {"video": {"url": self.file_url(m.group(1)), "content_type": "video/mp4"}, "seed": 7})
+            return Reply(
+                200,
+                {
+                    "video": {"url": self.file_url(m.group(1)), "content_type": "video/mp4"},
+                    "seed": 7,
+                },
+            )
 
         @self.route("PUT", r"/requests-elsewhere/(\w+)/stop", "cancel")
         def cancel(req, m):
@@ -440,7 +596,9 @@ class FakeReplicate(FakeTasks):
             task, done = self.tick(m.group(1))
             if not done:
                 return Reply(200, {"id": m.group(1), "status": "processing"})
-            return Reply(200, {"id": m.group(1), "status": "succeeded", "output": self.file_url(m.group(1))})
+            return Reply(
+                200, {"id": m.group(1), "status": "succeeded", "output": self.file_url(m.group(1))}
+            )
 
 
 class FakeSync(FakeTasks):
@@ -462,7 +620,9 @@ class FakeSync(FakeTasks):
             if key in self.by_key:
                 return Reply(201, {"id": self.by_key[key], "status": "PENDING"})
             self.uploads.append(req.body)
-            tid = self.new_task({"content_type": req.headers.get("content-type"), "idempotency_key": key})
+            tid = self.new_task(
+                {"content_type": req.headers.get("content-type"), "idempotency_key": key}
+            )
             if key:
                 self.by_key[key] = tid
             return Reply(201, {"id": tid, "status": "PENDING"})
@@ -473,5 +633,11 @@ class FakeSync(FakeTasks):
             if not done:
                 return Reply(200, {"id": m.group(1), "status": "PROCESSING"})
             if task["outcome"].get("reject"):
-                return Reply(200, {"id": m.group(1), "status": "REJECTED", "error": task["outcome"]["reject"]})
-            return Reply(200, {"id": m.group(1), "status": "COMPLETED", "outputUrl": self.file_url(m.group(1))})
+                return Reply(
+                    200,
+                    {"id": m.group(1), "status": "REJECTED", "error": task["outcome"]["reject"]},
+                )
+            return Reply(
+                200,
+                {"id": m.group(1), "status": "COMPLETED", "outputUrl": self.file_url(m.group(1))},
+            )

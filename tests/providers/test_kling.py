@@ -23,11 +23,27 @@ from tests.ui.conftest import ROOT
 MEDIA = ROOT / "resources" / "media"
 
 
-def shot(runner, *, motion=None, camera=None, end=False, model="kling-v1", duration=5, takes=1, extra_nodes=()):
+def shot(
+    runner,
+    *,
+    motion=None,
+    camera=None,
+    end=False,
+    model="kling-v1",
+    duration=5,
+    takes=1,
+    extra_nodes=(),
+):
     shutil.copy(MEDIA / "coffee.png", runner.tmp / "coffee.png")
-    nodes = [("p", "prompt", {"subject": "a cup of coffee", "negative": "text"}),
-             ("i", "reference_image", {"path": "coffee.png"}),
-             ("g", "generator", {"backend": "kling", "model": model, "duration": duration, "takes": takes})]
+    nodes = [
+        ("p", "prompt", {"subject": "a cup of coffee", "negative": "text"}),
+        ("i", "reference_image", {"path": "coffee.png"}),
+        (
+            "g",
+            "generator",
+            {"backend": "kling", "model": model, "duration": duration, "takes": takes},
+        ),
+    ]
     links = [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image")]
     if motion is not None:
         nodes.append(("m", "motion_brush", motion))
@@ -47,8 +63,16 @@ def brush():
     static[300:, :] = 255
     region = np.zeros((h, w), np.uint8)
     region[50:150, 100:300] = 255
-    return {"static_mask": encode_mask(static),
-            "regions": [{"name": "steam", "mask": encode_mask(region), "trajectory": [[150, 100], [250, 60], [350, 40]]}]}
+    return {
+        "static_mask": encode_mask(static),
+        "regions": [
+            {
+                "name": "steam",
+                "mask": encode_mask(region),
+                "trajectory": [[150, 100], [250, 60], [350, 40]],
+            }
+        ],
+    }
 
 
 def test_image2video_with_motion_brush_body_and_result(kling, runner):
@@ -59,19 +83,30 @@ def test_image2video_with_motion_brush_body_and_result(kling, runner):
     # the still as the shot frames it (fill, centred) at the model's 16:9: rows 31..368 of the 600x400
     # still, enlarged to 1280x720 (models make 720p; small stills are sent at least 720 px high)
     sent = cv2.imdecode(np.frombuffer(base64.b64decode(body["image"]), np.uint8), cv2.IMREAD_COLOR)
-    still = cv2.resize(cv2.imread(str(runner.tmp / "coffee.png"))[31:369], (1280, 720), interpolation=cv2.INTER_LINEAR)
-    assert sent.shape == (720, 1280, 3) and np.abs(sent.astype(int) - still.astype(int)).mean() < 4.0
+    still = cv2.resize(
+        cv2.imread(str(runner.tmp / "coffee.png"))[31:369],
+        (1280, 720),
+        interpolation=cv2.INTER_LINEAR,
+    )
+    assert (
+        sent.shape == (720, 1280, 3) and np.abs(sent.astype(int) - still.astype(int)).mean() < 4.0
+    )
     assert "a cup of coffee" in body["prompt"].lower() and body["negative_prompt"] == "text"
     assert body["external_task_id"].startswith("rg-")
     assert "camera_control" not in body and "image_tail" not in body
-    static = cv2.imdecode(np.frombuffer(base64.b64decode(body["static_mask"]), np.uint8), cv2.IMREAD_GRAYSCALE)
+    static = cv2.imdecode(
+        np.frombuffer(base64.b64decode(body["static_mask"]), np.uint8), cv2.IMREAD_GRAYSCALE
+    )
     # the masks and the path moved with the framing: row 300 of the still is about row 573 of the frame
     assert static.shape == (720, 1280) and static[600, 10] == 255 and static[540, 10] == 0
     [dyn] = body["dynamic_masks"]
     # (x, y) of the still is ((x + .5) k - .5, (y - 31.25 + .5) k - .5) framed, k = 720 / 337.5; Kling counts y
     # from the bottom: 719 - that
     k = 720 / 337.5
-    want = [((x + 0.5) * k - 0.5, 719 - ((y - 31.25 + 0.5) * k - 0.5)) for x, y in [(150, 100), (250, 60), (350, 40)]]
+    want = [
+        ((x + 0.5) * k - 0.5, 719 - ((y - 31.25 + 0.5) * k - 0.5))
+        for x, y in [(150, 100), (250, 60), (350, 40)]
+    ]
     got = [(p["x"], p["y"]) for p in dyn["trajectories"]]
     assert np.abs(np.array(got) - np.array(want)).max() <= 1.5
     claims = kling.tokens[0]
@@ -114,18 +149,28 @@ def test_inputs_kling_cannot_honour_are_refused_before_submitting(kling, runner)
 
     with pytest.raises(WorkflowError, match="makes 5 or 10 s clips"):
         runner(*shot(runner, duration=4))
-    with pytest.raises(WorkflowError, match=r"kling-v2-1 \(in any mode\) cannot take a motion brush; Kling models "
-                                            r"that can: kling-v1 \(std, 5 s; pro, 5 s\), kling-v1-5 \(pro, 5 s\)"):
+    with pytest.raises(
+        WorkflowError,
+        match=r"kling-v2-1 \(in any mode\) cannot take a motion brush; Kling models "
+        r"that can: kling-v1 \(std, 5 s; pro, 5 s\), kling-v1-5 \(pro, 5 s\)",
+    ):
         runner(*shot(runner, motion=brush(), model="kling-v2-1"))
     with pytest.raises(WorkflowError, match=r"kling-v1-5 \(std\) cannot take a motion brush"):
         nodes, links = shot(runner, motion=brush(), model="kling-v1-5")
         nodes[2][2]["mode"] = "std"
         runner(nodes, links)
-    with pytest.raises(WorkflowError, match="takes one of an end frame, a motion brush, camera control per request"):
+    with pytest.raises(
+        WorkflowError, match="takes one of an end frame, a motion brush, camera control per request"
+    ):
         runner(*shot(runner, motion=brush(), camera={"preset": "zoom_in"}, model="kling-v1-5"))
-    with pytest.raises(WorkflowError, match="cannot take an end frame; Kling models that can: kling-v1 "):
+    with pytest.raises(
+        WorkflowError, match="cannot take an end frame; Kling models that can: kling-v1 "
+    ):
         runner(*shot(runner, end=True, model="kling-v2-master"))
-    with pytest.raises(WorkflowError, match=r"kling-v1 \(std\) makes 5 s clips with an end frame; set duration to 5"):
+    with pytest.raises(
+        WorkflowError,
+        match=r"kling-v1 \(std\) makes 5 s clips with an end frame; set duration to 5",
+    ):
         runner(*shot(runner, end=True, duration=10))
     with pytest.raises(WorkflowError, match="Kling has no model 'kling-v9'"):
         runner(*shot(runner, model="kling-v9"))
@@ -152,10 +197,17 @@ def test_images_kling_would_refuse_are_refused_before_upload(kling, runner):
 
 
 def test_retries_on_429_and_500_and_garbage_without_duplicate_submits(kling, runner):
-    kling.fault("submit", Reply(429, {"code": 1302, "message": "rate limit"}, {"Retry-After": "0"}),
-                Reply(503, {"code": 5001, "message": "busy"}))
-    kling.fault("poll", Reply(500, {"code": 5000, "message": "oops"}), Reply(200, b"<html>gateway</html>"),
-                Reply(200, b"{not json"))
+    kling.fault(
+        "submit",
+        Reply(429, {"code": 1302, "message": "rate limit"}, {"Retry-After": "0"}),
+        Reply(503, {"code": 5001, "message": "busy"}),
+    )
+    kling.fault(
+        "poll",
+        Reply(500, {"code": 5000, "message": "oops"}),
+        Reply(200, b"<html>gateway</html>"),
+        Reply(200, b"{not json"),
+    )
     kling.fault("download", Reply(502, b"bad gateway"))
     r = runner(*shot(runner))
     assert r.status == "ok", r.errors
@@ -186,16 +238,22 @@ def test_a_hung_submit_is_looked_up_not_repeated(kling, runner):
 
 
 def test_expired_token_is_refreshed_and_busy_codes_in_200_answers_are_waited_out(kling, runner):
-    kling.fault("poll", Reply(401, {"code": 1004, "message": "token expired"}),
-                Reply(200, {"code": 1303, "message": "concurrency limit"}))
+    kling.fault(
+        "poll",
+        Reply(401, {"code": 1004, "message": "token expired"}),
+        Reply(200, {"code": 1303, "message": "concurrency limit"}),
+    )
     r = runner(*shot(runner))
     assert r.status == "ok", r.errors
 
 
-@pytest.mark.parametrize("code,message,expect", [
-    (1301, "risk control", "content safety"),
-    (1102, "balance not enough", "out of credit"),
-])
+@pytest.mark.parametrize(
+    "code,message,expect",
+    [
+        (1301, "risk control", "content safety"),
+        (1102, "balance not enough", "out of credit"),
+    ],
+)
 def test_final_failures_are_clear_and_not_retried(kling, runner, code, message, expect):
     kling.fault("submit", Reply(400 if code == 1301 else 429, {"code": code, "message": message}))
     r = runner(*shot(runner))
@@ -206,10 +264,16 @@ def test_final_failures_are_clear_and_not_retried(kling, runner, code, message, 
 def test_failed_task_expired_link_and_truncated_download(kling, runner):
     kling.fault("download", Reply(200, kling.video.read_bytes(), truncate=True))
     r = runner(*shot(runner))
-    assert r.status == "ok" and r.outputs["g"]["video"].path.read_bytes() == kling.video.read_bytes()
+    assert (
+        r.status == "ok" and r.outputs["g"]["video"].path.read_bytes() == kling.video.read_bytes()
+    )
     kling.fault("download", Reply(404, {"error": "expired"}))
     r = runner(*shot(runner, takes=1, model="kling-v1-6"))
-    assert r.status == "failed" and "can no longer be downloaded" in r.errors["g"] and "new, paid job" in r.errors["g"]
+    assert (
+        r.status == "failed"
+        and "can no longer be downloaded" in r.errors["g"]
+        and "new, paid job" in r.errors["g"]
+    )
     kling.fail_next_task = "the image contains a prohibited subject"
     r = runner(*shot(runner, model="kling-v2-1"))
     assert r.status == "failed" and "prohibited subject" in r.errors["g"]
@@ -225,19 +289,34 @@ def test_takes_submit_concurrently_and_each_is_downloaded(kling, runner):
 
 def test_killed_mid_job_resumes_without_paying_again(kling, tmp_path):
     shutil.copy(MEDIA / "coffee.png", tmp_path / "coffee.png")
-    doc = {"schema": "reelgraph/workflow", "version": 1, "name": "remote",
-           "nodes": [{"id": "p", "type": "prompt", "params": {"subject": "x"}},
-                     {"id": "i", "type": "reference_image", "params": {"path": "coffee.png"}},
-                     {"id": "g", "type": "generator", "params": {"backend": "kling", "model": "kling-v1", "duration": 5}},
-                     {"id": "e", "type": "export", "params": {"filename": "out"}}],
-           "links": [{"from": ["p", "prompt"], "to": ["g", "prompt"]}, {"from": ["i", "image"], "to": ["g", "image"]},
-                     {"from": ["g", "video"], "to": ["e", "video"]}]}
+    doc = {
+        "schema": "reelgraph/workflow",
+        "version": 1,
+        "name": "remote",
+        "nodes": [
+            {"id": "p", "type": "prompt", "params": {"subject": "x"}},
+            {"id": "i", "type": "reference_image", "params": {"path": "coffee.png"}},
+            {
+                "id": "g",
+                "type": "generator",
+                "params": {"backend": "kling", "model": "kling-v1", "duration": 5},
+            },
+            {"id": "e", "type": "export", "params": {"filename": "out"}},
+        ],
+        "links": [
+            {"from": ["p", "prompt"], "to": ["g", "prompt"]},
+            {"from": ["i", "image"], "to": ["g", "image"]},
+            {"from": ["g", "video"], "to": ["e", "video"]},
+        ],
+    }
     wf = tmp_path / "remote.json"
     wf.write_text(json.dumps(doc))
     kling.latency = 4.0
     env = dict(os.environ, REELGRAPH_CACHE_DIR=str(tmp_path / "cache"))
     cmd = [sys.executable, "-m", "app.cli", "run", str(wf), "--events", "jsonl"]
-    p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     journal = tmp_path / "cache" / "jobs.sqlite"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -263,8 +342,13 @@ def test_killed_mid_job_resumes_without_paying_again(kling, tmp_path):
 
 def test_kling_lipsync_identifies_the_face_then_advanced_lip_syncs(kling, runner):
     shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", runner.tmp / "speech.wav")
-    nodes, links = shot(runner, extra_nodes=[("a", "load_audio", {"path": "speech.wav"}),
-                                             ("l", "lip_sync", {"backend": "kling"})])
+    nodes, links = shot(
+        runner,
+        extra_nodes=[
+            ("a", "load_audio", {"path": "speech.wav"}),
+            ("l", "lip_sync", {"backend": "kling"}),
+        ],
+    )
     links += [("g", "video", "l", "video"), ("a", "audio", "l", "audio")]
     r = runner(nodes, links)
     assert r.status == "ok", r.errors
@@ -274,21 +358,39 @@ def test_kling_lipsync_identifies_the_face_then_advanced_lip_syncs(kling, runner
     assert body["session_id"] == "sess1"
     [face] = body["face_choose"]
     audio = r.outputs["a"]["audio"]
-    assert face["face_id"] == "0" and base64.b64decode(face["sound_file"]) == audio.path.read_bytes()
+    assert (
+        face["face_id"] == "0" and base64.b64decode(face["sound_file"]) == audio.path.read_bytes()
+    )
     assert face["sound_start_time"] == 0 and face["sound_insert_time"] == 0
-    assert face["sound_end_time"] == min(int(audio.meta["duration"] * 1000), 3000)  # within the 3 s video
-    assert kling.count("POST", "/v1/videos/lip-sync") == 0  # the legacy endpoint is only the fallback model
+    assert face["sound_end_time"] == min(
+        int(audio.meta["duration"] * 1000), 3000
+    )  # within the 3 s video
+    assert (
+        kling.count("POST", "/v1/videos/lip-sync") == 0
+    )  # the legacy endpoint is only the fallback model
     # a video Kling did not make is refused before anything is sent
-    nodes2 = [("v", "load_video", {"path": str(kling.video)}), ("a", "load_audio", {"path": "speech.wav"}),
-              ("l", "lip_sync", {"backend": "kling"})]
+    nodes2 = [
+        ("v", "load_video", {"path": str(kling.video)}),
+        ("a", "load_audio", {"path": "speech.wav"}),
+        ("l", "lip_sync", {"backend": "kling"}),
+    ]
     r = runner(nodes2, [("v", "video", "l", "video"), ("a", "audio", "l", "audio")])
-    assert r.status == "failed" and "videos Kling made" in r.errors["l"] and len(kling.lipsync_bodies) == 1
+    assert (
+        r.status == "failed"
+        and "videos Kling made" in r.errors["l"]
+        and len(kling.lipsync_bodies) == 1
+    )
 
 
 def test_kling_lipsync_legacy_fallback_and_the_5_mb_audio_limit(kling, runner):
     shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", runner.tmp / "speech.wav")
-    nodes, links = shot(runner, extra_nodes=[("a", "load_audio", {"path": "speech.wav"}),
-                                             ("l", "lip_sync", {"backend": "kling", "model": "lip-sync"})])
+    nodes, links = shot(
+        runner,
+        extra_nodes=[
+            ("a", "load_audio", {"path": "speech.wav"}),
+            ("l", "lip_sync", {"backend": "kling", "model": "lip-sync"}),
+        ],
+    )
     links += [("g", "video", "l", "video"), ("a", "audio", "l", "audio")]
     r = runner(nodes, links)
     assert r.status == "ok", r.errors
@@ -330,14 +432,18 @@ def test_a_resend_refused_as_a_duplicate_is_found_not_paid_twice(kling, runner):
     r = runner(*shot(runner))
     assert r.status == "ok", r.errors
     assert len(kling.tasks) == 1 and seen["lookups"] == 2
-    assert kling.count("POST", "/image2video") == 2  # the resend was refused as a duplicate, never paid
+    assert (
+        kling.count("POST", "/image2video") == 2
+    )  # the resend was refused as a duplicate, never paid
 
 
 def test_a_gateway_error_after_the_task_was_created_is_not_paid_twice(kling, runner):
     kling.created_then_502 = True  # the provider made the task, then the gateway answered 502
     r = runner(*shot(runner))
     assert r.status == "ok", r.errors
-    assert kling.count("POST", "/image2video") == 1 and len(kling.tasks) == 1  # looked up, not re-sent
+    assert (
+        kling.count("POST", "/image2video") == 1 and len(kling.tasks) == 1
+    )  # looked up, not re-sent
 
 
 def test_stop_never_cancels_a_finished_job_and_the_next_run_resumes_it(kling, runner, tmp_path):
@@ -351,8 +457,12 @@ def test_stop_never_cancels_a_finished_job_and_the_next_run_resumes_it(kling, ru
     nodes, links = shot(runner)
     from app.core.workflow import Workflow
 
-    wf = Workflow.model_validate({"nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
-                                  "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links]})
+    wf = Workflow.model_validate(
+        {
+            "nodes": [{"id": i, "type": t, "params": p} for i, t, p in nodes],
+            "links": [{"from": [a, b], "to": [c, d]} for a, b, c, d in links],
+        }
+    )
     res = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "renders", cancel=token)
     assert res.status == "cancelled"
     with sqlite3.connect(runner.tmp / "cache" / "jobs.sqlite") as db:
@@ -362,7 +472,9 @@ def test_stop_never_cancels_a_finished_job_and_the_next_run_resumes_it(kling, ru
 
 
 @pytest.mark.parametrize("lost", ["502", "503", "504", "not json"])
-def test_a_resend_refused_as_taken_while_the_task_stays_invisible_is_never_paid_twice(kling, runner, lost):
+def test_a_resend_refused_as_taken_while_the_task_stays_invisible_is_never_paid_twice(
+    kling, runner, lost
+):
     """The provider makes the task and loses the answer; lookups keep saying 'not found' (the
     task is not visible yet); the resend under our id is refused as taken. The take is never
     marked failed (which would let the next run submit with a new id): the next run finds it."""

@@ -16,17 +16,37 @@ from tests.ui.conftest import ROOT
 
 def gen(runner, backend, model, duration=5):
     shutil.copy(ROOT / "resources" / "media" / "coffee.png", runner.tmp / "coffee.png")
-    return ([("p", "prompt", {"subject": "espresso"}), ("i", "reference_image", {"path": "coffee.png"}),
-             ("g", "generator", {"backend": backend, "model": model, "duration": duration})],
-            [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image")])
+    return (
+        [
+            ("p", "prompt", {"subject": "espresso"}),
+            ("i", "reference_image", {"path": "coffee.png"}),
+            ("g", "generator", {"backend": backend, "model": model, "duration": duration}),
+        ],
+        [("p", "prompt", "g", "prompt"), ("i", "image", "g", "image")],
+    )
 
 
-def test_keys_never_follow_a_redirect_or_a_returned_url_to_another_host(backend_env, result_video, runner):
-    with FakeVeo(result_video) as veo, FakeVeo(result_video) as elsewhere, FakeFal(result_video) as fal:
+def test_keys_never_follow_a_redirect_or_a_returned_url_to_another_host(
+    backend_env, result_video, runner
+):
+    with (
+        FakeVeo(result_video) as veo,
+        FakeVeo(result_video) as elsewhere,
+        FakeFal(result_video) as fal,
+    ):
         backend_env("veo", veo, key=FakeVeo.KEY)
         # a redirect of the submit (a POST) to another host is not followed at all
-        veo.fault("submit", Reply(307, b"", {"Location": f"{elsewhere.url}/v1beta1/publishers/google/models/"
-                                                          "veo-3.1-generate-001:predictLongRunning"}))
+        veo.fault(
+            "submit",
+            Reply(
+                307,
+                b"",
+                {
+                    "Location": f"{elsewhere.url}/v1beta1/publishers/google/models/"
+                    "veo-3.1-generate-001:predictLongRunning"
+                },
+            ),
+        )
         r = runner(*gen(runner, "veo", "veo-3.1-generate-001", 8))
         assert r.status == "failed" and "redirected a POST to another host" in r.errors["g"]
         assert elsewhere.requests == []
@@ -44,7 +64,9 @@ def test_keys_never_follow_a_redirect_or_a_returned_url_to_another_host(backend_
         r = runner(*gen(runner, "fal", "fal-ai/x/i2v"))
         [stolen] = [q for q in elsewhere.requests if q.path == "/steal/status"]
         assert "authorization" not in stolen.headers and r.status == "failed"
-        assert fal.requests[0].headers["authorization"] == "Key fal-key-SECRET-1234"  # its own host got it
+        assert (
+            fal.requests[0].headers["authorization"] == "Key fal-key-SECRET-1234"
+        )  # its own host got it
 
 
 def test_a_redirected_get_to_another_host_loses_the_key(backend_env, result_video, runner):
@@ -52,8 +74,12 @@ def test_a_redirected_get_to_another_host_loses_the_key(backend_env, result_vide
     from app.providers.http import Http
 
     with FakeVeo(result_video) as veo, FakeVeo(result_video) as cdn:
-        veo.route("GET", "/moved", "moved")(lambda req, m: Reply(302, b"", {"Location": f"{cdn.url}/files/t1.mp4"}))
-        http = Http(veo.url, lambda: {"x-goog-api-key": "veo-key-999999"}, cancel=CancelToken(), name="Veo")
+        veo.route("GET", "/moved", "moved")(
+            lambda req, m: Reply(302, b"", {"Location": f"{cdn.url}/files/t1.mp4"})
+        )
+        http = Http(
+            veo.url, lambda: {"x-goog-api-key": "veo-key-999999"}, cancel=CancelToken(), name="Veo"
+        )
         dest = runner.tmp / "got.mp4"
         http.download("/moved", dest, auth=True)
         assert dest.read_bytes() == result_video.read_bytes()
@@ -61,11 +87,16 @@ def test_a_redirected_get_to_another_host_loses_the_key(backend_env, result_vide
         assert "x-goog-api-key" not in cdn.requests[-1].headers
 
 
-def test_sync_idempotency_key_is_stable_per_attempt_and_new_after_a_failure(backend_env, result_video, runner):
+def test_sync_idempotency_key_is_stable_per_attempt_and_new_after_a_failure(
+    backend_env, result_video, runner
+):
     shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", runner.tmp / "speech.wav")
     shutil.copy(result_video, runner.tmp / "talk.mp4")
-    nodes = [("v", "load_video", {"path": "talk.mp4"}), ("a", "load_audio", {"path": "speech.wav"}),
-             ("l", "lip_sync", {"backend": "sync", "model": "lipsync-2"})]
+    nodes = [
+        ("v", "load_video", {"path": "talk.mp4"}),
+        ("a", "load_audio", {"path": "speech.wav"}),
+        ("l", "lip_sync", {"backend": "sync", "model": "lipsync-2"}),
+    ]
     links = [("v", "video", "l", "video"), ("a", "audio", "l", "audio")]
     with FakeSync(result_video) as server:
         backend_env("sync", server)
@@ -85,13 +116,17 @@ def test_sync_idempotency_key_is_stable_per_attempt_and_new_after_a_failure(back
 
 
 @pytest.mark.parametrize("key", ["rw-key-café-123456", "rw-key-’-123456", "rw-key-\t-123456"])
-def test_a_mangled_key_is_refused_before_anything_is_journaled(backend_env, result_video, runner, key, monkeypatch):
+def test_a_mangled_key_is_refused_before_anything_is_journaled(
+    backend_env, result_video, runner, key, monkeypatch
+):
     from tests.providers.fakes import FakeRunway
 
     with FakeRunway(result_video) as server:
         backend_env("runway", server, key=key)
         r = runner(*gen(runner, "runway", "gen4_turbo"))
-        assert r.status == "failed" and "not plain ASCII" in r.errors["g"] and key not in r.errors["g"]
+        assert (
+            r.status == "failed" and "not plain ASCII" in r.errors["g"] and key not in r.errors["g"]
+        )
         assert server.requests == []
         journal = runner.tmp / "cache" / "jobs.sqlite"
         if journal.exists():
@@ -113,13 +148,32 @@ def test_redaction_stays_fast_on_hostile_text():
     assert time.monotonic() - t0 < 2.0
 
 
-@pytest.mark.parametrize("content,said", [
-    ("[" * 100_000 + "]" * 100_000, "ignored"),
-    (json.dumps({"kling": {"models": {"kling-v9": {"modes": {"std": {"exclusive": ["nope"]}}}}}}), "ignored"),
-    ('{"kling": {"models": {"kling-v9": {"modes": {"std": {"price_per_second": NaN}}}}}}', "ignored"),
-    (json.dumps({"kling": {"models": {"kling-v9": {"modes": {"std": {"price_per_second": -5}}}}}}), "ignored"),
-    (json.dumps({"fal": {"model_grammar": "(a+)+$", "models": {}}}), "only its models can be changed"),
-])
+@pytest.mark.parametrize(
+    "content,said",
+    [
+        ("[" * 100_000 + "]" * 100_000, "ignored"),
+        (
+            json.dumps(
+                {"kling": {"models": {"kling-v9": {"modes": {"std": {"exclusive": ["nope"]}}}}}}
+            ),
+            "ignored",
+        ),
+        (
+            '{"kling": {"models": {"kling-v9": {"modes": {"std": {"price_per_second": NaN}}}}}}',
+            "ignored",
+        ),
+        (
+            json.dumps(
+                {"kling": {"models": {"kling-v9": {"modes": {"std": {"price_per_second": -5}}}}}}
+            ),
+            "ignored",
+        ),
+        (
+            json.dumps({"fal": {"model_grammar": "(a+)+$", "models": {}}}),
+            "only its models can be changed",
+        ),
+    ],
+)
 def test_hostile_user_catalogs_are_reported_never_a_traceback(tmp_path, content, said):
     env = clean_env(tmp_path, REELGRAPH_KLING_ACCESS_KEY="a", REELGRAPH_KLING_SECRET_KEY="b")
     (tmp_path / "config").mkdir()
@@ -133,7 +187,9 @@ def test_hostile_user_catalogs_are_reported_never_a_traceback(tmp_path, content,
 
 
 def test_the_wildcard_entry_and_overlong_ids_are_not_model_ids(tmp_path):
-    env = clean_env(tmp_path, REELGRAPH_FAL_API_KEY="fal-key-1234", REELGRAPH_REPLICATE_API_KEY="r8-key-1234")
+    env = clean_env(
+        tmp_path, REELGRAPH_FAL_API_KEY="fal-key-1234", REELGRAPH_REPLICATE_API_KEY="r8-key-1234"
+    )
     wf = workflow(tmp_path, takes=1)
     for backend, model in (("fal", "*"), ("replicate", "*"), ("fal", "a/" + "b" * 300)):
         doc = json.loads(wf.read_text())

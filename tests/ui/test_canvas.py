@@ -69,7 +69,9 @@ def test_drag_to_connect_and_refusals(win, qtbot):
     d.add_node("export", (700, 0))
     d.add_node("last_frame", (350, 350))
     qtbot.wait(50)
-    drag(win, port_point(win, "generator", "video", True), port_point(win, "export", "video", False))
+    drag(
+        win, port_point(win, "generator", "video", True), port_point(win, "export", "video", False)
+    )
     assert links(win) == [("generator", "video", "export", "video")]
     assert scene_links(win) == links(win)
 
@@ -80,8 +82,16 @@ def test_drag_to_connect_and_refusals(win, qtbot):
     assert "type mismatch" in win.status_label.text() and "PROMPT" in win.status_label.text()
 
     # a cycle: generator -> last_frame -> generator
-    drag(win, port_point(win, "generator", "video", True), port_point(win, "last_frame", "video", False))
-    drag(win, port_point(win, "last_frame", "image", True), port_point(win, "generator", "image", False))
+    drag(
+        win,
+        port_point(win, "generator", "video", True),
+        port_point(win, "last_frame", "video", False),
+    )
+    drag(
+        win,
+        port_point(win, "last_frame", "image", True),
+        port_point(win, "generator", "image", False),
+    )
     assert ("last_frame", "image", "generator", "image") not in links(win)
     assert "cycle" in win.status_label.text()
     assert scene_links(win) == links(win)
@@ -116,7 +126,9 @@ def test_delete_copy_paste_duplicate_keep_inner_links(win, qtbot):
     new = win.duplicate()
     assert sorted(new) == ["export_2", "generator_2"]
     assert ("generator_2", "video", "export_2", "video") in links(win)
-    assert not any(k[2] == "generator_2" and k[0] == "prompt" for k in links(win))  # only inner links
+    assert not any(
+        k[2] == "generator_2" and k[0] == "prompt" for k in links(win)
+    )  # only inner links
     win.bridge.select(["prompt"])
     win.copy()
     pasted = win.paste((0, 500))
@@ -128,7 +140,12 @@ def test_delete_copy_paste_duplicate_keep_inner_links(win, qtbot):
     assert not any("generator" in (k[0], k[2]) for k in links(win))
     assert "generator" not in win.bridge.nodes
     d.undo.undo()
-    assert d.wf.node("generator") is not None and ("generator", "video", "export", "video") in links(win)
+    assert d.wf.node("generator") is not None and (
+        "generator",
+        "video",
+        "export",
+        "video",
+    ) in links(win)
     assert scene_links(win) == links(win)
 
 
@@ -151,20 +168,36 @@ def test_backdrop_groups_and_undoes(win, qtbot):
 
 
 def test_unknown_node_type_is_a_red_placeholder_that_keeps_everything(win, tmp_path):
-    doc = {"schema": "reelgraph/workflow", "version": 1, "name": "plugin",
-           "nodes": [{"id": "p", "type": "prompt", "params": {"subject": "x"}, "ui": {"pos": [0, 0]}},
-                     {"id": "magic", "type": "acme_magic", "params": {"strength": 7, "mode": "wild"},
-                      "ui": {"pos": [300, 0]}},
-                     {"id": "e", "type": "export", "params": {}, "ui": {"pos": [600, 0]}}],
-           "links": [{"from": ["p", "prompt"], "to": ["magic", "text"]},
-                     {"from": ["magic", "clip"], "to": ["e", "video"]}]}
+    doc = {
+        "schema": "reelgraph/workflow",
+        "version": 1,
+        "name": "plugin",
+        "nodes": [
+            {"id": "p", "type": "prompt", "params": {"subject": "x"}, "ui": {"pos": [0, 0]}},
+            {
+                "id": "magic",
+                "type": "acme_magic",
+                "params": {"strength": 7, "mode": "wild"},
+                "ui": {"pos": [300, 0]},
+            },
+            {"id": "e", "type": "export", "params": {}, "ui": {"pos": [600, 0]}},
+        ],
+        "links": [
+            {"from": ["p", "prompt"], "to": ["magic", "text"]},
+            {"from": ["magic", "clip"], "to": ["e", "video"]},
+        ],
+    }
     src = tmp_path / "plugin.json"
     src.write_text(json.dumps(doc))
     assert win.open_path(src)
     ng = win.bridge.nodes["magic"]
     assert isinstance(ng, UnknownNode)
     assert ng.view.state == "unknown" and "acme_magic" in ng.view.toolTip()
-    assert scene_links(win) == links(win) == [("magic", "clip", "e", "video"), ("p", "prompt", "magic", "text")]
+    assert (
+        scene_links(win)
+        == links(win)
+        == [("magic", "clip", "e", "video"), ("p", "prompt", "magic", "text")]
+    )
     out = tmp_path / "again.json"
     assert win._save_to(out)
     back = json.loads(out.read_text())
@@ -172,25 +205,40 @@ def test_unknown_node_type_is_a_red_placeholder_that_keeps_everything(win, tmp_p
 
 
 def test_workflow_without_positions_is_laid_out(win, tmp_path):
-    doc = {"schema": "reelgraph/workflow", "version": 1, "name": "bare",
-           "nodes": [{"id": "p", "type": "prompt"}, {"id": "i", "type": "reference_image"},
-                     {"id": "g", "type": "generator"}, {"id": "e", "type": "export"}],
-           "links": [{"from": ["p", "prompt"], "to": ["g", "prompt"]}, {"from": ["i", "image"], "to": ["g", "image"]},
-                     {"from": ["g", "video"], "to": ["e", "video"]}]}
+    doc = {
+        "schema": "reelgraph/workflow",
+        "version": 1,
+        "name": "bare",
+        "nodes": [
+            {"id": "p", "type": "prompt"},
+            {"id": "i", "type": "reference_image"},
+            {"id": "g", "type": "generator"},
+            {"id": "e", "type": "export"},
+        ],
+        "links": [
+            {"from": ["p", "prompt"], "to": ["g", "prompt"]},
+            {"from": ["i", "image"], "to": ["g", "image"]},
+            {"from": ["g", "video"], "to": ["e", "video"]},
+        ],
+    }
     (tmp_path / "bare.json").write_text(json.dumps(doc))
     win.open_path(tmp_path / "bare.json")
     pos = {n.id: tuple(n.ui["pos"]) for n in win.doc.wf.nodes}
     assert len(set(pos.values())) == 4
     assert pos["p"][0] == pos["i"][0] < pos["g"][0] < pos["e"][0]  # columns follow the flow
     rects = [win.bridge.nodes[i].view.sceneBoundingRect() for i in pos]
-    assert not any(a.intersects(b) for k, a in enumerate(rects) for b in rects[k + 1:])
+    assert not any(a.intersects(b) for k, a in enumerate(rects) for b in rects[k + 1 :])
 
 
 def test_model_refuses_even_without_the_canvas(registry):
     from app.core import edits
 
-    wf = Workflow.model_validate({"nodes": [{"id": "a", "type": "generator"}, {"id": "b", "type": "last_frame"}],
-                                  "links": [{"from": ["a", "video"], "to": ["b", "video"]}]})
+    wf = Workflow.model_validate(
+        {
+            "nodes": [{"id": "a", "type": "generator"}, {"id": "b", "type": "last_frame"}],
+            "links": [{"from": ["a", "video"], "to": ["b", "video"]}],
+        }
+    )
     from app.core.workflow import Link
 
     back = Link.model_validate({"from": ["b", "image"], "to": ["a", "image"]})
@@ -207,7 +255,10 @@ def test_dragging_a_node_moves_it_in_the_model_and_undo_moves_it_back(win, qtbot
     assert x > 50 and y > 30  # in scene units: the view may be zoomed
     assert list(view.xy_pos) == [x, y]
     win.doc.undo.undo()
-    assert win.doc.wf.node("camera_path").ui["pos"] == [0.0, 0.0] and list(view.xy_pos) == [0.0, 0.0]
+    assert win.doc.wf.node("camera_path").ui["pos"] == [0.0, 0.0] and list(view.xy_pos) == [
+        0.0,
+        0.0,
+    ]
 
 
 def test_node_graph_habits_double_click_search_and_wire_drop(win, qtbot):
@@ -243,8 +294,13 @@ def test_node_graph_habits_double_click_search_and_wire_drop(win, qtbot):
     QTest.mouseMove(vp, drop)
     QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, drop)
     assert prompt.get_output("prompt").view.opacity() == 1.0  # back to normal
-    assert win.quick_add.isVisible() and "takes generator.video" in win.quick_add.edit.placeholderText()
-    offered = {win.quick_add.list.item(i).data(Qt.UserRole) for i in range(win.quick_add.list.count())}
+    assert (
+        win.quick_add.isVisible()
+        and "takes generator.video" in win.quick_add.edit.placeholderText()
+    )
+    offered = {
+        win.quick_add.list.item(i).data(Qt.UserRole) for i in range(win.quick_add.list.count())
+    }
     assert "export" in offered and "prompt" not in offered and "reference_image" not in offered
     shot(win, "wire_drop_search.png")
     QTest.keyClicks(win.quick_add.edit, "export")
@@ -270,7 +326,12 @@ def test_double_click_on_a_pipe_adds_a_reroute_point_the_run_passes_through(win,
     b = port_point(win, "export", "video", False)
     mid = (a + b) / 2
     QTest.mouseDClick(win.bridge.viewer.viewport(), Qt.LeftButton, Qt.NoModifier, mid)
-    assert ("generator", "video", "reroute", "in") in links(win) and ("reroute", "out", "export", "video") in links(win)
+    assert ("generator", "video", "reroute", "in") in links(win) and (
+        "reroute",
+        "out",
+        "export",
+        "video",
+    ) in links(win)
     assert ("generator", "video", "export", "video") not in links(win)
     assert win.bridge.nodes["reroute"].view.boundingRect().width() < 60  # a point, not a node box
     assert scene_links(win) == links(win)
@@ -282,4 +343,7 @@ def test_double_click_on_a_pipe_adds_a_reroute_point_the_run_passes_through(win,
     assert win.bridge.item("export").state == "finished"
     assert list((tmp_path / "videos" / "Reelgraph").glob("via_reroute*.mp4"))
     d.undo.undo()
-    assert links(win) == [("generator", "video", "export", "video"), ("prompt", "prompt", "generator", "prompt")]
+    assert links(win) == [
+        ("generator", "video", "export", "video"),
+        ("prompt", "prompt", "generator", "prompt"),
+    ]

@@ -36,7 +36,9 @@ def open_from_panel(win, qtbot, node_id):
     btn = win.props.findChild(object, "open_editor")
     assert btn is not None
     btn.click()
-    qtbot.waitUntil(lambda: win.open_editor is not None and win.open_editor.isVisible(), timeout=20_000)
+    qtbot.waitUntil(
+        lambda: win.open_editor is not None and win.open_editor.isVisible(), timeout=20_000
+    )
     return win.open_editor
 
 
@@ -50,7 +52,9 @@ def stroke(view, pts, button=Qt.LeftButton):
     QTest.mousePress(vp, button, Qt.NoModifier, at(view, *pts[0]))
     for a, b in zip(pts, pts[1:], strict=False):
         for k in range(1, 5):
-            QTest.mouseMove(vp, at(view, a[0] + (b[0] - a[0]) * k / 4, a[1] + (b[1] - a[1]) * k / 4))
+            QTest.mouseMove(
+                vp, at(view, a[0] + (b[0] - a[0]) * k / 4, a[1] + (b[1] - a[1]) * k / 4)
+            )
     QTest.mouseRelease(vp, button, Qt.NoModifier, at(view, *pts[-1]))
 
 
@@ -67,7 +71,12 @@ def test_motion_brush_paint_path_erase_undo_apply(win, brush_doc, qtbot):
     ed.set_size(12)
     stroke(ed.view, [(60, 150), (220, 150)])  # on the freeze layer
     static = ed.layers[0].mask
-    assert static[150, 140] == 255 and static[150, 60] == 255 and static[150, 236] == 0 and static[100, 140] == 0
+    assert (
+        static[150, 140] == 255
+        and static[150, 60] == 255
+        and static[150, 236] == 0
+        and static[100, 140] == 0
+    )
     # a motion region with a path, drawn at another zoom: points are image pixels all the same
     ed.add_region()
     ed.view.set_zoom(0.6)
@@ -101,7 +110,9 @@ def test_motion_brush_paint_path_erase_undo_apply(win, brush_doc, qtbot):
     assert ed.apply()
     p = win.doc.wf.node("motion_brush").params
     sm = decode_mask(p["static_mask"])
-    assert sm.shape == (400, 600) and sm[150, 140] == 255 and sm[150, 115] == 255 and sm[20, 20] == 0
+    assert (
+        sm.shape == (400, 600) and sm[150, 140] == 255 and sm[150, 115] == 255 and sm[20, 20] == 0
+    )
     [region] = p["regions"]
     assert decode_mask(region["mask"])[60, 340] == 255 and len(region["trajectory"]) == 3
     assert win.doc.undo.undoText() == "edit motion brush"
@@ -118,7 +129,9 @@ def test_motion_brush_preview_plays_frames(win, brush_doc, qtbot):
     click(ed.view, 80, 100)
     click(ed.view, 200, 100)
     ed.run_preview()
-    qtbot.waitUntil(lambda: len(ed.preview.frames) == 12, timeout=20_000)  # 1 s at 12 fps, from the generator
+    qtbot.waitUntil(
+        lambda: len(ed.preview.frames) == 12, timeout=20_000
+    )  # 1 s at 12 fps, from the generator
     a = ed.preview.frames[0].toImage()
     b = ed.preview.frames[-1].toImage()
     assert a.size() == b.size() and a != b  # it moves
@@ -184,7 +197,9 @@ def test_camera_editor_drag_keyframe_framing_and_apply(win, camera_doc, qtbot):
     assert np.abs(got - (corners[:2] / corners[2]).T).max() < 1e-3
     end_frame = ed.last_live.copy()
     ed.set_playhead(0.0)
-    assert np.abs(ed.last_live.astype(int) - end_frame.astype(int)).mean() > 3  # the live render moves
+    assert (
+        np.abs(ed.last_live.astype(int) - end_frame.astype(int)).mean() > 3
+    )  # the live render moves
     shot(ed, "camera_editor.png")
     assert ed.apply()
     p = win.doc.wf.node("camera_path").params
@@ -286,9 +301,13 @@ def test_framing_a_square_still_by_dragging_the_frame_and_an_aspect_preset(win, 
     ed.ref_view.fit()
     before = ed.framing.polygon().boundingRect()
     src = ed.frame.shape[1], ed.frame.shape[0]
-    stroke(ed.ref_view, [(src[0] / 2, src[1] / 2), (src[0] / 2, src[1] / 2 - 400)])  # drag the frame up, hard
+    stroke(
+        ed.ref_view, [(src[0] / 2, src[1] / 2), (src[0] / 2, src[1] / 2 - 400)]
+    )  # drag the frame up, hard
     after = ed.framing.polygon().boundingRect()
-    assert after.top() < before.top() - 50 and abs(after.top()) < 2  # up to the top edge, never past it
+    assert (
+        after.top() < before.top() - 50 and abs(after.top()) < 2
+    )  # up to the top edge, never past it
     assert ed.framing_value.y == 0.0 or ed.framing_value.y < 0.45
     shot(ed, "camera_editor_framing.png")
     ed.aspect_buttons["9:16"].click()
@@ -306,33 +325,48 @@ def test_framing_a_square_still_by_dragging_the_frame_and_an_aspect_preset(win, 
     assert ed.apply()
     g = win.doc.wf.node("generator").params
     assert g["frame_y"] < 0.45 and (g["width"], g["height"]) == (320, 180)
-    assert win.doc.wf.node("camera_path").params == {"preset": "zoom_in"}  # the path itself untouched
+    assert win.doc.wf.node("camera_path").params == {
+        "preset": "zoom_in"
+    }  # the path itself untouched
     # the rendered first frame shows the top of the still: its top rows match the still's top rows
-    result = win.runner.executor.run(d.wf, base_dir=tmp_path, out_dir=tmp_path / "renders", targets=["generator"])
+    result = win.runner.executor.run(
+        d.wf, base_dir=tmp_path, out_dir=tmp_path / "renders", targets=["generator"]
+    )
     assert result.status == "ok", result.errors
     first = read_frame(result.outputs["generator"]["video"].path, 0).astype(float)
     import cv2
 
     still = cv2.imread(str(tmp_path / "astronaut.png")).astype(float)
     top = cv2.resize(still[: 512 * 9 // 16], (320, 180), interpolation=cv2.INTER_AREA)
-    middle = cv2.resize(still[112: 112 + 288], (320, 180), interpolation=cv2.INTER_AREA)
+    middle = cv2.resize(still[112 : 112 + 288], (320, 180), interpolation=cv2.INTER_AREA)
     assert np.abs(first - top).mean() < np.abs(first - middle).mean() - 5
     win.doc.undo.undo()
     assert "frame_y" not in win.doc.wf.node("generator").params
 
 
-def test_brush_editor_dims_what_the_shot_never_shows_and_keys_work_after_add_region(win, tmp_path, qtbot):
+def test_brush_editor_dims_what_the_shot_never_shows_and_keys_work_after_add_region(
+    win, tmp_path, qtbot
+):
     shutil.copy(MEDIA / "astronaut.png", tmp_path / "astronaut.png")
     d = win.doc
     d.add_node("reference_image", (0, 0), {"path": str(tmp_path / "astronaut.png")})
     d.add_node("motion_brush", (350, 0))
-    d.add_node("generator", (700, 0), {"duration": 1, "fps": 12, "width": 320, "height": 180, "frame_y": 0.0})
+    d.add_node(
+        "generator",
+        (700, 0),
+        {"duration": 1, "fps": 12, "width": 320, "height": 180, "frame_y": 0.0},
+    )
     d.connect(("reference_image", "image"), ("motion_brush", "image"))
     d.connect(("reference_image", "image"), ("generator", "image"))
     d.connect(("motion_brush", "motion"), ("generator", "motion"))
     ed = open_from_panel(win, qtbot, "motion_brush")
     x, y, w, h = ed.frame_rect
-    assert (round(x), round(y), round(w), round(h)) == (0, 0, 512, 288)  # the top 16:9 band of the square
+    assert (round(x), round(y), round(w), round(h)) == (
+        0,
+        0,
+        512,
+        288,
+    )  # the top 16:9 band of the square
     dimmed = ed.outside_item.path()
     assert dimmed.contains(QPointF(256, 400)) and not dimmed.contains(QPointF(256, 100))
     from PySide6.QtWidgets import QPushButton

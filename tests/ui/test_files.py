@@ -53,13 +53,20 @@ def test_new_from_template_makes_paths_absolute(win):
     win.new_from_template(ROOT / "workflows" / "demo.json")
     assert win.doc.path is None
     path = win.doc.wf.node("still").params["path"]
-    assert os.path.isabs(path) and path.endswith("resources/media/coffee.png") and os.path.exists(path)
+    assert (
+        os.path.isabs(path) and path.endswith("resources/media/coffee.png") and os.path.exists(path)
+    )
 
 
 def test_drop_a_render_opens_its_graph(win, demo, tmp_path, qtbot):
     env = dict(os.environ, REELGRAPH_CACHE_DIR=str(tmp_path / "cli-cache"))
-    subprocess.run([sys.executable, "-m", "app.cli", "run", str(demo), "--out", str(tmp_path / "renders")],
-                   check=True, cwd=ROOT, env=env, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "run", str(demo), "--out", str(tmp_path / "renders")],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+    )
     render = tmp_path / "renders" / "demo_coffee.mp4"
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(str(render))])
@@ -93,10 +100,19 @@ time.sleep(60)
 
 
 def test_autosave_is_restored_after_a_crash(win, demo, state_dir, tmp_path):
-    env = dict(os.environ, REELGRAPH_STATE_DIR=str(state_dir), QT_QPA_PLATFORM="offscreen",
-               REELGRAPH_CACHE_DIR=str(tmp_path / "c"))
-    p = subprocess.Popen([sys.executable, "-c", CRASHER, str(demo)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                         text=True)
+    env = dict(
+        os.environ,
+        REELGRAPH_STATE_DIR=str(state_dir),
+        QT_QPA_PLATFORM="offscreen",
+        REELGRAPH_CACHE_DIR=str(tmp_path / "c"),
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-c", CRASHER, str(demo)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = p.stdout.readline().strip()
     assert line.endswith(".json") and os.path.exists(line)
     os.kill(p.pid, signal.SIGKILL)  # no chance to clean up

@@ -21,7 +21,9 @@ def test_preview_follows_selection_and_reruns_and_new_clears_it(win, demo, qtbot
     win.doc.set_param("shot", "seed", 5)  # an edit: the last result stays, dimmed and marked
     qtbot.waitUntil(lambda: win.preview.stale, timeout=10_000)
     assert "changed" in win.preview.title.text() and win.preview.frames
-    assert win.bridge.item("shot").state == "outdated" and win.bridge.item("shot").frames  # thumbnail kept
+    assert (
+        win.bridge.item("shot").state == "outdated" and win.bridge.item("shot").frames
+    )  # thumbnail kept
     assert win.run_all()
     wait_run(win, qtbot)
     assert not win.preview.stale and win.preview.title.text() != first or "seed" not in first
@@ -29,7 +31,11 @@ def test_preview_follows_selection_and_reruns_and_new_clears_it(win, demo, qtbot
     grab(win, "preview_after_rerun.png")
     win.doc.undo.setClean()
     win.new_workflow()
-    assert win.preview.node_id is None and win.preview.frames == [] and "Select a node" in win.preview.title.text()
+    assert (
+        win.preview.node_id is None
+        and win.preview.frames == []
+        and "Select a node" in win.preview.title.text()
+    )
 
 
 def test_a_picked_still_shows_before_any_run(win, tmp_path, qtbot):
@@ -78,7 +84,9 @@ def test_the_last_file_reopens_and_a_template_opens_as_an_untitled_copy(win, dem
 def test_the_layout_is_remembered_and_properties_has_room(win, qtbot):
     win.show()
     qtbot.waitExposed(win)
-    assert win._props_dock.height() > win._preview_dock.height()  # a node's fields in view by default
+    assert (
+        win._props_dock.height() > win._preview_dock.height()
+    )  # a node's fields in view by default
     win._log_dock.hide()  # the user closed the log: it stays closed next time
     win.save_layout()
     win._log_dock.show()
@@ -94,30 +102,46 @@ def test_a_motion_brush_and_a_sound_show_what_they_hold_before_any_run(win, tmp_
     from tests.ui.test_editors import shot
 
     d = win.doc
-    still = d.add_node("reference_image", (0, 0), {"path": str(ROOT / "resources" / "media" / "coffee.png")})
+    still = d.add_node(
+        "reference_image", (0, 0), {"path": str(ROOT / "resources" / "media" / "coffee.png")}
+    )
     brush = d.add_node("motion_brush", (350, 0))
     d.connect((still, "image"), (brush, "image"))
     region = np.zeros((400, 600), np.uint8)
     region[50:200, 100:300] = 255
-    d.set_param(brush, "regions", [{"name": "steam", "mask": encode_mask(region),
-                                    "trajectory": [[150, 150], [250, 80]]}])
+    d.set_param(
+        brush,
+        "regions",
+        [{"name": "steam", "mask": encode_mask(region), "trajectory": [[150, 150], [250, 80]]}],
+    )
 
     def colours():
         frames = win.bridge.item(brush).frames
         if not frames:
             return None
         img = frames[0].toImage()
-        return (img.pixelColor(int(img.width() * 200 / 600), int(img.height() * 170 / 400)),
-                img.pixelColor(int(img.width() * 500 / 600), int(img.height() * 350 / 400)))
+        return (
+            img.pixelColor(int(img.width() * 200 / 600), int(img.height() * 170 / 400)),
+            img.pixelColor(int(img.width() * 500 / 600), int(img.height() * 350 / 400)),
+        )
 
     # tinted with the region's colour where it is painted; the rest is the still
-    qtbot.waitUntil(lambda: colours() is not None and colours()[0].blue() > colours()[0].red(), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: colours() is not None and colours()[0].blue() > colours()[0].red(), timeout=10_000
+    )
     assert colours()[1].red() > colours()[1].blue()
-    audio = d.add_node("load_audio", (0, 300), {"path": str(ROOT / "resources" / "media" / "speech_en.wav")})
+    audio = d.add_node(
+        "load_audio", (0, 300), {"path": str(ROOT / "resources" / "media" / "speech_en.wav")}
+    )
     qtbot.waitUntil(lambda: len(win.bridge.item(audio).frames) == 1, timeout=10_000)
     wave = win.bridge.item(audio).frames[0].toImage()
-    heights = [sum(wave.pixelColor(x, y).blue() > 150 for y in range(wave.height())) for x in range(0, wave.width(), 8)]
-    assert max(heights) > wave.height() * 0.5 and min(heights) < max(heights) / 2  # loud and quiet parts
+    heights = [
+        sum(wave.pixelColor(x, y).blue() > 150 for y in range(wave.height()))
+        for x in range(0, wave.width(), 8)
+    ]
+    assert (
+        max(heights) > wave.height() * 0.5 and min(heights) < max(heights) / 2
+    )  # loud and quiet parts
     win.bridge.frame_all()
     shot(win, "motion_brush_and_sound_thumbnails.png")
 

@@ -11,7 +11,9 @@ def test_f1_opens_the_selected_nodes_reference(win, qtbot):
     node = win._add_and_select("generator", (0, 0))
     win.bridge.viewer.setFocus()
     QTest.keyClick(win.bridge.viewer, Qt.Key_F1)
-    qtbot.waitUntil(lambda: getattr(win, "help_dialog", None) is not None and win.help_dialog.isVisible())
+    qtbot.waitUntil(
+        lambda: getattr(win, "help_dialog", None) is not None and win.help_dialog.isVisible()
+    )
     text = win.help_dialog.browser.toPlainText()
     assert win.help_dialog.shows == "generator" and "Generator (generator)" in text
     assert "selected_take" in text and "which take the 'video' output carries" in text

@@ -15,7 +15,10 @@ def test_widgets_follow_the_params_model(win):
     assert isinstance(dur.spin, QDoubleSpinBox) and dur.slider is not None
     assert (dur.spin.minimum(), dur.spin.maximum()) == (0.5, 60.0)
     takes = field(win, "takes")
-    assert isinstance(takes.spin, QSpinBox) and (takes.spin.minimum(), takes.spin.maximum()) == (1, 16)
+    assert isinstance(takes.spin, QSpinBox) and (takes.spin.minimum(), takes.spin.maximum()) == (
+        1,
+        16,
+    )
     assert isinstance(field(win, "backend"), QComboBox)
     win._add_and_select("prompt", (0, 300))
     assert isinstance(field(win, "subject"), QPlainTextEdit)  # prompt fields are multiline
@@ -45,7 +48,10 @@ def test_editing_a_property_changes_the_model(win, qtbot):
     text = field(win, "subject")
     text.setFocus()
     qtbot.keyClicks(text, "a lighthouse at dusk")
-    qtbot.waitUntil(lambda: win.doc.wf.node("prompt").params.get("subject") == "a lighthouse at dusk", timeout=3000)
+    qtbot.waitUntil(
+        lambda: win.doc.wf.node("prompt").params.get("subject") == "a lighthouse at dusk",
+        timeout=3000,
+    )
     assert win.isWindowModified()
     # the model changes from elsewhere (undo): the panel shows it
     win.doc.undo.undo()
@@ -75,15 +81,30 @@ def test_undo_redo_round_trips(win):
         lambda: d.add_node("export", (700, 0)),
         lambda: d.connect(("generator", "video"), ("export", "video")),
         lambda: d.remove_nodes({"reference_image"}),
-        lambda: d.paste({"schema": "reelgraph/fragment", "version": 1,
-                         "nodes": [{"id": "prompt", "type": "prompt", "params": {"subject": "b"}, "ui": {"pos": [0, 0]}}],
-                         "links": []}, (10, 10)),
+        lambda: d.paste(
+            {
+                "schema": "reelgraph/fragment",
+                "version": 1,
+                "nodes": [
+                    {
+                        "id": "prompt",
+                        "type": "prompt",
+                        "params": {"subject": "b"},
+                        "ui": {"pos": [0, 0]},
+                    }
+                ],
+                "links": [],
+            },
+            (10, 10),
+        ),
     ]
     for step in steps:
         step()
     after = d.wf.to_json_dict()
     scene_after = sorted(win.bridge.nodes)
-    assert after["nodes"][-1]["id"] == "prompt_2" and not any(n["id"] == "reference_image" for n in after["nodes"])
+    assert after["nodes"][-1]["id"] == "prompt_2" and not any(
+        n["id"] == "reference_image" for n in after["nodes"]
+    )
     while d.undo.canUndo():
         d.undo.undo()
     assert d.wf.to_json_dict() == before
@@ -117,20 +138,31 @@ def test_selecting_a_node_does_not_edit_it(win):
         win._add_and_select(t, (0, 0))
     assert all(n.params == {} for n in win.doc.wf.nodes)
     assert [win.doc.undo.text(i) for i in range(win.doc.undo.count())] == [
-        "add Camera path", "add Export", "add Generator", "add Prompt", "add Reference image"]
+        "add Camera path",
+        "add Export",
+        "add Generator",
+        "add Prompt",
+        "add Reference image",
+    ]
 
 
-def test_model_is_a_drop_down_of_the_catalog_with_prices_and_mode_shows_where_it_applies(win, qtbot):
+def test_model_is_a_drop_down_of_the_catalog_with_prices_and_mode_shows_where_it_applies(
+    win, qtbot
+):
     from tests.ui.test_editors import shot
 
     win._add_and_select("generator", (0, 0))
     assert field(win, "mode") is None  # the local engine has no modes
     backend = field(win, "backend")
     backend.setCurrentIndex(backend.findData("kling"))
-    qtbot.waitUntil(lambda: field(win, "model") is not None and field(win, "model").findData("kling-v1-5") >= 0)
+    qtbot.waitUntil(
+        lambda: field(win, "model") is not None and field(win, "model").findData("kling-v1-5") >= 0
+    )
     model = field(win, "model")
     labels = [model.itemText(i) for i in range(model.count())]
-    assert "kling-v1-5 · std $0.056/s · pro $0.098/s" in labels and labels[0].startswith("default (kling-v1")
+    assert "kling-v1-5 · std $0.056/s · pro $0.098/s" in labels and labels[0].startswith(
+        "default (kling-v1"
+    )
     assert not model.isEditable()
     # pick a model with the mouse: the drop-down opens, a click on the item sets it
     model.showPopup()
@@ -140,7 +172,9 @@ def test_model_is_a_drop_down_of_the_catalog_with_prices_and_mode_shows_where_it
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view.visualRect(index).center())
     assert win.doc.wf.node("generator").params["model"] == "kling-v1-5"
     # the panel rebuilds for the new model: its modes, with resolution and price
-    qtbot.waitUntil(lambda: field(win, "mode") is not None and "1080p" in field(win, "mode").itemText(2))
+    qtbot.waitUntil(
+        lambda: field(win, "mode") is not None and "1080p" in field(win, "mode").itemText(2)
+    )
     mode = field(win, "mode")
     assert [mode.itemData(i) for i in range(mode.count())] == ["", "std", "pro"]
     assert "1080p" in mode.itemText(2) and "$0.098/s" in mode.itemText(2)
@@ -162,4 +196,6 @@ def test_model_is_a_drop_down_of_the_catalog_with_prices_and_mode_shows_where_it
     model = field(win, "model")
     model.lineEdit().setText("fal-ai/kling-video/v2.1/pro/image-to-video")
     model.lineEdit().editingFinished.emit()
-    assert win.doc.wf.node("generator").params["model"] == "fal-ai/kling-video/v2.1/pro/image-to-video"
+    assert (
+        win.doc.wf.node("generator").params["model"] == "fal-ai/kling-video/v2.1/pro/image-to-video"
+    )

@@ -18,4 +18,6 @@ def test_void_methods_keep_the_reference_count_of_none(qapp):
         painter.setBrush(QtCore.Qt.NoBrush)
     after = sys.getrefcount(None)
     painter.end()
-    assert abs(after - before) < 50, f"PySide6 {QtCore.__version__} leaks None references ({after - before})"
+    assert abs(after - before) < 50, (
+        f"PySide6 {QtCore.__version__} leaks None references ({after - before})"
+    )

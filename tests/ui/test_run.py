@@ -28,16 +28,28 @@ def test_run_demo_shows_states_and_thumbnails(win, demo, qtbot):
     before = grab(win, "main_before_run.png")
     assert win.run_all()
     wait_run(win, qtbot)
-    assert states(win) == {"prompt": "finished", "still": "finished", "camera": "finished", "shot": "finished",
-                           "export": "finished"}
-    assert "Run finished" in win.status_label.text() and "demo_coffee.mp4" in win.status_label.text()
+    assert states(win) == {
+        "prompt": "finished",
+        "still": "finished",
+        "camera": "finished",
+        "shot": "finished",
+        "export": "finished",
+    }
+    assert (
+        "Run finished" in win.status_label.text() and "demo_coffee.mp4" in win.status_label.text()
+    )
     assert (demo.parent / "renders" / "demo_coffee.mp4").exists()
     win.thumbs.wait()
     qtbot.waitUntil(lambda: len(win.bridge.item("shot").frames) > 1, timeout=10_000)
     assert len(win.bridge.item("still").frames) == 1
     # the thumbnail is the shot's picture: warm coffee tones, not an empty box
     img = win.bridge.item("shot").frames[0].toImage()
-    px = np.array([[img.pixelColor(x, y).red() for x in range(0, img.width(), 7)] for y in range(0, img.height(), 7)])
+    px = np.array(
+        [
+            [img.pixelColor(x, y).red() for x in range(0, img.width(), 7)]
+            for y in range(0, img.height(), 7)
+        ]
+    )
     assert px.mean() > 60
     after = grab(win, "main_after_run.png")
     assert after.shape == before.shape and np.abs(after.astype(int) - before.astype(int)).mean() > 1
@@ -108,7 +120,9 @@ def test_a_run_that_cannot_start_says_why_on_the_node(win, qtbot):
     win.run_all()
     wait_run(win, qtbot)
     assert win.bridge.item("export").state == "failed"
-    assert "Cannot run yet" in win.status_label.text() and "required input" in win.status_label.text()
+    assert (
+        "Cannot run yet" in win.status_label.text() and "required input" in win.status_label.text()
+    )
 
 
 def test_previews_come_back_from_the_cache_and_survive_undo(win, demo, qtbot, registry, cache):
@@ -129,8 +143,13 @@ def test_previews_come_back_from_the_cache_and_survive_undo(win, demo, qtbot, re
     assert other.bridge.item("shot").frames and other.bridge.item("prompt").state == "cached"
     assert "shot" not in other.outputs
     other.doc.undo.undo()
-    qtbot.waitUntil(lambda: other.bridge.item("shot").state == "cached" and len(other.bridge.item("shot").frames) > 1,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (
+            other.bridge.item("shot").state == "cached"
+            and len(other.bridge.item("shot").frames) > 1
+        ),
+        timeout=10_000,
+    )
 
 
 def test_double_click_previews_the_output_playing(win, demo, qtbot):
@@ -189,4 +208,3 @@ def test_the_preview_has_the_viewers_transport(win, demo, qtbot):
     assert p.fullscreen and p.isWindow()
     QTest.keyClick(p, Qt.Key_Escape)
     assert not p.fullscreen and win._preview_dock.widget() is p
-

@@ -31,8 +31,11 @@ def src(path, name):
 
 
 def grab(win):
-    img = win.viewer.canvas.grab().toImage().convertToFormat(
-        __import__("PySide6.QtGui", fromlist=["QImage"]).QImage.Format_RGB888)
+    img = (
+        win.viewer.canvas.grab()
+        .toImage()
+        .convertToFormat(__import__("PySide6.QtGui", fromlist=["QImage"]).QImage.Format_RGB888)
+    )
     arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
     return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
 
@@ -44,7 +47,9 @@ def takes(win, tmp_path, qtbot):
     d.add_node("prompt", (0, 0))
     d.add_node("reference_image", (0, 200), {"path": str(tmp_path / "coffee.png")})
     d.add_node("camera_path", (0, 400), {"preset": "arc_left", "intensity": 2.0})
-    d.add_node("generator", (350, 0), {"duration": 1, "fps": 12, "width": 320, "height": 180, "takes": 4})
+    d.add_node(
+        "generator", (350, 0), {"duration": 1, "fps": 12, "width": 320, "height": 180, "takes": 4}
+    )
     d.add_node("last_frame", (700, 0))
     d.connect(("prompt", "prompt"), ("generator", "prompt"))
     d.connect(("reference_image", "image"), ("generator", "image"))
@@ -93,7 +98,11 @@ def test_use_this_take_reruns_only_what_depends_on_it(win, takes, qtbot):
     assert win.doc.wf.node("generator").params["selected_take"] == 3
     wait_run(win, qtbot)
     s = {n: win.bridge.item(n).state for n in ("prompt", "generator", "last_frame")}
-    assert s == {"prompt": "cached", "generator": "cached", "last_frame": "finished"}  # no take re-made
+    assert s == {
+        "prompt": "cached",
+        "generator": "cached",
+        "last_frame": "finished",
+    }  # no take re-made
     assert win.outputs["generator"]["video"].meta["take"] == 3
     win.doc.undo.undo()
     assert win.doc.wf.node("generator").params.get("selected_take", 1) == 1
@@ -102,8 +111,12 @@ def test_use_this_take_reruns_only_what_depends_on_it(win, takes, qtbot):
 def test_wipe_shows_a_left_of_the_divider_and_b_right(win, tmp_path, qtbot):
     v = win.viewer
     win._show_viewer()
-    v.set_sources([src(solid(tmp_path / "red.mp4", (0, 0, 230)), "red"),
-                   src(solid(tmp_path / "blue.mp4", (230, 0, 0)), "blue")])
+    v.set_sources(
+        [
+            src(solid(tmp_path / "red.mp4", (0, 0, 230)), "red"),
+            src(solid(tmp_path / "blue.mp4", (230, 0, 0)), "blue"),
+        ]
+    )
     assert v.wait_decoded(10)
     v.set_mode("wipe")
     v.set_wipe(0.3)
@@ -119,14 +132,19 @@ def test_wipe_shows_a_left_of_the_divider_and_b_right(win, tmp_path, qtbot):
     # dragging the divider moves it
     QTest.mousePress(v.canvas, Qt.LeftButton, Qt.NoModifier, QPoint(d, y))
     QTest.mouseMove(v.canvas, QPoint(int(tile.left() + tile.width() * 0.7), y))
-    QTest.mouseRelease(v.canvas, Qt.LeftButton, Qt.NoModifier, QPoint(int(tile.left() + tile.width() * 0.7), y))
+    QTest.mouseRelease(
+        v.canvas, Qt.LeftButton, Qt.NoModifier, QPoint(int(tile.left() + tile.width() * 0.7), y)
+    )
     assert v.wipe == pytest.approx(0.7, abs=0.02)
     img = grab(win)
     assert img[y, int(tile.left() + tile.width() * 0.6)][0] > 180  # now red there
     v.set_wipe_dir("vertical")
     img = grab(win)
     dy = int(v.canvas.divider_x(tile))
-    assert img[dy - 10, int(target.center().x())][0] > 180 and img[dy + 10, int(target.center().x())][2] > 180
+    assert (
+        img[dy - 10, int(target.center().x())][0] > 180
+        and img[dy + 10, int(target.center().x())][2] > 180
+    )
 
 
 def test_wipe_screenshot_between_takes(win, takes):
@@ -148,18 +166,22 @@ def test_difference_is_black_for_identical_sources(win, tmp_path):
     img = grab(win)
     tile = v.canvas.tile_rects()[0]
     r = v.canvas.image_rect(tile, 160, 90).toRect().adjusted(2, 60, -2, -2)  # below the label
-    assert img[r.top():r.bottom(), r.left():r.right()].max() < 3
+    assert img[r.top() : r.bottom(), r.left() : r.right()].max() < 3
     v.set_sources([src(clip, "a"), src(solid(tmp_path / "b.mp4", (40, 100, 90)), "b")])
     assert v.wait_decoded(10)
     v.set_mode("difference")
     img = grab(win)
-    assert img[r.top():r.bottom(), r.left():r.right()].mean() > 15  # 60 levels of green apart
+    assert img[r.top() : r.bottom(), r.left() : r.right()].mean() > 15  # 60 levels of green apart
 
 
 def test_clips_of_different_lengths_and_rates_sync_by_time(win, tmp_path):
     v = win.viewer
-    v.set_sources([src(solid(tmp_path / "a.mp4", (0, 0, 200), frames=12, fps=12), "1 s at 12 fps"),
-                   src(solid(tmp_path / "b.mp4", (0, 200, 0), frames=12, fps=24), "0.5 s at 24 fps")])
+    v.set_sources(
+        [
+            src(solid(tmp_path / "a.mp4", (0, 0, 200), frames=12, fps=12), "1 s at 12 fps"),
+            src(solid(tmp_path / "b.mp4", (0, 200, 0), frames=12, fps=24), "0.5 s at 24 fps"),
+        ]
+    )
     assert v.wait_decoded(10)
     assert v.master_fps() == 24 and v.duration() == pytest.approx(1.0)
     v.seek(0.25)
@@ -171,7 +193,9 @@ def test_clips_of_different_lengths_and_rates_sync_by_time(win, tmp_path):
 def test_focused_tile_audio(win, tmp_path):
     v = win.viewer
     talking = solid(tmp_path / "talk.mkv", (90, 90, 90), audio=True)
-    v.set_sources([src(solid(tmp_path / "quiet.mp4", (0, 0, 200)), "quiet"), src(talking, "talking")])
+    v.set_sources(
+        [src(solid(tmp_path / "quiet.mp4", (0, 0, 200)), "quiet"), src(talking, "talking")]
+    )
     assert v.audio_source() is None  # tile 1 has no sound
     v.set_focus(1)
     assert v.audio_source() == talking
@@ -180,7 +204,9 @@ def test_focused_tile_audio(win, tmp_path):
 
 
 def test_earlier_runs_can_be_pinned_next_to_the_new_one(win, takes, qtbot):
-    win.doc.set_param("camera_path", "intensity", 0.5)  # a gentler move, then compare with the first
+    win.doc.set_param(
+        "camera_path", "intensity", 0.5
+    )  # a gentler move, then compare with the first
     win.run_all()
     wait_run(win, qtbot)
     earlier = win.history_sources("generator")
@@ -200,7 +226,9 @@ def test_every_tile_shows_its_picture_before_play(win, takes, qtbot):
     qtbot.waitUntil(lambda: v.canvas.painted_decoded, timeout=10_000)
     assert not v._decode_timer.isActive()
     labels = [s.lines[1] for s in v.sources]
-    assert [f"seed {n}" in line for n, line in zip(range(4), labels, strict=True)] == [True] * 4  # each its own
+    assert [f"seed {n}" in line for n, line in zip(range(4), labels, strict=True)] == [
+        True
+    ] * 4  # each its own
 
 
 def test_jkl_shuttle_frame_step_and_an_in_out_loop(win, takes, qtbot):
@@ -210,7 +238,11 @@ def test_jkl_shuttle_frame_step_and_an_in_out_loop(win, takes, qtbot):
     QTest.keyClick(v.canvas, Qt.Key_I)
     v.seek(0.5)
     QTest.keyClick(v.canvas, Qt.Key_O)
-    assert v.in_t == pytest.approx(3 / 12) and v.out_t == pytest.approx(6 / 12) and "loop 4-7" in v.time_label.text()
+    assert (
+        v.in_t == pytest.approx(3 / 12)
+        and v.out_t == pytest.approx(6 / 12)
+        and "loop 4-7" in v.time_label.text()
+    )
     QTest.keyClick(v.canvas, Qt.Key_L)
     assert v.playing and v.speed == 1.0
     QTest.keyClick(v.canvas, Qt.Key_L)
@@ -219,7 +251,9 @@ def test_jkl_shuttle_frame_step_and_an_in_out_loop(win, takes, qtbot):
     for _ in range(40):
         qtbot.wait(25)
         seen.add((v.frame_index(), round(v.t, 3)))
-    assert {f for f, _ in seen} <= {3, 4, 5, 6} and len({f for f, _ in seen}) >= 3  # round the loop, never outside it
+    assert {f for f, _ in seen} <= {3, 4, 5, 6} and len(
+        {f for f, _ in seen}
+    ) >= 3  # round the loop, never outside it
     QTest.keyClick(v.canvas, Qt.Key_J)
     assert v.speed == -1.0 and v.playing
     qtbot.wait(300)

@@ -10,5 +10,11 @@ def register() -> None:
     from app.ui.editors.lipsync import open_lipsync_editor
     from app.ui.properties import EDITORS
 
-    EDITORS.update({"mask": open_brush_editor, "regions": open_brush_editor, "keyframes": open_camera_editor,
-                    "mouth_box": open_lipsync_editor})
+    EDITORS.update(
+        {
+            "mask": open_brush_editor,
+            "regions": open_brush_editor,
+            "keyframes": open_camera_editor,
+            "mouth_box": open_lipsync_editor,
+        }
+    )

@@ -62,7 +62,14 @@ from app.ui.preview import PreviewPanel
 from app.ui.thumbs import to_qimage
 
 MAX_REGIONS = 6
-PALETTE = [(80, 170, 255), (255, 150, 60), (120, 220, 120), (240, 90, 200), (250, 220, 80), (90, 220, 220)]
+PALETTE = [
+    (80, 170, 255),
+    (255, 150, 60),
+    (120, 220, 120),
+    (240, 90, 200),
+    (250, 220, 80),
+    (90, 220, 220),
+]
 STATIC_COLOUR = (235, 70, 70)
 PREVIEW_WIDTH = 480
 
@@ -79,11 +86,19 @@ class Layer:
 
 # -- undo steps inside the editor --------------------------------------------------------------------
 
+
 class _Patch(QUndoCommand):
     """A rectangle of one layer's mask, before and after a stroke or a fill."""
 
-    def __init__(self, ed: BrushEditor, layer: Layer, box: tuple[int, int, int, int], before: np.ndarray,
-                 after: np.ndarray, text: str) -> None:
+    def __init__(
+        self,
+        ed: BrushEditor,
+        layer: Layer,
+        box: tuple[int, int, int, int],
+        before: np.ndarray,
+        after: np.ndarray,
+        text: str,
+    ) -> None:
         super().__init__(text)
         self.ed, self.layer, self.box, self.before, self.after = ed, layer, box, before, after
         self.first = True
@@ -119,11 +134,14 @@ class _State(QUndoCommand):
 
 def _copy_layers(layers: list[Layer]) -> list[Layer]:
     # masks are shared: only strokes change them, and strokes have their own undo patches
-    return [Layer(lr.name, lr.mask, lr.colour, lr.static, lr.visible, [list(p) for p in lr.trajectory])
-            for lr in layers]
+    return [
+        Layer(lr.name, lr.mask, lr.colour, lr.static, lr.visible, [list(p) for p in lr.trajectory])
+        for lr in layers
+    ]
 
 
 # -- the picture ---------------------------------------------------------------------------------------
+
 
 class OverlayItem(QGraphicsItem):
     """All layers composited into one ARGB image the size of the frame; strokes recompose only
@@ -211,7 +229,7 @@ TOOL_HINTS = {
     "eraser": "Erase with the left button; [ and ] change the size.",
     "fill": "Click inside a closed outline to fill it.",
     "path": "Click to add points of the region's path (it moves along them, first to last); drag a point to move "
-            "it; Delete removes the selected point.",
+    "it; Delete removes the selected point.",
 }
 
 
@@ -219,9 +237,16 @@ class BrushEditor(QDialog):
     TOOLS = ("brush", "eraser", "fill", "path")
     preview_ready = Signal(list, float, str)
 
-    def __init__(self, ctx: EditorContext, node_id: str, frame: np.ndarray, params: dict[str, Any],
-                 duration: float = 3.0, fps: float = 24.0,
-                 frame_rect: tuple[float, float, float, float] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: EditorContext,
+        node_id: str,
+        frame: np.ndarray,
+        params: dict[str, Any],
+        duration: float = 3.0,
+        fps: float = 24.0,
+        frame_rect: tuple[float, float, float, float] | None = None,
+    ) -> None:
         super().__init__(ctx.parent)
         self.ctx, self.node_id, self.frame = ctx, node_id, frame
         self.duration, self.fps = duration, fps
@@ -298,13 +323,25 @@ class BrushEditor(QDialog):
                 return blank.copy()
             m = decode_mask(data)
             # a mask painted on another image is scaled to this one rather than thrown away
-            return m if m.shape == blank.shape else cv2.resize(m, (self.w, self.h), interpolation=cv2.INTER_NEAREST)
+            return (
+                m
+                if m.shape == blank.shape
+                else cv2.resize(m, (self.w, self.h), interpolation=cv2.INTER_NEAREST)
+            )
 
-        layers = [Layer("Freeze (static)", mask(params.get("static_mask")), STATIC_COLOUR, static=True)]
+        layers = [
+            Layer("Freeze (static)", mask(params.get("static_mask")), STATIC_COLOUR, static=True)
+        ]
         for i, r in enumerate(params.get("regions") or []):
             r = r if isinstance(r, dict) else r.model_dump()
-            layers.append(Layer(r.get("name") or f"region {i + 1}", mask(r.get("mask")), PALETTE[i % len(PALETTE)],
-                                trajectory=[list(map(float, p)) for p in r.get("trajectory", [])]))
+            layers.append(
+                Layer(
+                    r.get("name") or f"region {i + 1}",
+                    mask(r.get("mask")),
+                    PALETTE[i % len(PALETTE)],
+                    trajectory=[list(map(float, p)) for p in r.get("trajectory", [])],
+                )
+            )
         return layers
 
     def set_layers(self, layers: list[Layer]) -> None:
@@ -320,15 +357,27 @@ class BrushEditor(QDialog):
     def params(self) -> dict[str, Any]:
         """The node params this editor's content stands for."""
         static = self.layers[0].mask
-        regions = [{"name": lr.name, "mask": encode_mask(lr.mask),
-                    "trajectory": [[round(x, 2), round(y, 2)] for x, y in lr.trajectory]} for lr in self.layers[1:]]
-        return {"static_mask": encode_mask(static) if static.any() else None, "regions": regions, "loop": self.loop}
+        regions = [
+            {
+                "name": lr.name,
+                "mask": encode_mask(lr.mask),
+                "trajectory": [[round(x, 2), round(y, 2)] for x, y in lr.trajectory],
+            }
+            for lr in self.layers[1:]
+        ]
+        return {
+            "static_mask": encode_mask(static) if static.any() else None,
+            "regions": regions,
+            "loop": self.loop,
+        }
 
     def problems(self) -> list[str]:
         out = []
         for lr in self.layers[1:]:
             if len(lr.trajectory) < 2:
-                out.append(f"'{lr.name}' needs a path of at least 2 points (Path tool: click on the frame)")
+                out.append(
+                    f"'{lr.name}' needs a path of at least 2 points (Path tool: click on the frame)"
+                )
             elif not lr.mask.any():
                 out.append(f"'{lr.name}' has a path but no painted area")
         return out
@@ -337,8 +386,11 @@ class BrushEditor(QDialog):
     def _build_ui(self) -> None:
         tools = QHBoxLayout()
         self.tool_buttons = QButtonGroup(self)
-        for key, (tool, label) in zip("BEGP", (("brush", "Brush"), ("eraser", "Eraser"), ("fill", "Fill"),
-                                               ("path", "Path")), strict=True):
+        for key, (tool, label) in zip(
+            "BEGP",
+            (("brush", "Brush"), ("eraser", "Eraser"), ("fill", "Fill"), ("path", "Path")),
+            strict=True,
+        ):
             b = QToolButton()
             b.setText(f"{label} ({key})")
             b.setCheckable(True)
@@ -358,15 +410,21 @@ class BrushEditor(QDialog):
         self.hard_slider.setRange(0, 100)
         self.hard_slider.setValue(int(self.hardness * 100))
         self.hard_slider.valueChanged.connect(lambda v: setattr(self, "hardness", v / 100))
-        self.hard_slider.setToolTip("Hardness: how soft the brush edge is while painting (masks are stored on/off; "
-                                    "the engine feathers region edges)")
+        self.hard_slider.setToolTip(
+            "Hardness: how soft the brush edge is while painting (masks are stored on/off; "
+            "the engine feathers region edges)"
+        )
         tools.addWidget(QLabel("Size"))
         tools.addWidget(self.size_slider, 1)
         tools.addWidget(self.size_label)
         tools.addWidget(QLabel("Hardness"))
         tools.addWidget(self.hard_slider)
-        for text, slot in (("Invert", self.invert), ("Clear", self.clear), ("Fit", self.view.fit),
-                           ("1:1", self.view.one_to_one)):
+        for text, slot in (
+            ("Invert", self.invert),
+            ("Clear", self.clear),
+            ("Fit", self.view.fit),
+            ("1:1", self.view.one_to_one),
+        ):
             b = QPushButton(text)
             b.setObjectName(f"btn_{text.lower()}")
             b.clicked.connect(slot)
@@ -388,7 +446,9 @@ class BrushEditor(QDialog):
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._select_layer)
         self.list.itemChanged.connect(self._visibility)
-        add_b, rm_b, ren_b, col_b = (QPushButton(t) for t in ("Add region", "Remove", "Rename...", "Colour..."))
+        add_b, rm_b, ren_b, col_b = (
+            QPushButton(t) for t in ("Add region", "Remove", "Rename...", "Colour...")
+        )
         add_b.clicked.connect(self.add_region)
         add_b.setObjectName("add_region")
         rm_b.clicked.connect(self.remove_region)
@@ -435,7 +495,9 @@ class BrushEditor(QDialog):
         split.addWidget(side_w)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        self.status = QLabel("Paint with the left button; [ and ] change the size; space-drag or middle-drag pans.")
+        self.status = QLabel(
+            "Paint with the left button; [ and ] change the size; space-drag or middle-drag pans."
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.Apply | QDialogButtonBox.Cancel)
         buttons.button(QDialogButtonBox.Apply).clicked.connect(self.apply)
         buttons.rejected.connect(self.reject)
@@ -454,7 +516,9 @@ class BrushEditor(QDialog):
         for lr in self.layers:
             pm = QPixmap(14, 14)
             pm.fill(QColor(*lr.colour))
-            item = QListWidgetItem(QIcon(pm), lr.name + ("" if lr.static or len(lr.trajectory) >= 2 else "  (no path)"))
+            item = QListWidgetItem(
+                QIcon(pm), lr.name + ("" if lr.static or len(lr.trajectory) >= 2 else "  (no path)")
+            )
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Checked if lr.visible else Qt.Unchecked)
             item.setToolTip("Checked: shown. Uncheck to hide the layer while you paint others.")
@@ -497,7 +561,11 @@ class BrushEditor(QDialog):
         self.size_slider.blockSignals(False)
         self.size_label.setText(f"{self.size:.0f} px")
         r = self.size
-        c = self.cursor_item.rect().center() if self.cursor_item.rect().width() else QPointF(-1000, -1000)
+        c = (
+            self.cursor_item.rect().center()
+            if self.cursor_item.rect().width()
+            else QPointF(-1000, -1000)
+        )
         self.cursor_item.setRect(c.x() - r, c.y() - r, 2 * r, 2 * r)
 
     def _hover(self, pos: QPointF) -> None:
@@ -512,7 +580,9 @@ class BrushEditor(QDialog):
         used = {lr.colour for lr in self.layers}
         colour = next((c for c in PALETTE if c not in used), PALETTE[0])
         n = len(self.layers)
-        after = _copy_layers(self.layers) + [Layer(f"region {n}", np.zeros((self.h, self.w), np.uint8), colour)]
+        after = _copy_layers(self.layers) + [
+            Layer(f"region {n}", np.zeros((self.h, self.w), np.uint8), colour)
+        ]
         self.current = len(after) - 1
         self.undo.push(_State(self, _copy_layers(self.layers), after, "add region"))
         self.view.setFocus()  # back to painting: [ and ] work right after Add region
@@ -547,8 +617,14 @@ class BrushEditor(QDialog):
     def _segment(self, a: QPointF, b: QPointF) -> None:
         st = self._stroke
         assert st is not None
-        box = paint.segment(self.layer().mask, st["stamp"], (a.x(), a.y()), (b.x(), b.y()),
-                            self.size / 4, st["erase"])
+        box = paint.segment(
+            self.layer().mask,
+            st["stamp"],
+            (a.x(), a.y()),
+            (b.x(), b.y()),
+            self.size / 4,
+            st["erase"],
+        )
         if box is not None:
             st["box"] = paint.union(st["box"], box)
             self.refresh_overlay(box)
@@ -568,9 +644,13 @@ class BrushEditor(QDialog):
             paint.fill(lr.mask, int(pos.x()), int(pos.y()))
             self._push_patch(lr, before, "fill")
             return
-        self._stroke = {"before": lr.mask.copy(), "stamp": paint.stamp(self.size, self.hardness),
-                        "erase": self.tool == "eraser",
-                        "last": pos, "box": None}
+        self._stroke = {
+            "before": lr.mask.copy(),
+            "stamp": paint.stamp(self.size, self.hardness),
+            "erase": self.tool == "eraser",
+            "last": pos,
+            "box": None,
+        }
         self._segment(pos, pos)
 
     def move(self, pos: QPointF, left_down: bool) -> None:
@@ -587,20 +667,28 @@ class BrushEditor(QDialog):
     def release(self, pos: QPointF) -> None:
         if self.tool == "path":
             if self._drag_point is not None and self._path_before is not None:
-                self.undo.push(_State(self, self._path_before, _copy_layers(self.layers), "move point"))
+                self.undo.push(
+                    _State(self, self._path_before, _copy_layers(self.layers), "move point")
+                )
             self._drag_point, self._path_before = None, None
             return
         if self._stroke is not None:
             st, self._stroke = self._stroke, None
-            self._push_patch(self.layer(), st["before"], "erase" if st["erase"] else "paint", st["box"])
+            self._push_patch(
+                self.layer(), st["before"], "erase" if st["erase"] else "paint", st["box"]
+            )
 
-    def _push_patch(self, lr: Layer, before: np.ndarray, text: str, box: paint.Box | None = None) -> None:
+    def _push_patch(
+        self, lr: Layer, before: np.ndarray, text: str, box: paint.Box | None = None
+    ) -> None:
         box = paint.changed_box(before, lr.mask, box)
         if box is None:
             return
         x0, y0, x1, y1 = box
         self.refresh_overlay(box)
-        self.undo.push(_Patch(self, lr, box, before[y0:y1, x0:x1].copy(), lr.mask[y0:y1, x0:x1].copy(), text))
+        self.undo.push(
+            _Patch(self, lr, box, before[y0:y1, x0:x1].copy(), lr.mask[y0:y1, x0:x1].copy(), text)
+        )
 
     def invert(self) -> None:
         lr = self.layer()
@@ -683,7 +771,10 @@ class BrushEditor(QDialog):
             self.path_items.append(item)
             if idx == self.current and self.tool == "path":
                 for i, p in enumerate(pts):
-                    h = Handle(colour.lighter(130) if i != self.selected_point else QColor(255, 255, 255), i)
+                    h = Handle(
+                        colour.lighter(130) if i != self.selected_point else QColor(255, 255, 255),
+                        i,
+                    )
                     h.setPos(p)
                     self.scene.addItem(h)
                     self.path_items.append(h)
@@ -693,7 +784,12 @@ class BrushEditor(QDialog):
         x0, y0, x1, y1 = box or (0, 0, self.w, self.h)
         box = (max(0, x0 - 1), max(0, y0 - 1), min(self.w, x1 + 1), min(self.h, y1 + 1))
         outline = self.see_through.isChecked() if hasattr(self, "see_through") else False
-        paint.overlay(self.overlay.buf, [(lr.mask, lr.colour) for lr in self.layers if lr.visible], box, outline)
+        paint.overlay(
+            self.overlay.buf,
+            [(lr.mask, lr.colour) for lr in self.layers if lr.visible],
+            box,
+            outline,
+        )
         self.overlay.update(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
 
     # -- preview ------------------------------------------------------------------------------------------------
@@ -716,10 +812,20 @@ class BrushEditor(QDialog):
         def shrink(m: np.ndarray) -> str:
             return encode_mask(cv2.resize(m, size, interpolation=cv2.INTER_NEAREST))
 
-        doc = {"width": size[0], "height": size[1], "loop": self.loop,
-               "static_mask": shrink(self.layers[0].mask) if self.layers[0].mask.any() else None,
-               "regions": [{"name": lr.name, "mask": shrink(lr.mask),
-                            "trajectory": [[x * sx, y * sy] for x, y in lr.trajectory]} for lr in self.layers[1:]]}
+        doc = {
+            "width": size[0],
+            "height": size[1],
+            "loop": self.loop,
+            "static_mask": shrink(self.layers[0].mask) if self.layers[0].mask.any() else None,
+            "regions": [
+                {
+                    "name": lr.name,
+                    "mask": shrink(lr.mask),
+                    "trajectory": [[x * sx, y * sy] for x, y in lr.trajectory],
+                }
+                for lr in self.layers[1:]
+            ],
+        }
         count = max(2, round(self.duration * self.fps))
         self.preview_btn.setEnabled(False)
         self.preview.title.setText(f"Preview: rendering {count} frames at {size[0]}x{size[1]}...")
@@ -734,8 +840,14 @@ class BrushEditor(QDialog):
                 if self.frame_rect is not None:  # what the shot shows of it, as the brush area dims
                     x, y, w, h = (v * scale for v in self.frame_rect)
                     x0, y0 = max(0, int(round(x))), max(0, int(round(y)))
-                    crop = (slice(y0, max(y0 + 2, int(round(y + h)))), slice(x0, max(x0 + 2, int(round(x + w)))))
-                frames = [to_qimage(np.ascontiguousarray(anim(i)[crop] if crop else anim(i))) for i in range(count)]
+                    crop = (
+                        slice(y0, max(y0 + 2, int(round(y + h)))),
+                        slice(x0, max(x0 + 2, int(round(x + w)))),
+                    )
+                frames = [
+                    to_qimage(np.ascontiguousarray(anim(i)[crop] if crop else anim(i)))
+                    for i in range(count)
+                ]
                 self.preview_ready.emit(frames, self.fps, "")
             except Exception as e:  # noqa: BLE001 - shown in the preview
                 self.preview_ready.emit([], 0.0, str(e))
@@ -749,13 +861,17 @@ class BrushEditor(QDialog):
             return
         took = time.monotonic() - self._t0
         self.last_preview_seconds = took
-        self.preview.show_frames(f"Preview ({len(frames)} frames, made in {took:.1f} s)", frames, fps)
+        self.preview.show_frames(
+            f"Preview ({len(frames)} frames, made in {took:.1f} s)", frames, fps
+        )
 
     # -- finishing -----------------------------------------------------------------------------------------------
     def apply(self) -> bool:
         problems = self.problems()
         if problems:
-            QMessageBox.warning(self, "Motion brush", "Cannot apply yet:\n- " + "\n- ".join(problems))
+            QMessageBox.warning(
+                self, "Motion brush", "Cannot apply yet:\n- " + "\n- ".join(problems)
+            )
             return False
         node = self.ctx.doc.wf.node(self.node_id)
         if node is None:
@@ -789,11 +905,17 @@ def open_brush_editor(ctx: EditorContext, node_id: str, field_name: str, value: 
     try:
         image = ctx.input_value(node_id, "image")
     except InputUnavailable as e:
-        QMessageBox.warning(ctx.parent, "Motion brush", f"The frame to paint on could not be made:\n{e}")
+        QMessageBox.warning(
+            ctx.parent, "Motion brush", f"The frame to paint on could not be made:\n{e}"
+        )
         return None
     if image is None:
-        QMessageBox.information(ctx.parent, "Motion brush", "Connect an image to the motion brush's 'image' input "
-                                "first: the brush paints on that frame.")
+        QMessageBox.information(
+            ctx.parent,
+            "Motion brush",
+            "Connect an image to the motion brush's 'image' input "
+            "first: the brush paints on that frame.",
+        )
         return None
     frame = load_image(image.path)
     duration, fps, rect = 3.0, 24.0, None

@@ -48,7 +48,15 @@ from app.ui.editors.view import ZoomView
 from app.ui.thumbs import to_qimage
 
 EASES = ["linear", "ease_in", "ease_out", "ease_in_out", "hold"]
-UNITS = {"pan": "°", "tilt": "°", "roll": "°", "zoom": "x", "truck": "fr", "pedestal": "fr", "dolly": "fr"}
+UNITS = {
+    "pan": "°",
+    "tilt": "°",
+    "roll": "°",
+    "zoom": "x",
+    "truck": "fr",
+    "pedestal": "fr",
+    "dolly": "fr",
+}
 PREVIEW_SIZE = 384
 
 
@@ -83,9 +91,18 @@ class _Swap(QUndoCommand):
 
 
 class CameraEditor(QDialog):
-    def __init__(self, ctx: EditorContext, node_id: str, params: Any, frame: np.ndarray | None,
-                 out_size: tuple[int, int], duration: float, fps: float, generator: str | None = None,
-                 framing: Framing | None = None) -> None:
+    def __init__(
+        self,
+        ctx: EditorContext,
+        node_id: str,
+        params: Any,
+        frame: np.ndarray | None,
+        out_size: tuple[int, int],
+        duration: float,
+        fps: float,
+        generator: str | None = None,
+        framing: Framing | None = None,
+    ) -> None:
         super().__init__(ctx.parent)
         self.ctx, self.node_id = ctx, node_id
         # the shot this camera films: its start framing and frame size are edited here too
@@ -98,7 +115,10 @@ class CameraEditor(QDialog):
         preset = getattr(params, "preset", "custom")
         kfs = params.keyframes if preset == "custom" else preset_keyframes(preset, params.intensity)
         self.keys: list[dict] = [k.model_dump(mode="json") for k in kfs]
-        self._opened_preset, self._opened_intensity = preset, float(getattr(params, "intensity", 1.0))
+        self._opened_preset, self._opened_intensity = (
+            preset,
+            float(getattr(params, "intensity", 1.0)),
+        )
         self.original = {"preset": preset, "keys": [dict(k) for k in self.keys]}
         self.out_size, self.duration, self.fps = out_size, duration, fps
         self.has_frame = frame is not None
@@ -110,8 +130,15 @@ class CameraEditor(QDialog):
         self._syncing = False
         h, w = self.frame.shape[:2]
         scale = min(1.0, PREVIEW_SIZE * 2 / max(w, h))
-        self.small = cv2.resize(self.frame, (max(2, round(w * scale)), max(2, round(h * scale))),
-                                interpolation=cv2.INTER_AREA) if scale < 1 else self.frame
+        self.small = (
+            cv2.resize(
+                self.frame,
+                (max(2, round(w * scale)), max(2, round(h * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
+            if scale < 1
+            else self.frame
+        )
         self._build_ui()
         self.set_keys(self.keys)
         self.set_framing(self.framing_value)
@@ -120,10 +147,16 @@ class CameraEditor(QDialog):
 
     # -- model ---------------------------------------------------------------------------------------------
     def path(self) -> CameraPath:
-        return CameraPath(keyframes=[Keyframe(**k) for k in self.keys], fov_deg=self.fov, framing=self.framing_value)
+        return CameraPath(
+            keyframes=[Keyframe(**k) for k in self.keys],
+            fov_deg=self.fov,
+            framing=self.framing_value,
+        )
 
     # -- framing -------------------------------------------------------------------------------------------
-    def set_framing(self, framing: Framing | None = None, out_size: tuple[int, int] | None = None) -> None:
+    def set_framing(
+        self, framing: Framing | None = None, out_size: tuple[int, int] | None = None
+    ) -> None:
         """A new start framing or frame shape: the whole path moves with it."""
         if framing is not None:
             self.framing_value = framing
@@ -137,8 +170,13 @@ class CameraEditor(QDialog):
         self._syncing = False
         self.set_playhead(self.t)
 
-    def frame_edit(self, framing: Framing, out_size: tuple[int, int] | None = None, text: str = "framing",
-                   before: tuple | None = None) -> None:
+    def frame_edit(
+        self,
+        framing: Framing,
+        out_size: tuple[int, int] | None = None,
+        text: str = "framing",
+        before: tuple | None = None,
+    ) -> None:
         before = before or (self.framing_value, tuple(self.out_size))
         self.set_framing(framing, out_size)
         after = (self.framing_value, tuple(self.out_size))
@@ -160,14 +198,20 @@ class CameraEditor(QDialog):
         h, w = self.frame.shape[:2]
         f = self.framing_value
         cx, cy = f.centre(self.out_size, (w, h))
-        moved = f.model_copy(update={"x": min(1.0, max(0.0, (cx + dx) / max(1, w - 1))),
-                                     "y": min(1.0, max(0.0, (cy + dy) / max(1, h - 1)))})
+        moved = f.model_copy(
+            update={
+                "x": min(1.0, max(0.0, (cx + dx) / max(1, w - 1))),
+                "y": min(1.0, max(0.0, (cy + dy) / max(1, h - 1))),
+            }
+        )
         # kept where the frame really is (a fill stays on the still, so dragging back answers at
         # once); an axis with no room to move keeps its value for other frame shapes
         mx, my = moved.centre(self.out_size, (w, h))
         x = round(mx / max(1, w - 1), 4) if abs(dx) > 0 and (w - 1) else f.x
         y = round(my / max(1, h - 1), 4) if abs(dy) > 0 and (h - 1) else f.y
-        self.set_framing(f.model_copy(update={"x": min(1.0, max(0.0, x)), "y": min(1.0, max(0.0, y))}))
+        self.set_framing(
+            f.model_copy(update={"x": min(1.0, max(0.0, x)), "y": min(1.0, max(0.0, y))})
+        )
 
     def set_keys(self, keys: list[dict]) -> None:
         self.keys = sorted((dict(k) for k in keys), key=lambda k: k["t"])
@@ -187,7 +231,9 @@ class CameraEditor(QDialog):
         ease = self.keys[max(0, idx - 1)]["ease"] if self.keys else "ease_in_out"
         if any(abs(k["t"] - self.t) < 1e-3 for k in self.keys):
             return
-        self.keys.insert(idx, {"t": round(self.t, 4), **{a: round(v[a], 4) for a in AXES}, "ease": ease})
+        self.keys.insert(
+            idx, {"t": round(self.t, 4), **{a: round(v[a], 4) for a in AXES}, "ease": ease}
+        )
         self.selected = idx
         self.set_keys(self.keys)
         self._push(before, "add keyframe")
@@ -280,18 +326,34 @@ class CameraEditor(QDialog):
         self._drag_from: QPointF | None = None
         self.fit_box = QComboBox()
         self.fit_box.addItems(["fill", "fit"])
-        self.fit_box.setToolTip("fill: the still covers the frame (cropped); fit: the whole still, with black bars")
+        self.fit_box.setToolTip(
+            "fill: the still covers the frame (cropped); fit: the whole still, with black bars"
+        )
         self.fit_box.currentTextChanged.connect(
-            lambda v: None if self._syncing else self.frame_edit(self.framing_value.model_copy(update={"fit": v}),
-                                                                 text=f"framing {v}"))
+            lambda v: (
+                None
+                if self._syncing
+                else self.frame_edit(
+                    self.framing_value.model_copy(update={"fit": v}), text=f"framing {v}"
+                )
+            )
+        )
         self.scale_box = QDoubleSpinBox()
         self.scale_box.setRange(0.25, 8.0)
         self.scale_box.setSingleStep(0.05)
         self.scale_box.setPrefix("scale ")
-        self.scale_box.setToolTip("how close the start framing is: 1 just fills (or fits) the frame")
+        self.scale_box.setToolTip(
+            "how close the start framing is: 1 just fills (or fits) the frame"
+        )
         self.scale_box.valueChanged.connect(
-            lambda v: None if self._syncing else self.frame_edit(self.framing_value.model_copy(update={"scale": v}),
-                                                                 text="framing scale"))
+            lambda v: (
+                None
+                if self._syncing
+                else self.frame_edit(
+                    self.framing_value.model_copy(update={"scale": v}), text="framing scale"
+                )
+            )
+        )
         self.aspect_label = QLabel()
         self.aspect_buttons: dict[str, QPushButton] = {}
         for name in ASPECTS:
@@ -301,8 +363,12 @@ class CameraEditor(QDialog):
             b.clicked.connect(lambda *_, n=name: self.set_aspect(n))
             self.aspect_buttons[name] = b
         centre_b = QPushButton("Centre")
-        centre_b.clicked.connect(lambda: self.frame_edit(self.framing_value.model_copy(update={"x": 0.5, "y": 0.5}),
-                                                         text="centre the framing"))
+        centre_b.clicked.connect(
+            lambda: self.frame_edit(
+                self.framing_value.model_copy(update={"x": 0.5, "y": 0.5}),
+                text="centre the framing",
+            )
+        )
         self.centre_button = centre_b
         self.live = QLabel()
         self.live.setAlignment(Qt.AlignCenter)
@@ -347,8 +413,16 @@ class CameraEditor(QDialog):
         QShortcut(QKeySequence("Ctrl+Shift+Z"), self, activated=self.undo.redo)
 
         side = QVBoxLayout()
-        note = "" if self.has_frame else " (no start frame connected to the generator: a grid stands in)"
-        how = "drag the frame to move it" if self.generator else "connect this camera to a generator to frame the shot"
+        note = (
+            ""
+            if self.has_frame
+            else " (no start frame connected to the generator: a grid stands in)"
+        )
+        how = (
+            "drag the frame to move it"
+            if self.generator
+            else "connect this camera to a generator to frame the shot"
+        )
         side.addWidget(QLabel(f"Framing at the playhead: {how}{note}"))
         side.addWidget(self.ref_view, 3)
         row = QHBoxLayout()
@@ -451,7 +525,9 @@ class CameraEditor(QDialog):
         elif kind == QEvent.MouseButtonRelease and self._drag_from is not None:
             self._drag_from = None
             self.ref_view.viewport().unsetCursor()
-            self.frame_edit(self.framing_value, text="move the framing", before=self._framing_before)
+            self.frame_edit(
+                self.framing_value, text="move the framing", before=self._framing_before
+            )
             return True
         return False
 
@@ -473,15 +549,25 @@ class CameraEditor(QDialog):
                 plot.removeItem(tgt)
             self.targets[axis] = []
             for i, k in enumerate(self.keys):
-                tgt = pg.TargetItem(pos=(k["t"] * self.duration, k[axis]), size=11, movable=True, symbol="o",
-                                    pen=pg.mkPen((20, 20, 20)), brush=pg.mkBrush(250, 210, 90))
-                tgt.sigPositionChanged.connect(lambda item, i=i, axis=axis: self._target_moved(i, axis, item))
+                tgt = pg.TargetItem(
+                    pos=(k["t"] * self.duration, k[axis]),
+                    size=11,
+                    movable=True,
+                    symbol="o",
+                    pen=pg.mkPen((20, 20, 20)),
+                    brush=pg.mkBrush(250, 210, 90),
+                )
+                tgt.sigPositionChanged.connect(
+                    lambda item, i=i, axis=axis: self._target_moved(i, axis, item)
+                )
                 tgt.sigPositionChangeFinished.connect(self._target_done)
                 plot.addItem(tgt)
                 self.targets[axis].append(tgt)
             lo = min(s[axis] for s in samples)
             hi = max(s[axis] for s in samples)
-            pad = max(0.05 if axis in ("truck", "pedestal", "dolly", "zoom") else 2.0, (hi - lo) * 0.25)
+            pad = max(
+                0.05 if axis in ("truck", "pedestal", "dolly", "zoom") else 2.0, (hi - lo) * 0.25
+            )
             plot.setYRange(lo - pad, hi + pad, padding=0)
 
     _dragging: pg.TargetItem | None = None
@@ -504,8 +590,12 @@ class CameraEditor(QDialog):
         self._syncing = True
         self.list.clear()
         for k in self.keys:
-            moved = ", ".join(f"{a} {k[a]:g}" for a in AXES if k[a] != Keyframe.model_fields[a].default)
-            self.list.addItem(f"{k['t'] * self.duration:5.2f} s   {k['ease']:<11}  {moved or 'neutral'}")
+            moved = ", ".join(
+                f"{a} {k[a]:g}" for a in AXES if k[a] != Keyframe.model_fields[a].default
+            )
+            self.list.addItem(
+                f"{k['t'] * self.duration:5.2f} s   {k['ease']:<11}  {moved or 'neutral'}"
+            )
         self.list.setCurrentRow(self.selected)
         if self.keys:
             self.ease_box.setCurrentText(self.keys[self.selected]["ease"])
@@ -585,16 +675,32 @@ class CameraEditor(QDialog):
             except ValueError as e:
                 QMessageBox.warning(self, "Camera path", f"A keyframe is out of range: {e}")
                 return False
-            ops.append(edits.set_params(self.node_id, dict(node.params, preset="custom", keyframes=keys)))
+            ops.append(
+                edits.set_params(self.node_id, dict(node.params, preset="custom", keyframes=keys))
+            )
         gen = self.ctx.doc.wf.node(self.generator) if self.generator else None
         if gen is not None and (self.framing_value, tuple(self.out_size)) != self.original_framing:
             f = self.framing_value
-            ops.append(edits.set_params(gen.id, dict(gen.params, fit=f.fit, frame_x=f.x, frame_y=f.y,
-                                                     frame_scale=f.scale, width=self.out_size[0],
-                                                     height=self.out_size[1])))
+            ops.append(
+                edits.set_params(
+                    gen.id,
+                    dict(
+                        gen.params,
+                        fit=f.fit,
+                        frame_x=f.x,
+                        frame_y=f.y,
+                        frame_scale=f.scale,
+                        width=self.out_size[0],
+                        height=self.out_size[1],
+                    ),
+                )
+            )
         if ops:
-            what = "camera path and framing" if len(ops) == 2 else ("framing" if ops[0].node_id != self.node_id
-                                                                      else "camera path")
+            what = (
+                "camera path and framing"
+                if len(ops) == 2
+                else ("framing" if ops[0].node_id != self.node_id else "camera path")
+            )
             self.ctx.doc.push(ops, f"edit {what}")
         self.accept()
         return True
@@ -629,8 +735,11 @@ def open_camera_editor(ctx: EditorContext, node_id: str, field_name: str, value:
             image = ctx.input_value(gen.id, "image")
             frame = load_image(image.path) if image is not None else None
         except InputUnavailable as e:
-            QMessageBox.information(ctx.parent, "Camera path", f"The start frame could not be made ({e}); "
-                                    "a grid stands in for it.")
+            QMessageBox.information(
+                ctx.parent,
+                "Camera path",
+                f"The start frame could not be made ({e}); a grid stands in for it.",
+            )
         break
     ed = CameraEditor(ctx, node_id, params, frame, size, duration, fps, generator, framing)
     ctx.show(ed)

@@ -64,8 +64,13 @@ class EditorContext:
 
         def work() -> None:
             try:
-                box["result"] = self.executor.run(snapshot, base_dir=self.doc.base_dir, out_dir=self.out_dir(),
-                                                  targets=[node_id], cancel=token)
+                box["result"] = self.executor.run(
+                    snapshot,
+                    base_dir=self.doc.base_dir,
+                    out_dir=self.out_dir(),
+                    targets=[node_id],
+                    cancel=token,
+                )
             except WorkflowError as e:
                 box["error"] = str(e)
             except Exception as e:  # noqa: BLE001 - shown to the user, never a crash

@@ -26,8 +26,15 @@ RATE = 16000
 
 
 class LipSyncEditor(QDialog):
-    def __init__(self, ctx: EditorContext, node_id: str, frame: np.ndarray, fps: float, samples: np.ndarray | None,
-                 box: tuple[int, int, int, int] | None) -> None:
+    def __init__(
+        self,
+        ctx: EditorContext,
+        node_id: str,
+        frame: np.ndarray,
+        fps: float,
+        samples: np.ndarray | None,
+        box: tuple[int, int, int, int] | None,
+    ) -> None:
         super().__init__(ctx.parent)
         self.ctx, self.node_id, self.frame = ctx, node_id, frame
         self.setWindowTitle(f"Lip-sync - {node_id}")
@@ -45,8 +52,13 @@ class LipSyncEditor(QDialog):
         self.image_plot.setMenuEnabled(False)
         img = pg.ImageItem(frame[:, :, ::-1].copy(), axisOrder="row-major")
         self.image_plot.addItem(img)
-        self.roi = pg.RectROI((box[0], box[1]), (box[2], box[3]), pen=pg.mkPen((255, 200, 60), width=2),
-                              maxBounds=pg.QtCore.QRectF(0, 0, w, h), removable=False)
+        self.roi = pg.RectROI(
+            (box[0], box[1]),
+            (box[2], box[3]),
+            pen=pg.mkPen((255, 200, 60), width=2),
+            maxBounds=pg.QtCore.QRectF(0, 0, w, h),
+            removable=False,
+        )
         self.roi.addScaleHandle((0, 0), (1, 1))
         self.roi.sigRegionChanged.connect(self._moved)
         self.image_plot.addItem(self.roi)
@@ -59,13 +71,21 @@ class LipSyncEditor(QDialog):
             step = max(1, len(samples) // 4000)
             env_src = np.abs(samples[: len(samples) // step * step].reshape(-1, step)).max(axis=1)
             t = np.arange(len(env_src)) * step / RATE
-            self.wave.plot(t, env_src, pen=pg.mkPen((90, 150, 220)), fillLevel=0, brush=(90, 150, 220, 60))
-            self.wave.plot(t, -env_src, pen=pg.mkPen((90, 150, 220)), fillLevel=0, brush=(90, 150, 220, 60))
+            self.wave.plot(
+                t, env_src, pen=pg.mkPen((90, 150, 220)), fillLevel=0, brush=(90, 150, 220, 60)
+            )
+            self.wave.plot(
+                t, -env_src, pen=pg.mkPen((90, 150, 220)), fillLevel=0, brush=(90, 150, 220, 60)
+            )
             frames = max(1, int(np.ceil(len(samples) / RATE * fps)))
             self.env = envelope(samples, fps, frames)
             peak = float(np.abs(samples).max()) or 1.0
-            self.wave.plot(np.arange(frames) / fps, self.env * peak, pen=pg.mkPen((255, 200, 60), width=2),
-                           name="mouth open")
+            self.wave.plot(
+                np.arange(frames) / fps,
+                self.env * peak,
+                pen=pg.mkPen((255, 200, 60), width=2),
+                name="mouth open",
+            )
         else:
             self.env = np.zeros(0)
             self.wave.addItem(pg.TextItem("connect the audio input to see the waveform"))
@@ -99,7 +119,9 @@ class LipSyncEditor(QDialog):
             self.auto = False
         x, y, w, h = self.box()
         how = "found automatically" if self.auto else "set by hand"
-        self.label.setText(f"Mouth box: x {x}, y {y}, {w} x {h} px ({how}). Drag it, or its corner to resize.")
+        self.label.setText(
+            f"Mouth box: x {x}, y {y}, {w} x {h} px ({how}). Drag it, or its corner to resize."
+        )
 
     def use_detected(self) -> None:
         x, y, w, h = self.detected

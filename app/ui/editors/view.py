@@ -58,7 +58,9 @@ class ZoomView(QGraphicsView):
         super().keyReleaseEvent(event)
 
     def pans(self, event) -> bool:
-        return event.button() == Qt.MiddleButton or (self._space and event.button() == Qt.LeftButton)
+        return event.button() == Qt.MiddleButton or (
+            self._space and event.button() == Qt.LeftButton
+        )
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if self.pans(event):
