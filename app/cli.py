@@ -37,14 +37,15 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NODE.PARAM=VALUE",
-        help="override a param; VALUE is parsed as JSON when it parses, else taken as a string",
+        help="override a param; VALUE is parsed as JSON when it parses, else taken as a string; "
+        "a recipe's exposed value is INSTANCE.values.NAME=VALUE",
     )
     r.add_argument(
         "--target",
         action="append",
         default=[],
         metavar="NODE",
-        help="run only what this node needs (repeatable)",
+        help="run only what this node needs (repeatable; a recipe instance makes its outputs)",
     )
     r.add_argument(
         "--no-cache",
@@ -122,6 +123,25 @@ def _parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="add: do not ask the server's /object_info"
     )
 
+    rc = sub.add_parser(
+        "recipe", help="recipes (reusable graphs as nodes): list the library, show one, make one"
+    )
+    rc.add_argument("action", choices=["list", "show", "make"])
+    rc.add_argument(
+        "target", nargs="?", help="show: a library name or a recipe file; make: the workflow"
+    )
+    rc.add_argument("--nodes", help="make: the node ids to cut out, comma-separated")
+    rc.add_argument("--name", help="make: the recipe's name (its file name in the library)")
+    rc.add_argument(
+        "--out", help="make: write the recipe to this file instead of your recipe library"
+    )
+    rc.add_argument(
+        "--replace",
+        action="store_true",
+        help="make: also rewrite the workflow with one recipe node in place of those nodes",
+    )
+    rc.add_argument("--force", action="store_true", help="make: overwrite a recipe of that name")
+
     e = sub.add_parser("edit", help="open the editor")
     e.add_argument("workflow", nargs="?")
     return p
@@ -167,6 +187,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_jobs(args)
     if args.command == "comfyui":
         return cmd_comfyui(args)
+    if args.command == "recipe":
+        return cmd_recipe(args)
     return EXIT_INVALID
 
 
@@ -212,6 +234,7 @@ def _apply_sets(workflow, sets: list[str], registry) -> None:
             problems.append(Problem(f"--set {item!r}: no node with id {node_id!r}"))
             continue
         nt = registry.get(node.type)
+        param, _, key = param.partition(".")  # NODE.values.NAME: one entry of a dict param
         if nt is not None and param not in nt.params.model_fields:
             names = ", ".join(nt.params.model_fields) or "none"
             problems.append(
@@ -222,7 +245,23 @@ def _apply_sets(workflow, sets: list[str], registry) -> None:
             value: Any = json.loads(raw)
         except ValueError:
             value = raw
-        node.params[param] = value
+        if key:
+            current = node.params.get(param)
+            if current is None and nt is not None:
+                current = nt.params.model_fields[param].get_default(call_default_factory=True)
+            if not isinstance(current, dict):
+                problems.append(
+                    Problem(
+                        f"param {param!r} is not an object; set it as NODE.{param}=VALUE",
+                        node.id,
+                        node.type,
+                        "--set",
+                    )
+                )
+                continue
+            node.params[param] = {**current, key: value}
+        else:
+            node.params[param] = value
     if problems:
         raise WorkflowError(problems)
 
@@ -649,3 +688,105 @@ def _human(n: float) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def cmd_recipe(args: argparse.Namespace) -> int:
+    from app.core import recipes
+    from app.core.errors import WorkflowError
+    from app.core.fileio import load_workflow, save_workflow
+    from app.core.registry import default_registry
+
+    registry = default_registry()
+    if args.action == "list":
+        items = recipes.library()
+        if not items:
+            print(f"no recipes yet (yours go to {recipes.user_library()})")
+            return EXIT_OK
+        for item in items:
+            try:
+                wf = load_workflow(item.path)
+            except WorkflowError as e:
+                print(f"{item.name:<20} (unreadable: {e.problems[0] if e.problems else e})")
+                continue
+            iface = wf.interface
+            if iface is None:
+                continue
+            ins = ", ".join(f"{i.name}:{i.type}" for i in iface.inputs) or "-"
+            outs = ", ".join(o.name for o in iface.outputs) or "-"
+            where = "shipped" if item.shipped else "yours"
+            print(f"{item.name:<20} {where:<8} {wf.name}")
+            print(f"{'':<20} in: {ins}  out: {outs}")
+            print(f"{'':<20} settings: {', '.join(p.name for p in iface.params) or '-'}")
+        print(
+            f"\nuse one: a node of type recipe with source library:NAME; yours: {recipes.user_library()}"
+        )
+        return EXIT_OK
+    if args.action == "show":
+        if not args.target:
+            _err("recipe show: name a recipe (library name or file)")
+            return EXIT_INVALID
+        source = args.target if args.target.endswith(".json") else recipes.LIBRARY + args.target
+        try:
+            loaded = recipes.load(source, base_dir=Path.cwd(), embedded={})
+        except ValueError as e:
+            _err(str(e))
+            return EXIT_INVALID
+        wf = loaded.wf
+        assert wf.interface is not None
+        print(f"{wf.name}  (version {loaded.digest}; {loaded.ident})")
+        print("nodes: " + ", ".join(f"{n.id} ({n.type})" for n in wf.nodes))
+        for i in wf.interface.inputs:
+            print(f"  in   {i.name:<12} {i.type:<8} -> " + ", ".join(f"{n}.{p}" for n, p in i.to))
+        for o in wf.interface.outputs:
+            print(f"  out  {o.name:<12} <- {o.src[0]}.{o.src[1]}")
+        for p in wf.interface.params:
+            node = wf.node(p.node)
+            value = node.params.get(p.param) if node else None
+            print(f"  set  {p.name:<12} = {json.dumps(value)}  ({p.node}.{p.param})")
+        return EXIT_OK
+    # make
+    if not args.target or not args.nodes or not args.name:
+        _err("recipe make: give the workflow, --nodes a,b,c and --name NAME")
+        return EXIT_INVALID
+    wf_path = Path(args.target)
+    try:
+        workflow = load_workflow(wf_path)
+    except WorkflowError as e:
+        _print_problems(e)
+        return EXIT_INVALID
+    name = args.name.strip()
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        _err(f"recipe make: {args.name!r} cannot be a recipe name (no slashes, not hidden)")
+        return EXIT_INVALID
+    ids = {x.strip() for x in args.nodes.split(",") if x.strip()}
+    try:
+        recipe, rest = recipes.make(workflow, ids, registry, name=name)
+    except ValueError as e:
+        _err(f"recipe make: {e}")
+        return EXIT_INVALID
+    dest = Path(args.out) if args.out else recipes.user_library() / f"{name}.json"
+    if dest.exists() and not args.force:
+        _err(f"recipe make: {dest} exists; choose another --name or add --force")
+        return EXIT_INVALID
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    save_workflow(recipe, dest)
+    iface = recipe.interface
+    assert iface is not None
+    print(f"wrote recipe {name!r} to {dest}")
+    print("  in:  " + (", ".join(f"{i.name}:{i.type}" for i in iface.inputs) or "-"))
+    print("  out: " + (", ".join(o.name for o in iface.outputs) or "-"))
+    if args.replace:
+        inst = next(
+            n for n in rest.nodes if n.type == recipes.TYPE and n.id not in workflow.node_map()
+        )
+        if args.out:
+            rel = os.path.relpath(dest.resolve(), wf_path.resolve().parent)
+            inst.params["source"] = rel
+        else:
+            inst.params["source"] = recipes.LIBRARY + name
+        rest.recipes = {k: v for k, v in rest.recipes.items() if k != name}
+        save_workflow(rest, wf_path)
+        print(f"rewrote {wf_path}: node {inst.id} uses it in place of {', '.join(sorted(ids))}")
+    else:
+        print("the workflow is unchanged (--replace puts a recipe node in place of those nodes)")
+    return EXIT_OK

@@ -26,6 +26,7 @@ from typing import Any
 import networkx as nx
 
 from app import __version__
+from app.core import recipes
 from app.core.cache import Cache, Entry, canonical_json, file_hash, hash_text
 from app.core.context import CancelToken, NodeContext
 from app.core.errors import Cancelled, NodeError, Problem, WorkflowError
@@ -188,6 +189,11 @@ class Executor:
     def peek(self, workflow: Workflow, base_dir: Path) -> dict[str, dict[str, Value]]:
         """The outputs already in the cache for every node whose result is current, without
         running anything: the editor shows them as previews when a workflow is opened."""
+        if recipes.has_recipes(workflow):
+            try:
+                workflow = recipes.expand(workflow, self.registry, base_dir).workflow
+            except WorkflowError:
+                return {}
         workflow, _ = effective(workflow, self.registry)
         _, params = check(workflow, self.registry, base_dir=base_dir)
         graph = build_graph(workflow)
@@ -223,7 +229,7 @@ class Executor:
         inputs: dict[str, set[str]] = {}
         for link in run.wf.links:
             inputs.setdefault(link.dst[0], set()).add(link.dst[1])
-        types = {n.id: n.type for n in workflow.nodes}
+        types = {n.id: n.type for n in run.workflow.nodes}
         for node_id in order:
             if node_id in execute:
                 nt = self.registry.get(types[node_id])
@@ -312,6 +318,12 @@ class _Run:
         unknown = [t for t in self.targets or [] if t not in self.nodes]
         if unknown:
             raise WorkflowError([Problem(f"no node with id {t!r} to target") for t in unknown])
+        if recipes.has_recipes(self.workflow):  # a recipe runs as its inner nodes, ids inst/inner
+            self.expanded = recipes.expand(self.workflow, reg, self.base_dir)
+            self.workflow = self.expanded.workflow
+            if self.targets:
+                self.targets = self.expanded.targets(self.targets)
+            self.nodes = self.workflow.node_map()
         wf, self.off = effective(self.workflow, reg)
         self.wf = wf
         off_targets = [t for t in self.targets or [] if t in self.off]

@@ -9,7 +9,8 @@ from pathlib import Path
 import networkx as nx
 from pydantic import BaseModel, ValidationError
 
-from app.core.errors import Problem
+from app.core import recipes
+from app.core.errors import Problem, WorkflowError
 from app.core.node import NodeType
 from app.core.ports import PortType, can_connect
 from app.core.registry import Registry
@@ -143,6 +144,18 @@ def check(
     """Problems, plus the parsed params of every node in scope whose params are valid."""
     token = BASE_DIR.set(base_dir)
     try:
+        if recipes.has_recipes(workflow):  # checked as it runs: each inner node on its own
+            try:
+                expanded = recipes.expand(workflow, registry, base_dir or Path.cwd())
+            except WorkflowError as e:
+                return list(e.problems), {}
+            workflow = expanded.workflow
+            if only is not None:  # an instance in scope: all its inner nodes are
+                only = {
+                    m
+                    for n in only
+                    for m in (expanded.instances[n].nodes if n in expanded.instances else [n])
+                }
         return _check(workflow, registry, only)
     finally:
         BASE_DIR.reset(token)

@@ -6,6 +6,11 @@ File format (JSON):
      "links": [{"from": ["node_id", "output_port"], "to": ["node_id", "input_port"]}],
      "ui": {...}}
 ``ui`` (per node and top level) holds editor data that the engine ignores.
+
+A recipe (a reusable graph used as a node) is a workflow with a top-level ``interface``: the
+inputs, outputs and params it exposes (app.core.recipes). Any workflow may carry recipes
+embedded in a top-level ``recipes`` object (name -> recipe document). Both are written only
+when present, so other files stay as they were.
 """
 
 from __future__ import annotations
@@ -54,6 +59,50 @@ class Link(BaseModel):
         return (*self.src, *self.dst)
 
 
+class InterfaceInput(BaseModel):
+    """A recipe input: what a link into the instance's port ``name`` feeds inside."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=40)  # the port type (IMAGE, VIDEO, ...)
+    to: list[tuple[str, str]] = Field(min_length=1)  # inner [node, input] pairs
+
+
+class InterfaceOutput(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    src: tuple[str, str] = Field(alias="from")  # the inner [node, output] it gives
+
+
+class InterfaceParam(BaseModel):
+    """An inner node's param shown on the instance under ``name``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    node: str = Field(min_length=1, max_length=200)
+    param: str = Field(min_length=1, max_length=200)
+
+
+class Interface(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: list[InterfaceInput] = Field(default_factory=list)
+    outputs: list[InterfaceOutput] = Field(default_factory=list)
+    params: list[InterfaceParam] = Field(default_factory=list)
+
+    @field_validator("inputs", "outputs", "params")
+    @classmethod
+    def _unique(cls, v: list[Any]) -> list[Any]:
+        names = [x.name for x in v]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"names must be unique: {', '.join(dupes)} appear more than once")
+        return v
+
+
 class Workflow(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -63,6 +112,8 @@ class Workflow(BaseModel):
     nodes: list[NodeModel] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
     ui: dict[str, Any] = Field(default_factory=dict)
+    interface: Interface | None = None  # set: this workflow is a recipe
+    recipes: dict[str, dict[str, Any]] = Field(default_factory=dict)  # embedded, by name
 
     @field_validator("version")
     @classmethod
@@ -84,6 +135,10 @@ class Workflow(BaseModel):
         for node in data["nodes"]:
             if node.get("mode") is None:
                 node.pop("mode", None)  # files of nodes that run normally stay as they were
+        if data.get("interface") is None:
+            data.pop("interface", None)
+        if not data.get("recipes"):
+            data.pop("recipes", None)
         return data
 
     def clone(self) -> Workflow:
