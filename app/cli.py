@@ -686,10 +686,6 @@ def _human(n: float) -> str:
     return str(n)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def cmd_recipe(args: argparse.Namespace) -> int:
     from app.core import recipes
     from app.core.errors import WorkflowError
@@ -790,3 +786,7 @@ def cmd_recipe(args: argparse.Namespace) -> int:
     else:
         print("the workflow is unchanged (--replace puts a recipe node in place of those nodes)")
     return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -393,15 +393,19 @@ def _instance(
             return None
     if loaded.folder != base_dir:
         _rebase_files(inner, registry, loaded.folder)
+    inner_problems: list[Problem] = []
     sub = _expand(
         inner,
         registry,
         loaded.folder,
         {**embedded, **inner.recipes},
         (*chain, loaded.ident),
-        problems,
+        inner_problems,
     )
     prefix = node.id + SEP
+    for ip in inner_problems:  # named by their whole path: shot/inner/gen
+        node_id = prefix + ip.node if ip.node is not None else node.id
+        problems.append(Problem(ip.message, node_id, ip.node_type, ip.where))
 
     def flat(pair: tuple[str, str]) -> tuple[str, str]:
         return prefix + pair[0], pair[1]
