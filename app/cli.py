@@ -123,6 +123,13 @@ def _parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="add: do not ask the server's /object_info"
     )
 
+    ex = sub.add_parser(
+        "examples", help="the example workflows shipped with Reelgraph; --copy DIR to try them"
+    )
+    ex.add_argument(
+        "--copy", metavar="DIR", help="copy the examples and their media into DIR (a new folder)"
+    )
+
     rc = sub.add_parser(
         "recipe", help="recipes (reusable graphs as nodes): list the library, show one, make one"
     )
@@ -189,6 +196,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_comfyui(args)
     if args.command == "recipe":
         return cmd_recipe(args)
+    if args.command == "examples":
+        return cmd_examples(args)
     return EXIT_INVALID
 
 
@@ -300,6 +309,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     wf_path = Path(args.workflow).resolve()
     base_dir = wf_path.parent
     out_dir = Path(args.out).resolve() if args.out else base_dir / "renders"
+    if not args.out and not _in_clone() and base_dir.is_relative_to(_shipped_workflows()):
+        out_dir = Path.cwd() / "renders"  # an example run where it is installed: never write there
     if out_dir.exists() and not out_dir.is_dir():
         _err(f"--out {args.out or out_dir}: that is a file; name a folder for the renders")
         return EXIT_INVALID
@@ -785,6 +796,50 @@ def cmd_recipe(args: argparse.Namespace) -> int:
         print(f"rewrote {wf_path}: node {inst.id} uses it in place of {', '.join(sorted(ids))}")
     else:
         print("the workflow is unchanged (--replace puts a recipe node in place of those nodes)")
+    return EXIT_OK
+
+
+def _in_clone() -> bool:
+    from app.core.resources import in_clone
+
+    return in_clone()
+
+
+def _shipped_workflows() -> Path:
+    from app.core.resources import data_dir
+
+    return data_dir("workflows").resolve()
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    import shutil
+
+    from app.core.fileio import load_workflow
+    from app.core.resources import data_dir
+
+    shipped = data_dir("workflows")
+    if args.copy:
+        dest = Path(args.copy).expanduser()
+        if dest.exists() and any(dest.iterdir()):
+            _err(f"{dest} exists and is not empty; name a new folder")
+            return EXIT_INVALID
+        # the examples name their media as ../resources/media/...: the same layout keeps them valid
+        shutil.copytree(shipped, dest / "workflows", ignore=shutil.ignore_patterns("renders"))
+        shutil.copytree(data_dir("resources") / "media", dest / "resources" / "media")
+        print(f"copied the examples into {dest}; try:")
+        print(f"  reelgraph run {dest / 'workflows' / 'demo.json'}")
+        print(f"  reelgraph edit {dest / 'workflows' / 'demo.json'}")
+        return EXIT_OK
+    for path in sorted(shipped.glob("*.json")):
+        try:
+            name = load_workflow(path).name
+        except Exception:  # noqa: BLE001 - a listing: a broken file is named, not fatal
+            name = "(unreadable)"
+        print(f"{path.stem:<24} {name}")
+    print(f"\nthey are in {shipped}")
+    print(
+        "copy them somewhere to run and change them: reelgraph examples --copy ~/reelgraph-examples"
+    )
     return EXIT_OK
 
 

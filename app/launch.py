@@ -6,6 +6,7 @@ import os
 import sys
 
 from app.core.resources import data_dir
+from app.qt_libs import headless_hint
 
 DEMO = data_dir("workflows") / "demo.json"
 
@@ -22,8 +23,7 @@ def launch_editor(workflow: str | None = None) -> int:
     if not has_display():
         print(
             "reelgraph: no display found (DISPLAY / WAYLAND_DISPLAY are not set), so the editor "
-            "cannot open.\nRender the demo headless with `make demo`, or run a workflow with "
-            "`reelgraph run workflows/demo.json`.",
+            "cannot open.\n" + headless_hint(),
             file=sys.stderr,
         )
         return 1

@@ -44,6 +44,18 @@ PACKAGES = {
 }
 
 
+def headless_hint() -> str:
+    """How to render without the editor, in the words that fit this install."""
+    from app.core.resources import in_clone
+
+    if in_clone():
+        return "Render the demo headless with `make demo`, or `reelgraph run workflows/demo.json`."
+    return (
+        "Render headless: `reelgraph examples --copy ~/reelgraph-examples`, then "
+        "`reelgraph run ~/reelgraph-examples/workflows/demo.json`."
+    )
+
+
 def xcb_plugin() -> Path | None:
     """Qt's xcb platform plugin (REELGRAPH_XCB_PLUGIN points the check at another file)."""
     forced = os.environ.get("REELGRAPH_XCB_PLUGIN")
@@ -108,5 +120,5 @@ def check_xcb() -> str | None:
         lines.append(f"  Fedora:         sudo dnf install {' '.join(rpm)}")
     if unknown:
         lines.append(f"  and the package that provides {', '.join(unknown)}")
-    lines.append("Headless rendering needs none of them: `reelgraph run workflows/demo.json`.")
+    lines.append("Headless rendering needs none of them. " + headless_hint())
     return "\n".join(lines)

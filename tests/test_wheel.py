@@ -114,3 +114,76 @@ def test_the_wheel_runs_away_from_the_clone(installed):
     ed = run(venv, tmp, QT_QPA_PLATFORM="offscreen", REELGRAPH_SMOKE_SCREENSHOT=str(shot))
     assert ed.returncode == 0, ed.stderr[-2000:]
     assert "smoke: 5 nodes in demo" in ed.stdout and shot.stat().st_size > 20_000
+
+
+def test_installed_examples_copy_out_run_and_recipes_come_from_the_package(installed):
+    """What an installed user has without a clone: the examples (copied out, with their media),
+    the shipped recipe library, and a shipped example run in place writes beside the user."""
+    venv, tmp = installed
+    listed = run(venv, tmp, "examples")
+    assert (
+        listed.returncode == 0 and "demo" in listed.stdout and "two_shot_sequence" in listed.stdout
+    )
+    copied = run(venv, tmp, "examples", "--copy", str(tmp / "ex"))
+    assert copied.returncode == 0, copied.stderr
+    seq = tmp / "ex" / "workflows" / "two_shot_sequence.json"
+    small = [
+        "--set",
+        "shot1.values.width=160",
+        "--set",
+        "shot1.values.height=90",
+        "--set",
+        "shot2.values.width=160",
+        "--set",
+        "shot2.values.height=90",
+    ]
+    out = run(venv, tmp, "run", str(seq), "--out", str(tmp / "seq"), *small)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert {p.name for p in (tmp / "seq").glob("*.mp4")} == {"seq_shot1.mp4", "seq_shot2.mp4"}
+    assert "push_in_shot" in run(venv, tmp, "recipe", "list").stdout
+    # a shipped example run where it is installed: renders land in the working folder
+    work = tmp / "cwd"
+    work.mkdir()
+    shipped = Path(run(venv, tmp, "examples").stdout.split("they are in ")[1].split("\n")[0])
+    inplace = subprocess.run(
+        [
+            str(venv / "bin" / "reelgraph"),
+            "run",
+            str(shipped / "camera_move.json"),
+            "--set",
+            "shot.width=160",
+            "--set",
+            "shot.height=90",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        timeout=300,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+            "REELGRAPH_CACHE_DIR": str(tmp / "cache"),
+            "REELGRAPH_CONFIG_DIR": str(tmp / "config"),
+        },
+    )
+    assert inplace.returncode == 0, inplace.stderr
+    assert (work / "renders" / "cat_pan.mp4").exists() and not (shipped / "renders").exists()
+
+
+def test_a_resources_folder_beside_the_installed_app_is_not_ours(installed):
+    venv, tmp = installed
+    purelib = Path(
+        subprocess.check_output(
+            [
+                str(venv / "bin" / "python"),
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ],
+            text=True,
+        ).strip()
+    )
+    (purelib / "resources").mkdir(exist_ok=True)  # what another package might leave there
+    try:
+        prices = run(venv, tmp, "models", "--backend", "kling")
+        assert prices.returncode == 0 and "kling-v1" in prices.stdout, prices.stderr
+    finally:
+        (purelib / "resources").rmdir()

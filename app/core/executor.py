@@ -379,11 +379,13 @@ class _Run:
         skipped: dict[str, str] = {}
         for node_id in reversed(order):
             required = node_id in wanted or any(d in execute for d in graph.successors(node_id))
+            # feeding only nodes that cannot run: reported as skipped, never run (nor paid for)
+            blocked = not required and any(d in skipped for d in graph.successors(node_id))
             key = keys.get(node_id)
             if key is None:
                 if node_id in plan_errors:
                     failed_plan[node_id] = plan_errors[node_id]
-                elif required:
+                elif required or blocked:
                     skipped[node_id] = "upstream failed"
                 continue
             entry = self.ex.cache.get(key) if self.use_cache else None
@@ -391,6 +393,8 @@ class _Run:
                 cached[node_id] = entry
             elif required:
                 execute.add(node_id)
+            elif blocked:
+                skipped[node_id] = "not run: what needs it cannot run"
         return Plan(graph, order, keys, cached, execute, failed_plan, skipped)
 
     def execute(self) -> RunResult:

@@ -278,3 +278,28 @@ def test_lru_eviction_keeps_under_limit(registry, tmp_path):
     info = small.info()
     assert info["size_bytes"] <= 3000
     assert 0 < info["entries"] < 10
+
+
+def test_a_node_feeding_only_what_cannot_run_is_reported_skipped_and_never_runs(
+    registry, cache, tmp_path
+):
+    """A missing file upstream: the node beside it (cheap here, a paid generator in a film) is
+    not run for nothing, and every node of the run is accounted for in the events."""
+    doc = wf(
+        [
+            ("f", "t_file", {"path": "gone.txt"}),
+            ("c", "t_const", {"value": "x"}),
+            ("mid", "t_join", {}),
+            ("end", "t_join", {}),
+        ],
+        [
+            ("f", "out", "mid", "items"),
+            ("c", "out", "mid", "extra"),
+            ("mid", "out", "end", "items"),
+        ],
+    )
+    result, events = run(registry, cache, doc, tmp_path, use_cache=False)
+    assert result.status == "failed" and result.executed == []
+    assert result.states == {"f": "failed", "c": "skipped", "mid": "skipped", "end": "skipped"}
+    started = next(e for e in events if e.event == "run_started")
+    assert set(started.data["nodes"]) == {"f", "c", "mid", "end"}
