@@ -10,12 +10,13 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from app.core.registry import Registry
-from app.core.validate import build_graph, check_link
+from app.core.validate import Index, build_graph, check_link, node_type
 from app.core.workflow import Link, Mode, NodeModel, Workflow
 
 LinkKey = tuple[str, str, str, str]
@@ -117,7 +118,29 @@ class SetDocUi:
         return SetDocUi(old)
 
 
-Op = AddNode | RemoveNode | AddLink | RemoveLink | SetParams | SetNodeUi | SetMode | SetDocUi
+@dataclass(frozen=True)
+class SetRecipes:
+    """The workflow's embedded recipes, all at once (they change together with the nodes
+    that use them: Make recipe, Embed, editing inside one)."""
+
+    recipes: dict[str, Any]
+
+    def apply(self, wf: Workflow) -> Op:
+        old, wf.recipes = wf.recipes, copy.deepcopy(self.recipes)
+        return SetRecipes(old)
+
+
+Op = (
+    AddNode
+    | RemoveNode
+    | AddLink
+    | RemoveLink
+    | SetParams
+    | SetNodeUi
+    | SetMode
+    | SetDocUi
+    | SetRecipes
+)
 
 
 def add_node(node: NodeModel, index: int | None = None) -> AddNode:
@@ -172,7 +195,11 @@ def remove_nodes(wf: Workflow, ids: set[str]) -> list[Op]:
 
 
 def link_change_problem(
-    wf: Workflow, registry: Registry, removed: list[Link], added: list[Link]
+    wf: Workflow,
+    registry: Registry,
+    removed: list[Link],
+    added: list[Link],
+    base_dir: Path | None = None,
 ) -> str | None:
     """Why removing ``removed`` and adding ``added`` must be refused, or None. Checks port
     existence and types, one link per single input, duplicates and cycles on the result."""
@@ -186,11 +213,11 @@ def link_change_problem(
             return (
                 f"{link.src[0]}.{link.src[1]} is already connected to {link.dst[0]}.{link.dst[1]}"
             )
-        p = check_link(after, registry, link)
+        p = check_link(after, registry, link, base_dir)
         if p is not None:
             return str(p)
         dst = after.node(link.dst[0])
-        nt = registry.get(dst.type) if dst else None
+        nt = node_type(Index(after), registry, dst, base_dir) if dst else None
         inp = nt.input(link.dst[1]) if nt else None
         if inp is not None and not inp.multi and any(lk.dst == link.dst for lk in after.links):
             return f"{link.dst[0]}.{link.dst[1]} takes one link; disconnect the one it has first"
@@ -278,3 +305,31 @@ def layout(wf: Workflow, spacing: tuple[float, float] = (340.0, 250.0)) -> dict[
         out[n.id] = [col * spacing[0], rows.get(col, 0) * spacing[1]]
         rows[col] = rows.get(col, 0) + 1
     return out
+
+
+def ops_between(before: Workflow, after: Workflow) -> list[Op]:
+    """Ops that turn ``before`` into ``after`` (nodes, links, params, ui, modes, embedded
+    recipes): a whole-graph change (Make recipe, Expand, Embed) becomes one undo step."""
+    ops: list[Op] = []
+    after_nodes, before_nodes = after.node_map(), before.node_map()
+    after_links = {lk.key for lk in after.links}
+    before_links = {lk.key for lk in before.links}
+    ops += [RemoveLink(lk.key) for lk in before.links if lk.key not in after_links]
+    ops += [RemoveNode(n.id) for n in before.nodes if n.id not in after_nodes]
+    for i, n in enumerate(after.nodes):
+        old = before_nodes.get(n.id)
+        if old is None:
+            ops.append(AddNode(n.model_dump(mode="json"), i))
+            continue
+        if old.type != n.type:
+            raise ValueError(f"node {n.id!r} changes type; remove it and add another")
+        if old.params != n.params:
+            ops.append(set_params(n.id, n.params))
+        if old.ui != n.ui:
+            ops.append(set_node_ui(n.id, n.ui))
+        if old.mode != n.mode:
+            ops.append(SetMode(n.id, n.mode))
+    ops += [AddLink(lk.key) for lk in after.links if lk.key not in before_links]
+    if before.recipes != after.recipes:
+        ops.append(SetRecipes(copy.deepcopy(after.recipes)))
+    return ops

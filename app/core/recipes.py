@@ -14,6 +14,7 @@ one that reaches itself is refused with the chain.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from pydantic import Field, ValidationError
 from app.core.dirs import config_dir
 from app.core.errors import Problem, WorkflowError
 from app.core.fileio import atomic_write_bytes, load_workflow, parse_workflow
-from app.core.node import Params
+from app.core.node import Input, NodeType, Output, Params
 from app.core.ports import PortType
 from app.core.registry import Registry
 from app.core.resources import resource_path
@@ -744,3 +745,120 @@ def link(wf: Workflow, node_id: str, path: Path, base_dir: Path) -> Workflow:
     if p.source.startswith(EMBEDDED) and not still_used:
         out.recipes.pop(name, None)
     return out
+
+
+# -- the node type of one instance -------------------------------------------------------------
+
+_TYPES: dict[tuple[str, ...], NodeType] = {}
+
+
+def instance_type(
+    node: NodeModel, registry: Registry, base_dir: Path, embedded: dict[str, dict[str, Any]]
+) -> NodeType | None:
+    """The ``recipe`` node type with this instance's ports (typed from the inner ports), for
+    the checks that look at one link or one port: None when the recipe cannot be read."""
+    base = registry.get(TYPE)
+    if base is None:
+        return None
+    try:
+        p = RecipeParams.model_validate(node.params)
+    except ValidationError:
+        return None
+    source = p.source.strip()
+    if source.startswith(EMBEDDED):
+        stamp = json.dumps(embedded.get(source[len(EMBEDDED) :]), sort_keys=True)
+    else:
+        path = (
+            library_path(source[len(LIBRARY) :])
+            if source.startswith(LIBRARY)
+            else (base_dir / Path(source).expanduser())
+        )
+        try:
+            st = path.stat() if path is not None else None
+        except OSError:
+            st = None
+        stamp = f"{path}:{st.st_mtime_ns}:{st.st_size}" if st else f"{path}:missing"
+    key = (source, p.pin or "", str(base_dir), stamp)
+    found = _TYPES.get(key)
+    if found is not None:
+        return found
+    try:
+        info = ports(node, registry, base_dir, embedded)
+    except (ValueError, WorkflowError):
+        return None
+    nt = dataclasses.replace(
+        base,
+        inputs=tuple(
+            Input(i.name, i.types or tuple(PortType), required=i.required) for i in info.inputs
+        ),
+        outputs=tuple(Output(o.name, o.types or tuple(PortType)) for o in info.outputs),
+    )
+    if len(_TYPES) > 256:
+        _TYPES.clear()
+    _TYPES[key] = nt
+    return nt
+
+
+def inline(
+    wf: Workflow, node_id: str, registry: Registry, base_dir: Path
+) -> tuple[Workflow, list[str]]:
+    """The workflow with instance ``node_id`` turned back into its nodes (its values applied,
+    ids made unique, laid out around where the instance was, links rewired); nested recipes
+    stay recipe nodes. Returns (the workflow, the new node ids)."""
+    node = wf.node(node_id)
+    if node is None or node.type != TYPE:
+        raise ValueError(f"{node_id!r} is not a recipe node")
+    p = RecipeParams.model_validate(node.params)
+    loaded = load(p.source, base_dir=base_dir, embedded=wf.recipes, pin=p.pin)
+    inner = loaded.wf.clone()
+    iface = inner.interface
+    assert iface is not None
+    for name, value in p.values.items():
+        exposed = next((x for x in iface.params if x.name == name), None)
+        target = inner.node(exposed.node) if exposed else None
+        if exposed is not None and target is not None:
+            target.params[exposed.param] = copy.deepcopy(value)
+    if loaded.folder != base_dir:
+        _rebase_files(inner, registry, loaded.folder)
+    taken = {n.id for n in wf.nodes if n.id != node_id}
+    renamed: dict[str, str] = {}
+    for n in inner.nodes:
+        renamed[n.id] = _unique(f"{node_id}_{n.id}", taken)
+    xs = [float(n.ui.get("pos", [0, 0])[0]) for n in inner.nodes] or [0.0]
+    ys = [float(n.ui.get("pos", [0, 0])[1]) for n in inner.nodes] or [0.0]
+    ox, oy = node.ui.get("pos", [0, 0])
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    new_nodes = []
+    for n in inner.nodes:
+        x, y = n.ui.get("pos", [0, 0])
+        ui = {**n.ui, "pos": [float(ox) + float(x) - cx, float(oy) + float(y) - cy]}
+        new_nodes.append(n.model_copy(update={"id": renamed[n.id], "ui": ui}))
+    out = wf.clone()
+    index = next(i for i, n in enumerate(out.nodes) if n.id == node_id)
+    out.nodes[index : index + 1] = new_nodes
+    links = [lk for lk in out.links if node_id not in (lk.src[0], lk.dst[0])]
+    links += [
+        Link.model_validate(
+            {"from": [renamed[lk.src[0]], lk.src[1]], "to": [renamed[lk.dst[0]], lk.dst[1]]}
+        )
+        for lk in inner.links
+    ]
+    for lk in wf.links:
+        if lk.dst[0] == node_id:
+            i = next((x for x in iface.inputs if x.name == lk.dst[1]), None)
+            for inner_id, port in i.to if i else []:
+                links.append(
+                    Link.model_validate({"from": list(lk.src), "to": [renamed[inner_id], port]})
+                )
+        elif lk.src[0] == node_id:
+            o = next((x for x in iface.outputs if x.name == lk.src[1]), None)
+            if o is not None:
+                links.append(
+                    Link.model_validate({"from": [renamed[o.src[0]], o.src[1]], "to": list(lk.dst)})
+                )
+    out.links = links
+    out.recipes = {
+        **out.recipes,
+        **{k: v for k, v in inner.recipes.items() if k not in out.recipes},
+    }
+    return out, [renamed[n.id] for n in inner.nodes]

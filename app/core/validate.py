@@ -48,31 +48,46 @@ def param_problems(node: NodeModel, node_type: NodeType) -> tuple[BaseModel | No
         return None, problems
 
 
+def node_type(
+    idx: Index, registry: Registry, node: NodeModel, base_dir: Path | None = None
+) -> NodeType | None:
+    """The node's type as its ports see it: a recipe node's ports are its recipe's."""
+    if node.type == recipes.TYPE:
+        base = base_dir or BASE_DIR.get() or Path.cwd()
+        return recipes.instance_type(node, registry, base, idx.workflow.recipes)
+    return registry.get(node.type)
+
+
 def output_types(
     workflow: Workflow | Index,
     registry: Registry,
     node_id: str,
     port: str,
     _seen: frozenset[str] = frozenset(),
+    base_dir: Path | None = None,
 ) -> tuple[PortType, ...] | None:
     """Types an output may carry, following ``same_as`` through what feeds that input."""
     idx = workflow if isinstance(workflow, Index) else Index(workflow)
     node = idx.nodes.get(node_id)
-    nt = registry.get(node.type) if node else None
+    nt = node_type(idx, registry, node, base_dir) if node else None
     out = nt.output(port) if nt else None
     if out is None:
         return None
     if out.same_as and node_id not in _seen:
         for link in idx.links_into.get(node_id, []):
             if link.dst[1] == out.same_as:
-                upstream = output_types(idx, registry, link.src[0], link.src[1], _seen | {node_id})
+                upstream = output_types(
+                    idx, registry, link.src[0], link.src[1], _seen | {node_id}, base_dir
+                )
                 if upstream:
                     narrowed = tuple(t for t in out.types if t in upstream)
                     return narrowed or out.types
     return out.types
 
 
-def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Problem | None:
+def check_link(
+    workflow: Workflow | Index, registry: Registry, link: Link, base_dir: Path | None = None
+) -> Problem | None:
     """Problems with one link on its own (ports exist, types fit); used by the editor too."""
     idx = workflow if isinstance(workflow, Index) else Index(workflow)
     nodes = idx.nodes
@@ -89,7 +104,7 @@ def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Pr
             dst.type,
             f"input '{dst_port}'",
         )
-    src_t, dst_t = registry.get(src.type), registry.get(dst.type)
+    src_t, dst_t = node_type(idx, registry, src, base_dir), node_type(idx, registry, dst, base_dir)
     if src_t is None or dst_t is None:
         return None  # reported once as an unknown type; its links are kept as they are
     inp = dst_t.input(dst_port)
@@ -106,7 +121,7 @@ def check_link(workflow: Workflow | Index, registry: Registry, link: Link) -> Pr
             dst.type,
             f"input '{dst_port}'",
         )
-    out_types = output_types(idx, registry, src_id, src_port) or ()
+    out_types = output_types(idx, registry, src_id, src_port, base_dir=base_dir) or ()
     if not can_connect(out_types, inp.types):
         got = "/".join(out_types)
         want = "/".join(inp.types)

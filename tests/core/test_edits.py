@@ -28,6 +28,7 @@ OPS = [
     lambda w: edits.set_doc_ui({"viewport": [1, 2, 3]}),
     lambda w: edits.remove_link(w.links[0]),
     lambda w: edits.add_link(_link("b", "out", "a", "extra")),
+    lambda w: edits.SetRecipes({"r": {"schema": "reelgraph/workflow", "version": 1, "nodes": []}}),
 ]
 
 
@@ -41,7 +42,9 @@ def test_an_op_and_its_inverse_leave_the_workflow_as_it_was(make):
     assert (
         isinstance(inverse, edits.Op)
         and type(inverse) is not type(op)
-        or isinstance(op, (edits.SetParams, edits.SetNodeUi, edits.SetMode, edits.SetDocUi))
+        or isinstance(
+            op, (edits.SetParams, edits.SetNodeUi, edits.SetMode, edits.SetDocUi, edits.SetRecipes)
+        )
     )
     redo = edits.apply(w, inverse)
     assert w.to_json_dict() == before
@@ -81,3 +84,21 @@ def test_a_node_still_linked_cannot_be_removed_and_a_missing_node_is_named():
         edits.apply(w, edits.remove_node("a"))
     with pytest.raises(ValueError, match="no node 'zz'"):
         edits.apply(w, edits.set_params("zz", {}))
+
+
+def test_ops_between_two_workflows_make_one_from_the_other_and_back():
+    from pathlib import Path
+
+    from app.core import recipes
+    from app.core.fileio import load_workflow
+    from app.core.registry import default_registry
+
+    root = Path(__file__).resolve().parents[2]
+    before = load_workflow(root / "workflows" / "demo.json")
+    _, after = recipes.make(before, {"camera", "shot"}, default_registry(), name="push")
+    w = before.clone()
+    inverses = [edits.apply(w, op) for op in edits.ops_between(before, after)]
+    assert w.to_json_dict() == after.to_json_dict()
+    for inv in reversed(inverses):
+        edits.apply(w, inv)
+    assert w.to_json_dict() == before.to_json_dict()
