@@ -17,7 +17,7 @@ import networkx as nx
 
 from app.core.registry import Registry
 from app.core.validate import Index, build_graph, check_link, node_type
-from app.core.workflow import Link, Mode, NodeModel, Workflow
+from app.core.workflow import Interface, Link, Mode, NodeModel, Workflow
 
 LinkKey = tuple[str, str, str, str]
 
@@ -119,6 +119,20 @@ class SetDocUi:
 
 
 @dataclass(frozen=True)
+class SetInterface:
+    """What a recipe exposes (its inputs, outputs and settings), all at once."""
+
+    interface: dict[str, Any] | None
+
+    def apply(self, wf: Workflow) -> Op:
+        old = wf.interface.model_dump(mode="json", by_alias=True) if wf.interface else None
+        wf.interface = (
+            Interface.model_validate(self.interface) if self.interface is not None else None
+        )
+        return SetInterface(old)
+
+
+@dataclass(frozen=True)
 class SetRecipes:
     """The workflow's embedded recipes, all at once (they change together with the nodes
     that use them: Make recipe, Embed, editing inside one)."""
@@ -140,6 +154,7 @@ Op = (
     | SetMode
     | SetDocUi
     | SetRecipes
+    | SetInterface
 )
 
 
@@ -311,6 +326,12 @@ def ops_between(before: Workflow, after: Workflow) -> list[Op]:
     """Ops that turn ``before`` into ``after`` (nodes, links, params, ui, modes, embedded
     recipes): a whole-graph change (Make recipe, Expand, Embed) becomes one undo step."""
     ops: list[Op] = []
+    # the recipes and the interface first: a recipe node added below finds its recipe there
+    if before.recipes != after.recipes:
+        ops.append(SetRecipes(copy.deepcopy(after.recipes)))
+    if before.interface != after.interface:
+        dumped = after.interface.model_dump(mode="json", by_alias=True) if after.interface else None
+        ops.append(SetInterface(dumped))
     after_nodes, before_nodes = after.node_map(), before.node_map()
     after_links = {lk.key for lk in after.links}
     before_links = {lk.key for lk in before.links}
@@ -330,6 +351,4 @@ def ops_between(before: Workflow, after: Workflow) -> list[Op]:
         if old.mode != n.mode:
             ops.append(SetMode(n.id, n.mode))
     ops += [AddLink(lk.key) for lk in after.links if lk.key not in before_links]
-    if before.recipes != after.recipes:
-        ops.append(SetRecipes(copy.deepcopy(after.recipes)))
     return ops

@@ -633,15 +633,16 @@ def make(
         },
     }
     recipe = Workflow.model_validate(doc)
-    xs = [float(n.ui.get("pos", [0, 0])[0]) for n in inside]
-    ys = [float(n.ui.get("pos", [0, 0])[1]) for n in inside]
+    # where the work ends (the rightmost node): the instance sits in the flow, not on its inputs
+    last = max(inside, key=lambda n: float(n.ui.get("pos", [0, 0])[0]))
+    pos = [float(v) for v in last.ui.get("pos", [0, 0])[:2]]
     taken = {n.id for n in wf.nodes if n.id not in ids}
     inst_id = _unique(_slug(name), taken)
     instance = NodeModel(
         id=inst_id,
         type=TYPE,
         params={"source": EMBEDDED + name, "values": {}, "pin": None},
-        ui={"pos": [sum(xs) / len(xs), sum(ys) / len(ys)]},
+        ui={"pos": pos},
     )
     rest = wf.clone()
     rest.nodes = [n for n in rest.nodes if n.id not in ids]

@@ -7,13 +7,14 @@ command, after the model's checks; the canvas and panels only listen to the sign
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from app.core import edits
+from app.core import edits, recipes
 from app.core.errors import WorkflowError
 from app.core.fileio import load_workflow, save_workflow
 from app.core.registry import Registry
@@ -51,6 +52,19 @@ class _Edit(QUndoCommand):
         return True
 
 
+@dataclass
+class Level:
+    """A workflow put aside while one of its recipes is edited, with its own undo history."""
+
+    wf: Workflow
+    path: Path | None
+    undo: QUndoStack
+    base_dir: Path
+    instance: str  # the recipe node entered
+    source: str  # its recipe's source (embedded:NAME, library:NAME or a file)
+    title: str
+
+
 class Document(QObject):
     node_added = Signal(str)
     node_removed = Signal(str)
@@ -61,6 +75,8 @@ class Document(QObject):
     mode_changed = Signal(str)  # bypass / mute switched
     doc_ui_changed = Signal()
     reset = Signal()  # a different workflow was loaded
+    recipes_changed = Signal()  # the embedded recipes changed: recipe nodes may have other ports
+    stack_changed = Signal()  # another undo stack is current (entering or leaving a recipe)
     path_changed = Signal()
     refused = Signal(str)  # an edit the model refused, and why
 
@@ -70,6 +86,9 @@ class Document(QObject):
         self.wf = Workflow(name="untitled")
         self.path: Path | None = None
         self.undo = QUndoStack(self)
+        self.levels: list[
+            Level
+        ] = []  # the workflows around the recipe being edited, outermost first
 
     # -- whole documents ---------------------------------------------------------------------
     def set_workflow(self, wf: Workflow, path: Path | None, *, dirty: bool = False) -> None:
@@ -102,7 +121,11 @@ class Document(QObject):
 
     @property
     def base_dir(self) -> Path:
-        return self.path.parent if self.path else Path.cwd()
+        if self.path:
+            return self.path.parent
+        if self.levels:  # inside an embedded recipe: the workflow's folder it lives in
+            return self.levels[-1].base_dir
+        return Path.cwd()
 
     @property
     def dirty(self) -> bool:
@@ -136,24 +159,32 @@ class Document(QObject):
                 self.node_ui_changed.emit(op.node_id)
             case edits.SetMode():
                 self.mode_changed.emit(op.node_id)
-            case edits.SetDocUi():
+            case edits.SetDocUi() | edits.SetInterface():
                 self.doc_ui_changed.emit()
+            case edits.SetRecipes():
+                self.recipes_changed.emit()
 
     def push(self, ops: list[edits.Op], text: str, merge_key: str | None = None) -> None:
         if ops:
             self.undo.push(_Edit(self, ops, text, merge_key))
 
     def add_node(
-        self, type_id: str, pos: tuple[float, float], params: dict[str, Any] | None = None
+        self,
+        type_id: str,
+        pos: tuple[float, float],
+        params: dict[str, Any] | None = None,
+        *,
+        base_id: str | None = None,
+        ui: dict[str, Any] | None = None,
     ) -> str:
-        node_id = edits.unique_id(self.wf, type_id)
+        node_id = edits.unique_id(self.wf, base_id or type_id)
         nt = self.registry.get(type_id)
         title = nt.title if nt else type_id
         node = NodeModel(
             id=node_id,
             type=type_id,
             params=params or {},
-            ui={"pos": [float(pos[0]), float(pos[1])]},
+            ui={**(ui or {}), "pos": [float(pos[0]), float(pos[1])]},
         )
         self.push([edits.add_node(node)], f"add {title}")
         return node_id
@@ -184,7 +215,7 @@ class Document(QObject):
     def change_links(self, removed: list[Link], added: list[Link]) -> str | None:
         """Connect/disconnect as one step; returns why it was refused (and says so), or None."""
         removed = [lk for lk in removed if any(x.key == lk.key for x in self.wf.links)]
-        problem = edits.link_change_problem(self.wf, self.registry, removed, added)
+        problem = edits.link_change_problem(self.wf, self.registry, removed, added, self.base_dir)
         if problem:
             self.refused.emit(problem)
             return problem
@@ -195,8 +226,7 @@ class Document(QObject):
     def connect(self, src: tuple[str, str], dst: tuple[str, str]) -> str | None:
         link = Link.model_validate({"from": list(src), "to": list(dst)})
         # a single input gives up its old link to the new one, as dragging onto it would
-        node = self.wf.node(dst[0])
-        nt = self.registry.get(node.type) if node else None
+        nt = self.node_type(dst[0])
         inp = nt.input(dst[1]) if nt else None
         old = (
             [lk for lk in self.wf.links if lk.dst == link.dst]
@@ -253,6 +283,174 @@ class Document(QObject):
         self.push(ops, f"paste {len(ids)} node(s)")
         return ids
 
+    def change_whole(self, after: Workflow, text: str) -> None:
+        """Replace the graph with ``after`` as one undo step (Make recipe, Expand, Embed)."""
+        self.push(edits.ops_between(self.wf, after), text)
+
+    # -- recipes -----------------------------------------------------------------------------------
+    def node_type(self, node_id: str):
+        """The node's type as its ports see it (a recipe node's ports are its recipe's)."""
+        from app.core.validate import Index, node_type
+
+        node = self.wf.node(node_id)
+        return node_type(Index(self.wf), self.registry, node, self.base_dir) if node else None
+
+    def recipe_ports(self, node_id: str) -> recipes.Ports:
+        """A recipe node's ports, exposed settings and versions; ValueError when unreadable."""
+        node = self.wf.node(node_id)
+        if node is None or node.type != recipes.TYPE:
+            raise ValueError(f"{node_id} is not a recipe node")
+        return recipes.ports(node, self.registry, self.base_dir, self.wf.recipes)
+
+    def set_recipe_value(self, node_id: str, name: str, value: Any) -> str | None:
+        """Set an exposed setting on a recipe instance, checked against the inner node's params."""
+        from pydantic import ValidationError
+
+        node = self.wf.node(node_id)
+        try:
+            info = self.recipe_ports(node_id)
+        except ValueError as e:
+            self.refused.emit(str(e))
+            return str(e)
+        assert node is not None
+        entry = next((p for p in info.params if p[0] == name), None)
+        if entry is None:
+            return f"the recipe exposes no setting {name!r}"
+        p = recipes.RecipeParams.model_validate(node.params)
+        loaded = recipes.load(p.source, base_dir=self.base_dir, embedded=self.wf.recipes, pin=p.pin)
+        inner = loaded.wf.node(entry[1])
+        nt = self.registry.get(inner.type) if inner else None
+        if inner is not None and nt is not None:
+            try:
+                nt.params.model_validate({**inner.params, entry[2]: value})
+            except ValidationError as e:
+                err = next((x for x in e.errors() if tuple(x["loc"][:1]) == (entry[2],)), None)
+                if err is not None:
+                    msg = f"{node_id}: setting '{name}': {err['msg']}"
+                    self.refused.emit(msg)
+                    return msg
+        values = dict(p.values)
+        if value == entry[3]:
+            values.pop(name, None)  # the recipe's own value: follow the recipe again
+        else:
+            values[name] = value
+        if values != p.values:
+            self.push(
+                [edits.set_params(node_id, {**node.params, "values": values})],
+                f"{self.node_title(node_id)}: {name.replace('_', ' ')}",
+                merge_key=f"{node_id}.values.{name}",
+            )
+        return None
+
+    def enter(self, node_id: str) -> str | None:
+        """Edit inside a recipe node: its recipe becomes the document, with its own undo
+        history, until exit(). Returns why it cannot be entered, or None."""
+        node = self.wf.node(node_id)
+        if node is None or node.type != recipes.TYPE:
+            return f"{node_id} is not a recipe node"
+        try:
+            p = recipes.RecipeParams.model_validate(node.params)
+            loaded = recipes.load(
+                p.source, base_dir=self.base_dir, embedded=self.wf.recipes, pin=p.pin
+            )
+        except (ValueError, Exception) as e:  # noqa: BLE001 - shown, never raised into Qt
+            return str(e)
+        if p.pin and loaded.digest != loaded.current:
+            return (
+                f"{node_id} keeps an older version of its recipe; update it (or clear its "
+                "pin) to edit the recipe"
+            )
+        path = None
+        if not p.source.startswith(recipes.EMBEDDED):
+            path = Path(loaded.ident)
+            shipped = recipes.shipped_library().resolve()
+            if (
+                p.source.startswith(recipes.LIBRARY) and path.is_relative_to(shipped)
+            ) or not _writable(path):
+                return (
+                    f"{p.source} is a shipped recipe; Embed it (or save it to your library) "
+                    "to change it"
+                )
+        self.levels.append(
+            Level(
+                self.wf,
+                self.path,
+                self.undo,
+                self.base_dir,
+                node_id,
+                p.source,
+                self.node_title(node_id),
+            )
+        )
+        self.undo = QUndoStack(self)
+        self.undo.cleanChanged.connect(lambda *_: self.path_changed.emit())
+        self.wf, self.path = loaded.wf.clone(), path
+        self.stack_changed.emit()
+        self.reset.emit()
+        self.path_changed.emit()
+        return None
+
+    def exit(self) -> None:
+        """Back to the workflow around the recipe: an edited embedded recipe goes into it as
+        one undo step; an edited recipe file is saved (every shot that links it sees it)."""
+        if not self.levels:
+            return
+        level = self.levels.pop()
+        inner, inner_path, changed = self.wf, self.path, not self.undo.isClean()
+        linked = not (level.source.startswith(recipes.EMBEDDED) or inner_path is None)
+        if changed and linked and inner_path is not None:
+            save_workflow(inner, inner_path)  # before the workflow is redrawn with its ports
+        old_stack = self.undo
+        self.undo, self.wf, self.path = level.undo, level.wf, level.path
+        old_stack.deleteLater()
+        self.stack_changed.emit()
+        self.reset.emit()
+        self.path_changed.emit()
+        node = self.wf.node(level.instance)
+        if not changed or node is None:
+            return
+        if not linked:
+            name = level.source.removeprefix(recipes.EMBEDDED)
+            after = self.wf.clone()
+            after.recipes[name] = inner.to_json_dict()
+            seen = dict(node.ui, recipe_seen=recipes.digest(inner))
+            after.node(level.instance).ui = seen  # type: ignore[union-attr]
+            self.change_whole(after, f"edit recipe {name}")
+        else:
+            self.push(
+                [
+                    edits.set_node_ui(
+                        level.instance, dict(node.ui, recipe_seen=recipes.digest(inner))
+                    )
+                ],
+                f"edit recipe {inner_path.stem}",
+            )
+
+    def folded(self) -> tuple[Workflow, Path | None]:
+        """The outermost workflow with the embedded recipes being edited folded in, and its
+        file: what autosave keeps while a recipe is open."""
+        wf = self.wf
+        for level in reversed(self.levels):
+            parent = level.wf.clone()
+            if level.source.startswith(recipes.EMBEDDED):
+                parent.recipes[level.source.removeprefix(recipes.EMBEDDED)] = wf.to_json_dict()
+            wf = parent
+        return wf, (self.levels[0].path if self.levels else self.path)
+
+    @property
+    def any_dirty(self) -> bool:
+        return self.dirty or any(not lv.undo.isClean() for lv in self.levels)
+
+    def exit_all(self) -> None:
+        while self.levels:
+            self.exit()
+
+    def breadcrumb(self) -> list[str]:
+        top = self.levels[0].path.name if self.levels and self.levels[0].path else None
+        names = [top or (self.levels[0].wf.name if self.levels else self.title())]
+        names += [lv.title for lv in self.levels]
+        return names if self.levels else []
+
     # -- helpers ---------------------------------------------------------------------------------
     def node_title(self, node_id: str) -> str:
         node = self.wf.node(node_id)
@@ -287,3 +485,9 @@ def open_any(path: Path) -> Workflow:
             f"{path.name}: its embedded workflow is damaged (nested too deeply)", path=str(path)
         ) from None
     return parse_workflow(text, source=path.name)
+
+
+def _writable(path: Path) -> bool:
+    import os
+
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)

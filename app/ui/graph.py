@@ -18,6 +18,7 @@ from NodeGraphQt.widgets.viewer import NodeViewer
 from PySide6.QtCore import QObject, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
 
+from app.core import recipes
 from app.core.node import NodeType
 from app.core.ports import PORT_COLOURS, PortType, can_connect
 from app.core.registry import Registry
@@ -259,6 +260,7 @@ class GraphBridge(QObject):
         doc.node_ui_changed.connect(self._node_ui_changed)
         doc.doc_ui_changed.connect(self._sync_backdrops)
         doc.mode_changed.connect(self._mode_changed)
+        doc.recipes_changed.connect(self._recipes_changed)
         self.viewer.compatible = self.ports_fit
         self.graph.node_selection_changed.connect(self._selection)
         self.graph.node_double_clicked.connect(self._double_clicked)
@@ -312,6 +314,8 @@ class GraphBridge(QObject):
                     self._ensure_port(ng, link.dst[1], out=False)
                 if link.src[0] == node_id:
                     self._ensure_port(ng, link.src[1], out=True)
+        elif node.type == recipes.TYPE:
+            self._recipe_ports(ng, node_id)
         else:
             ng.view.set_help(
                 f"<b>{nt.title}</b> ({nt.id})<br>{nt.description}<br><i>F1: reference</i>"
@@ -322,9 +326,57 @@ class GraphBridge(QObject):
         if node.mode:
             ng.view.set_mode(node.mode)
 
+    def _recipe_ports(self, ng: BaseNode, node_id: str) -> None:
+        """A recipe node's ports are its recipe's interface, coloured by their inner types;
+        an unreadable recipe keeps the ports its links use and says why."""
+        node = self.doc.wf.node(node_id)
+        assert node is not None
+        try:
+            info = self.doc.recipe_ports(node_id)
+        except Exception as e:  # noqa: BLE001 - any unreadable recipe is one message on the node
+            ng.view.set_state("unknown", None, str(e))
+            ng.view.set_help(f"<b>Recipe</b>: {e}")
+            for link in self.doc.wf.links:
+                if link.dst[0] == node_id and ng.get_input(link.dst[1]) is None:
+                    ng.add_input(link.dst[1], multi_input=True)
+                if link.src[0] == node_id and ng.get_output(link.src[1]) is None:
+                    ng.add_output(link.src[1], multi_output=True)
+            return
+        for p in info.inputs:
+            ng.add_input(
+                p.name, multi_input=False, color=PORT_COLOURS[p.types[0]] if p.types else None
+            )
+        for p in info.outputs:
+            ng.add_output(
+                p.name, multi_output=True, color=PORT_COLOURS[p.types[0]] if p.types else None
+            )
+        ng.view.has_preview = any(t in PREVIEW_TYPES for p in info.outputs for t in p.types)
+        source = node.params.get("source", "")
+        settings = ", ".join(p[0] for p in info.params) or "none"
+        ng.view.set_help(
+            f"<b>Recipe</b> {source}<br>inputs: {', '.join(p.name for p in info.inputs) or 'none'}"
+            f"<br>settings: {settings}<br><i>Double-click to edit inside; right-click for more</i>"
+        )
+
+    def _recipes_changed(self) -> None:
+        for node in list(self.doc.wf.nodes):
+            if node.type == recipes.TYPE:
+                self.refresh_recipe(node.id)
+
+    def refresh_recipe(self, node_id: str) -> None:
+        """Rebuild a recipe node after its recipe changed (other ports), keeping its links."""
+        if node_id in self.nodes:
+            self._remove_node(node_id)
+            self._add_node(node_id)
+            for link in self.doc.wf.links:
+                if node_id in (link.src[0], link.dst[0]):
+                    self._add_link(link)
+
     def _ensure_port(self, ng: BaseNode, name: str, out: bool):
         port = ng.get_output(name) if out else ng.get_input(name)
-        if port is None and isinstance(ng, UnknownNode):
+        if port is None and (
+            isinstance(ng, UnknownNode) or ng.type_.endswith(class_name(recipes.TYPE))
+        ):
             port = (
                 ng.add_output(name, multi_output=True)
                 if out
@@ -357,9 +409,9 @@ class GraphBridge(QObject):
         """Pipes take the colour of the data they carry."""
         from app.core.validate import output_types
 
-        types = output_types(
-            self.doc.wf, self.registry, link.src[0], link.src[1]
-        )  # a reroute: what it carries
+        types = output_types(  # a reroute: what it carries
+            self.doc.wf, self.registry, link.src[0], link.src[1], base_dir=self.doc.base_dir
+        )
         colour = PORT_COLOURS[types[0]] if types and len(types) < len(PortType) else (170, 170, 170)
         for pipe in out.view.connected_pipes:
             if pipe.input_port is inp.view:
@@ -477,8 +529,8 @@ class GraphBridge(QObject):
         if pa is None or pb is None or pa[2] == pb[2] or pa[0] == pb[0]:
             return False
         out, inp = (pa, pb) if pa[2] else (pb, pa)
-        nt_out = self.registry.get(self.doc.wf.node(out[0]).type)  # type: ignore[union-attr]
-        nt_in = self.registry.get(self.doc.wf.node(inp[0]).type)  # type: ignore[union-attr]
+        nt_out = self.doc.node_type(out[0])
+        nt_in = self.doc.node_type(inp[0])
         o = nt_out.output(out[1]) if nt_out else None
         i = nt_in.input(inp[1]) if nt_in else None
         return o is not None and i is not None and can_connect(o.types, i.types)
@@ -486,7 +538,7 @@ class GraphBridge(QObject):
     def fitting_types(self, node_id: str, port: str, is_output: bool) -> dict[str, str]:
         """Node types with a port that fits the given one: {type id: that port's name}."""
         node = self.doc.wf.node(node_id)
-        nt = self.registry.get(node.type) if node else None
+        nt = self.doc.node_type(node_id) if node else None
         mine = (nt.output(port) if is_output else nt.input(port)) if nt else None
         if mine is None:
             return {}

@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 import platformdirs
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPixmap, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from app import __version__
-from app.core import edits
+from app.core import edits, recipes
 from app.core.cache import Cache
 from app.core.errors import WorkflowError
 from app.core.events import Event
@@ -43,9 +44,10 @@ from app.core.workflow import Link, Workflow
 from app.ui.document import Document, open_any
 from app.ui.graph import GraphBridge
 from app.ui.node_item import THUMB_H, THUMB_W
-from app.ui.palette import Palette, QuickAdd
+from app.ui.palette import RECIPE_PREFIX, Palette, QuickAdd
 from app.ui.preview import PreviewPanel
 from app.ui.properties import PropertiesPanel, _resolve, field_kind
+from app.ui.recipes_ui import Breadcrumb, RecipeActions
 from app.ui.run_controller import RunController
 from app.ui.session import (
     Autosaver,
@@ -88,7 +90,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Reelgraph {__version__}")
         self.resize(1500, 900)
         self.setDockNestingEnabled(True)
-        self.setCentralWidget(self.bridge.graph.widget)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.crumb = Breadcrumb()
+        column.addWidget(self.crumb)
+        column.addWidget(self.bridge.graph.widget, 1)
+        self.setCentralWidget(central)
+        self.recipes = RecipeActions(self)
         self.palette = Palette(self.registry)
         self.props = PropertiesPanel(self.doc, self.registry)
         from app.ui.editors import register
@@ -101,6 +111,7 @@ class MainWindow(QMainWindow):
         )
         self.props.editor_context = self.editor_context
         self.props.add_comfy = self.add_comfy_workflow
+        self.props.recipe_actions = self.recipes
         self.preview = PreviewPanel()
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
@@ -194,9 +205,13 @@ class MainWindow(QMainWindow):
         self.act_save = A("&Save", self.save, QKeySequence.Save, tip="Save the workflow (Ctrl+S)")
         self.act_save_as = A("Save &As...", self.save_as, QKeySequence.SaveAs)
         self.act_quit = A("&Quit", self.close, QKeySequence.Quit)
-        self.act_undo = self.doc.undo.createUndoAction(self, "&Undo")
+        # through a group: inside a recipe, Undo is the recipe's own history
+        self.undo_group = QUndoGroup(self)
+        self.undo_group.addStack(self.doc.undo)
+        self.undo_group.setActiveStack(self.doc.undo)
+        self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts([QKeySequence.Undo])
-        self.act_redo = self.doc.undo.createRedoAction(self, "&Redo")
+        self.act_redo = self.undo_group.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.act_copy = A("&Copy", self.copy, QKeySequence.Copy, canvas=True)
         self.act_paste = A("&Paste", self.paste, QKeySequence.Paste, canvas=True)
@@ -215,6 +230,20 @@ class MainWindow(QMainWindow):
             "Add &backdrop around selection", lambda: self.add_backdrop(), "Ctrl+G", canvas=True
         )
         self.act_rename = A("Re&name...", self.rename_selected, "F2", canvas=True)
+        self.act_make_recipe = A(
+            "Make &recipe",
+            lambda: self.recipes.make(),
+            "Ctrl+Shift+G",
+            canvas=True,
+            tip="The selected nodes become one recipe node (Ctrl+Shift+G); links crossing the "
+            "selection become its inputs and outputs",
+        )
+        self.act_exit_recipe = A(
+            "&Back out of the recipe",
+            lambda: self.recipes.exit(),
+            "Ctrl+Shift+Up",
+            tip="Back to the workflow around the recipe being edited",
+        )
         self.act_frame_all = A("Frame &all", self.bridge.frame_all, "F", canvas=True)
         self.act_frame_sel = A(
             "Frame &selection", self.bridge.frame_selection, "Shift+F", canvas=True
@@ -289,6 +318,8 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_select_all, self.act_rename, self.act_backdrop, self.act_quick_add])
         m.addActions([self.act_bypass, self.act_mute])
         m.addSeparator()
+        m.addActions([self.act_make_recipe, self.act_exit_recipe])
+        m.addSeparator()
         m.addActions([self.act_settings, self.act_add_comfy])
         m = mb.addMenu("&View")
         m.addActions([self.act_frame_all, self.act_frame_sel, self.act_layout])
@@ -325,6 +356,8 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         d, b = self.doc, self.bridge
         d.undo.cleanChanged.connect(self._update_title)
+        d.stack_changed.connect(self._stack_changed)
+        self.crumb.back.clicked.connect(self.recipes.exit)
         d.path_changed.connect(self._update_title)
         d.refused.connect(self._refused)
         b.status.connect(self._refused)
@@ -388,6 +421,12 @@ class MainWindow(QMainWindow):
     def _node_removed(self, node_id: str) -> None:
         self.outputs.pop(node_id, None)
 
+    def _stack_changed(self) -> None:
+        self.undo_group.addStack(self.doc.undo)
+        self.undo_group.setActiveStack(self.doc.undo)
+        self.doc.undo.cleanChanged.connect(self._update_title)
+        self._update_title()
+
     def _update_title(self, *_: object) -> None:
         self.setWindowTitle(f"{self.doc.title()}[*] - Reelgraph {__version__}")
         self.setWindowModified(self.doc.dirty)
@@ -395,6 +434,7 @@ class MainWindow(QMainWindow):
     # -- files ---------------------------------------------------------------------------------------------
     def _proceed_discarding(self) -> bool:
         """Before replacing the document: offer to save changes. False if the user cancels."""
+        self.doc.exit_all()  # a recipe being edited goes back into its workflow first
         if not self.doc.dirty:
             return True
         answer = self.ask_save()
@@ -471,6 +511,8 @@ class MainWindow(QMainWindow):
         self.open_dropped([u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()])
 
     def save(self) -> bool:
+        if self.doc.levels and self.doc.path is None:
+            self.doc.exit_all()  # an embedded recipe is saved with the workflow that holds it
         if self.doc.path is None:
             return self.save_as()
         return self._save_to(self.doc.path)
@@ -508,8 +550,9 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     def autosave(self) -> Path | None:
-        if self.doc.dirty:
-            return self.autosaver.write(self.doc.wf, self.doc.path)
+        if self.doc.any_dirty:
+            wf, path = self.doc.folded()
+            return self.autosaver.write(wf, path)
         return None
 
     def offer_recovery(self) -> bool:
@@ -582,6 +625,26 @@ class MainWindow(QMainWindow):
 
     # -- editing -----------------------------------------------------------------------------------------
     def _add_and_select(self, type_id: str, pos: tuple[float, float]) -> str:
+        if type_id.startswith(RECIPE_PREFIX):  # a recipe from the library
+            source = type_id[len(RECIPE_PREFIX) :]
+            ui = {}
+            try:
+                ui["recipe_seen"] = recipes.load(
+                    source, base_dir=self.doc.base_dir, embedded={}
+                ).current
+            except ValueError as e:
+                self.say(str(e), error=True)
+                return ""
+            node_id = self.doc.add_node(
+                recipes.TYPE,
+                pos,
+                {"source": source, "values": {}, "pin": None},
+                base_id=source.split(":")[-1],
+                ui=ui,
+            )
+            self.bridge.select([node_id])
+            self.bridge.graph.widget.setFocus()
+            return node_id
         params = None
         nt = self.registry.get(type_id)
         if nt is not None and "backend" in nt.params.model_fields:  # starts on the user's backend
@@ -786,7 +849,10 @@ class MainWindow(QMainWindow):
             menu.addSeparator()
             menu.addActions([self.act_bypass, self.act_mute])
             menu.addSeparator()
-            menu.addAction(self.act_backdrop)
+            menu.addActions([self.act_backdrop, self.act_make_recipe])
+            node = self.doc.wf.node(node_id)
+            if node is not None and node.type == recipes.TYPE:
+                self._recipe_menu(menu.addMenu("Recipe"), node_id)
         else:
             menu.addAction(
                 "Add node...", lambda: self.open_quick_add((scene_pos.x(), scene_pos.y()))
@@ -795,6 +861,26 @@ class MainWindow(QMainWindow):
             menu.addSeparator()
             menu.addActions([self.act_frame_all, self.act_layout])
         menu.exec(global_pos)
+
+    def _recipe_menu(self, menu: QMenu, node_id: str) -> None:
+        node = self.doc.wf.node(node_id)
+        assert node is not None
+        r = self.recipes
+        source = str(node.params.get("source", ""))
+        menu.addAction("Edit inside", lambda: r.enter(node_id))
+        menu.addAction("Expand into nodes", lambda: r.expand(node_id))
+        menu.addSeparator()
+        if source.startswith(recipes.EMBEDDED):
+            menu.addAction("Link to file...", lambda: r.link_to_file(node_id))
+        else:
+            menu.addAction("Embed in this workflow", lambda: r.embed(node_id))
+        menu.addAction("Save recipe to library...", lambda: r.save_to_library(node_id))
+        notice, _ = r.status(node_id)
+        if notice:
+            menu.addSeparator()
+            menu.addAction("Update to the recipe as it is now...", lambda: r.update(node_id))
+            if not node.params.get("pin"):
+                menu.addAction("Keep the version it used", lambda: r.keep_old(node_id))
 
     def _selection_changed(self, ids: list[str]) -> None:
         self.props.show_node(ids[0] if len(ids) == 1 else None)
@@ -962,10 +1048,17 @@ class MainWindow(QMainWindow):
         if ev.event == "run_started":
             nodes = ev.data.get("nodes", [])
             self._run_total = max(1, len(nodes))
-            for node_id in nodes:
+            self._run_nodes = set(nodes)
+            self._instances = self._recipe_instances()
+            self._inner_states: dict[str, dict[str, str]] = {}
+            for node_id in [*nodes, *self._instances]:
                 self.bridge.set_state(node_id, None)
             return
         if n is None:
+            return
+        inst = n.split(recipes.SEP, 1)[0] if recipes.SEP in n else None
+        if inst is not None and inst in getattr(self, "_instances", {}):
+            self._inner_event(inst, ev)
             return
         if ev.event == "queued":
             self.bridge.set_state(n, "queued")
@@ -995,13 +1088,81 @@ class MainWindow(QMainWindow):
             )
             self._step()
 
+    # -- recipe instances: their inner nodes' events and outputs, shown on the instance -------
+    def _recipe_instances(self) -> dict[str, recipes.Instance]:
+        if not recipes.has_recipes(self.doc.wf):
+            return {}
+        try:
+            ex = recipes.expand(self.doc.wf, self.registry, self.doc.base_dir)
+        except Exception:  # noqa: BLE001 - an unexpandable recipe shows its own problem
+            return {}
+        return {k: v for k, v in ex.instances.items() if recipes.SEP not in k}
+
+    def _lift(self, flat: dict[str, dict[str, Value]]) -> dict[str, dict[str, Value]]:
+        """Outputs of inner nodes (``shot/gen``) as the outputs of their instances."""
+        out: dict[str, dict[str, Value]] = {}
+        for inst, info in self._recipe_instances().items():
+            for name, (src, port) in info.outputs.items():
+                if port in flat.get(src, {}):
+                    out.setdefault(inst, {})[name] = flat[src][port]
+        return out
+
+    def _inner_event(self, inst: str, ev: Event) -> None:
+        n = ev.node or ""
+        inner = n.split(recipes.SEP, 1)[1]
+        states = self._inner_states.setdefault(inst, {})
+        kind = {"started": "running", "progress": "running"}.get(ev.event, ev.event)
+        states[n] = kind
+        info = self._instances[inst]
+        if ev.event in ("finished", "cached", "failed", "skipped", "cancelled"):
+            self._step()
+        if ev.event == "started":
+            self.log_line(f"{n}: started")
+        elif ev.event == "finished":
+            self.log_line(f"{n}: done" + (f" -> {', '.join(ev.delivered)}" if ev.delivered else ""))
+        elif ev.event == "failed":
+            self.log_line(f"{n}: FAILED: {ev.error}", "#f08080")
+        if ev.event in ("finished", "cached") and ev.outputs:
+            got = {
+                name: ev.outputs[port]
+                for name, (src, port) in info.outputs.items()
+                if src == n and port in ev.outputs
+            }
+            if got:
+                self._set_outputs(
+                    inst, {**{k: str(v.path) for k, v in self.outputs.get(inst, {}).items()}, **got}
+                )
+                if inst == self.preview.node_id:
+                    self.show_output(inst)
+        members = [x for x in info.nodes if x in self._run_nodes]
+        seen = [states.get(x) for x in members]
+        if "failed" in seen:
+            failed = next(x for x in members if states.get(x) == "failed")
+            if ev.event == "failed" and n == failed:
+                self.bridge.set_state(inst, "failed", None, f"{inner}: {ev.error or ''}")
+        elif any(s in ("running", "queued") for s in seen):
+            done = sum(s in ("finished", "cached", "skipped") for s in seen)
+            self.bridge.set_state(
+                inst, "running", done / max(1, len(members)), f"{inner}: {ev.message or ev.event}"
+            )
+        elif all(s is not None for s in seen):
+            final = (
+                "cancelled"
+                if "cancelled" in seen
+                else "skipped"
+                if "skipped" in seen
+                else "finished"
+                if "finished" in seen
+                else "cached"
+            )
+            self.bridge.set_state(inst, final)
+
     def _step(self) -> None:
         self._run_done += 1
         self.progress.setValue(round(100 * self._run_done / max(1, self._run_total)))
 
     def _set_outputs(self, node_id: str, outputs: dict[str, str]) -> None:
-        node = self.doc.wf.node(node_id)
-        nt = self.registry.get(node.type) if node else None
+        nt = self.doc.node_type(node_id)
         if nt is None:
             return
         values: dict[str, Value] = {}
@@ -1033,7 +1194,7 @@ class MainWindow(QMainWindow):
         self.bridge.set_frames(node_id, [QPixmap.fromImage(im) for im in images])
 
     def _on_finished(self, result: RunResult) -> None:
-        for node_id, outputs in result.outputs.items():
+        for node_id, outputs in [*result.outputs.items(), *self._lift(result.outputs).items()]:
             if node_id in self.bridge.nodes:
                 self.outputs[node_id] = outputs  # with their metadata (takes, backend, seed...)
         for node_id, st in result.states.items():
@@ -1093,6 +1254,8 @@ class MainWindow(QMainWindow):
 
     # -- previews ------------------------------------------------------------------------------------------
     def _after_reset(self) -> None:
+        self.crumb.show_path(self.doc.breadcrumb(), self.recipes.crumb_note())
+        self.act_exit_recipe.setEnabled(bool(self.doc.levels))
         self.outputs.clear()
         self.bridge.clear_states()
         self.preview.clear()  # File > New or Open: nothing of the previous file stays on screen
@@ -1135,6 +1298,8 @@ class MainWindow(QMainWindow):
         if error:
             self.log_line(f"could not look up cached results: {error}", "#c8a060")
             return
+        cached = {**cached, **self._lift(cached)}
+        self.recipes.mark_changed()
         for node_id in self.bridge.nodes:
             if node_id in cached:
                 if self.outputs.get(node_id) != cached[node_id]:
@@ -1230,6 +1395,10 @@ class MainWindow(QMainWindow):
             self.preview.node_id = node_id
 
     def _activated(self, node_id: str) -> None:
+        node = self.doc.wf.node(node_id)
+        if node is not None and node.type == recipes.TYPE:  # double-click: edit inside
+            self.recipes.enter(node_id)
+            return
         self._preview_dock.show()
         self._preview_dock.raise_()
         self.show_output(node_id)

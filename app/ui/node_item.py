@@ -22,8 +22,14 @@ STATE_COLOURS = {
     "unknown": QColor(230, 70, 70),
     "outdated": QColor(110, 110, 118),
     "idle": QColor(110, 110, 118),
+    "recipe": QColor(230, 190, 90),
 }
-STATE_LABELS = {"finished": "done", "outdated": "changed since its last run", "idle": "not run"}
+STATE_LABELS = {
+    "finished": "done",
+    "outdated": "changed since its last run",
+    "idle": "not run",
+    "recipe": "recipe changed",
+}
 MODE_LABELS = {"bypass": "BYPASSED (Ctrl+B)", "mute": "MUTED (Ctrl+M)"}
 
 
@@ -167,7 +173,7 @@ class RGNodeItem(NodeItem):
         )
         text = (
             f"{label}: {self.message}"
-            if self.message and self.state in ("running", "failed", "skipped", "unknown")
+            if self.message and self.state in ("running", "failed", "skipped", "unknown", "recipe")
             else label
         )
         painter.setPen(colour.lighter(120) if colour is not None else QColor(120, 120, 125))

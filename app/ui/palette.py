@@ -23,7 +23,8 @@ from app.core.ports import PORT_COLOURS
 from app.core.registry import Registry
 from app.ui.graph import MIME_NODE
 
-CATEGORY_ORDER = ["Inputs", "Motion", "Generate", "Finish", "Output", "Utility"]
+CATEGORY_ORDER = ["Inputs", "Motion", "Generate", "Finish", "Output", "Recipes", "Utility"]
+RECIPE_PREFIX = "recipe:"  # a palette entry "recipe:library:NAME" adds a recipe node using it
 
 
 # words people type for what the catalog calls otherwise ("load image" finds Reference image)
@@ -139,7 +140,32 @@ class Palette(QWidget):
             item = QTreeWidgetItem(cat, [nt.title])
             item.setData(0, Qt.UserRole, nt.id)
             item.setToolTip(0, f"<b>{nt.title}</b> ({nt.id})<br>{nt.description}")
+        if self.registry.get("recipe") is not None:
+            self._fill_recipes(query, cats)
         self.tree.expandAll()
+
+    def refresh_recipes(self) -> None:
+        self._library = None
+        self._fill(self.search.text())
+
+    def _fill_recipes(self, query: str, cats: dict[str, QTreeWidgetItem]) -> None:
+        """The recipe library (yours and the shipped ones), in the Recipes category."""
+        from app.ui.recipes_ui import library_items
+
+        if getattr(self, "_library", None) is None:
+            self._library = library_items()
+        words = query.lower().split()
+        for name, title, tip in self._library or []:
+            hay = f"{title} {tip} recipe".lower()
+            if words and not all(w in hay for w in words):
+                continue
+            cat = cats.get("Recipes")
+            if cat is None:
+                cat = cats["Recipes"] = QTreeWidgetItem(self.tree, ["Recipes"])
+                cat.setFlags(Qt.ItemIsEnabled)
+            item = QTreeWidgetItem(cat, [f"{title}  (recipe)"])
+            item.setData(0, Qt.UserRole, f"{RECIPE_PREFIX}library:{name}")
+            item.setToolTip(0, tip.replace("\n", "<br>"))
 
     def visible_types(self) -> list[str]:
         out = []

@@ -5,6 +5,7 @@ prompt fields multiline, structured values (masks, regions, keyframes, lists) be
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import recipes
 from app.core.registry import Registry
 from app.core.validate import validate
 from app.ui.document import Document
@@ -103,6 +106,7 @@ class PropertiesPanel(QWidget):
         # The window's "Add ComfyUI workflow..." (returns the saved template's path), offered on a
         # comfyui generator so a template is added where it is used.
         self.add_comfy: Callable[[], Any] | None = None
+        self.recipe_actions: Any = None  # app.ui.recipes_ui.RecipeActions, set by the window
         self.setters: dict[str, Callable[[Any], None]] = {}
         self.options: dict[str, Any] = {}
         self.header = QLabel("Select a node to edit its settings.")
@@ -159,6 +163,10 @@ class PropertiesPanel(QWidget):
             f"<b>{node_id}</b> &nbsp;<span style='color:#999'>{nt.title} ({nt.id})</span>"
             f"<br><span style='color:#aaa'>{nt.description}</span>"
         )
+        if node.type == recipes.TYPE:
+            self._show_recipe(node_id)
+            self._update_problems()
+            return
         schema = nt.params.model_json_schema()
         props = _resolve(schema)
         values = self._values()
@@ -188,9 +196,131 @@ class PropertiesPanel(QWidget):
             )
             label = QLabel(fs.get("title") or name.replace("_", " "))
             label.setToolTip(fs.get("description", ""))
+            self._exposable(label, node_id, name)
             widget.setToolTip(fs.get("description", ""))
             self.form.addRow(label, widget)
         self._update_problems()
+
+    def _exposable(self, label: QLabel, node_id: str, param: str) -> None:
+        """Inside a recipe: right-click a setting's name to expose it on the recipe's instances;
+        exposed ones are marked."""
+        iface = self.doc.wf.interface
+        if not self.doc.levels or iface is None:
+            return
+        exposed = next(
+            (x.name for x in iface.params if x.node == node_id and x.param == param), None
+        )
+        if exposed:
+            label.setText(f"{label.text()}  ◆")
+            label.setToolTip(f"exposed on the recipe as '{exposed}'. {label.toolTip()}")
+        label.setObjectName(f"label_{param}")
+        label.setContextMenuPolicy(Qt.CustomContextMenu)
+
+        def menu(pos) -> None:
+            m = QMenu(label)
+            act = m.addAction("Expose on recipe...")
+            act.setEnabled(exposed is None and self.recipe_actions is not None)
+            act.triggered.connect(lambda: self.recipe_actions.expose(node_id, param))
+            m.exec(label.mapToGlobal(pos))
+
+        label.customContextMenuRequested.connect(menu)
+
+    # -- a recipe instance: its source, its notice, its exposed settings ---------------------------
+    def _show_recipe(self, node_id: str) -> None:
+        node = self.doc.wf.node(node_id)
+        assert node is not None
+        source = QLineEdit(str(node.params.get("source", "")))
+        source.setObjectName("param_source")
+        source.setToolTip("library:NAME, embedded:NAME, or a recipe file relative to the workflow")
+        source.editingFinished.connect(lambda: self._commit("source", source.text().strip()))
+        self.setters["source"] = lambda v, w=source: w.setText(str(v or ""))
+        self.form.addRow(QLabel("recipe"), source)
+        ra = self.recipe_actions
+        try:
+            info = self.doc.recipe_ports(node_id)
+        except Exception as e:  # noqa: BLE001 - an unreadable recipe is one message
+            self.form.addRow(QLabel(f"<span style='color:#f08080'>{e}</span>"))
+            return
+        pin = node.params.get("pin")
+        version = QLabel(
+            f"version {info.digest}"
+            + (" (kept: the file has moved on)" if pin and pin != info.current else "")
+        )
+        version.setStyleSheet("color: #999;")
+        self.form.addRow(QLabel("version"), version)
+        if ra is not None:
+            notice, changes = ra.status(node_id)
+            if notice:
+                box = QWidget()
+                col = QVBoxLayout(box)
+                col.setContentsMargins(0, 4, 0, 4)
+                text = QLabel(
+                    f"<b style='color:#e6be5a'>{node_id} {notice}.</b><br>"
+                    + "<br>".join(html.escape(c) for c in changes[:10])
+                    + ("<br>..." if len(changes) > 10 else "")
+                )
+                text.setObjectName("recipe_notice")
+                text.setWordWrap(True)
+                col.addWidget(text)
+                row = QHBoxLayout()
+                update = QPushButton("Update")
+                update.setObjectName("recipe_update")
+                update.clicked.connect(lambda: ra.update(node_id))
+                row.addWidget(update)
+                if not pin:
+                    keep = QPushButton("Keep the old version")
+                    keep.setObjectName("recipe_keep")
+                    keep.clicked.connect(lambda: ra.keep_old(node_id))
+                    row.addWidget(keep)
+                col.addLayout(row)
+                self.form.addRow(box)
+            buttons = QHBoxLayout()
+            buttons.setContentsMargins(0, 0, 0, 0)
+            for label, name, slot in (
+                ("Edit inside", "recipe_enter", lambda: ra.enter(node_id)),
+                ("Expand", "recipe_expand", lambda: ra.expand(node_id)),
+                ("To library...", "recipe_save", lambda: ra.save_to_library(node_id)),
+            ):
+                b = QPushButton(label)
+                b.setObjectName(name)
+                b.clicked.connect(slot)
+                buttons.addWidget(b)
+            host = QWidget()
+            host.setLayout(buttons)
+            self.form.addRow(host)
+        if not info.params:
+            hint = QLabel(
+                "<i>No settings exposed yet: Edit inside, then right-click a setting's name to "
+                "expose it here.</i>"
+            )
+            hint.setWordWrap(True)
+            self.form.addRow(hint)
+        values = dict(node.params.get("values") or {})
+        for name, inner_id, param, default in info.params:
+            fs = self._inner_field(node_id, inner_id, param)
+            key = f"values.{name}"
+            widget = self._widget(key, fs, values.get(name, default))
+            label = QLabel(name.replace("_", " "))
+            tip = f"{inner_id}.{param} inside the recipe. {fs.get('description', '')}"
+            label.setToolTip(tip)
+            widget.setToolTip(tip)
+            self.form.addRow(label, widget)
+
+    def _inner_field(self, node_id: str, inner_id: str, param: str) -> dict[str, Any]:
+        """The JSON schema of an exposed param, from the inner node's type."""
+        node = self.doc.wf.node(node_id)
+        try:
+            p = recipes.RecipeParams.model_validate(node.params if node else {})
+            loaded = recipes.load(
+                p.source, base_dir=self.doc.base_dir, embedded=self.doc.wf.recipes, pin=p.pin
+            )
+            inner = loaded.wf.node(inner_id)
+            nt = self.registry.get(inner.type) if inner else None
+        except Exception:  # noqa: BLE001 - a plain text field then
+            nt = None
+        if nt is None:
+            return {"type": "string"}
+        return _resolve(nt.params.model_json_schema()).get(param, {"type": "string"})
 
     def _add_comfy(self) -> None:
         saved = self.add_comfy() if self.add_comfy is not None else None
@@ -207,6 +337,14 @@ class PropertiesPanel(QWidget):
             for name, f in nt.params.model_fields.items()
         }
         values.update(node.params)
+        if node.type == recipes.TYPE:  # exposed settings: the instance's value, else the recipe's
+            try:
+                info = self.doc.recipe_ports(node.id)
+            except Exception:  # noqa: BLE001
+                return values
+            own = node.params.get("values") or {}
+            for name, _, _, default in info.params:
+                values[f"values.{name}"] = own.get(name, default)
         return values
 
     def _options(self) -> dict[str, Any]:
@@ -269,7 +407,7 @@ class PropertiesPanel(QWidget):
         elif kind == "bool":
             w = QCheckBox()
             w.toggled.connect(commit)
-            self.setters[name] = w.setChecked
+            self.setters[name] = lambda v, w=w: w.setChecked(bool(v))
         elif kind in ("int", "float"):
             w = self._number(fs, kind, commit)
             self.setters[name] = w.set_value  # type: ignore[attr-defined]
@@ -446,6 +584,11 @@ class PropertiesPanel(QWidget):
     def _commit(self, name: str, value: Any) -> None:
         if self.node_id is None or self._values().get(name) == value:
             return  # showing a value (or a default) is not an edit
+        if name.startswith("values."):  # an exposed setting of a recipe instance
+            problem = self.doc.set_recipe_value(self.node_id, name[len("values.") :], value)
+            if problem:
+                self._set(name, self._values().get(name))
+            return
         problem = self.doc.set_param(self.node_id, name, value)
         if problem:
             self._set(name, self._values().get(name))  # show what the model kept
