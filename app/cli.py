@@ -163,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging()
     try:
         return _dispatch(args)
+    except (FileExistsError, NotADirectoryError, PermissionError, IsADirectoryError) as e:
+        from app.core.dirs import folder_problem
+
+        _err(f"reelgraph: {folder_problem(e)}")  # a folder of ours that cannot be used
+        return EXIT_INVALID
     except BrokenPipeError:  # `reelgraph models | head`: the reader left; not an error
         os.dup2(
             os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()

@@ -99,10 +99,15 @@ def check_xcb() -> str | None:
     """None when the editor can start on X11 (or does not use it); else the message to print."""
     if not sys.platform.startswith("linux"):
         return None
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    if platform and not platform.startswith("xcb"):
+    # Qt tries the platforms of QT_QPA_PLATFORM in order ("wayland;xcb"), case-insensitively;
+    # unset, it takes wayland when a Wayland session is there: only xcb first needs the check
+    wanted = [
+        p.split(":", 1)[0].strip().lower() for p in os.environ.get("QT_QPA_PLATFORM", "").split(";")
+    ]
+    wanted = [p for p in wanted if p]
+    if wanted and wanted[0] != "xcb":
         return None  # offscreen, wayland...: not the xcb plugin
-    if not platform and os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("DISPLAY"):
+    if not wanted and os.environ.get("WAYLAND_DISPLAY"):
         return None
     plugin = xcb_plugin()
     if plugin is None:
@@ -119,6 +124,9 @@ def check_xcb() -> str | None:
         lines.append(f"  Debian/Ubuntu:  sudo apt install {' '.join(deb)}")
         lines.append(f"  Fedora:         sudo dnf install {' '.join(rpm)}")
     if unknown:
-        lines.append(f"  and the package that provides {', '.join(unknown)}")
+        lead = "  and the package" if deb else "  Install the package"
+        lines.append(
+            f"{lead} that provides {', '.join(unknown)} (your distribution's search finds it)"
+        )
     lines.append("Headless rendering needs none of them. " + headless_hint())
     return "\n".join(lines)

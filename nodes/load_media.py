@@ -11,6 +11,7 @@ from app.core.errors import NodeError
 from app.core.node import NodeType, Output, Params
 from app.core.ports import PortType
 from app.core.values import Value
+from app.media import shotfile
 from app.media.video import audio_duration, iter_frames, probe, read_audio
 
 VIDEO_FILTER = "Video (*.mp4 *.mov *.mkv *.webm *.avi *.m4v *.gif)"
@@ -40,6 +41,16 @@ def _file(path: str, base: Path) -> Path:
     return p if p.is_absolute() else base / p
 
 
+def _video_reads(src: Path) -> list[Path]:
+    """The file, and for a render recipe the still it renders (its picture is in that file)."""
+    if shotfile.is_shot(src) and src.is_file():
+        try:
+            return [src, src.parent / shotfile.read(src)["source"]]
+        except NodeError:
+            return [src]  # the run says why it cannot be read
+    return [src]
+
+
 def run_video(ctx, p: LoadVideoParams, inputs):
     src = _file(p.path, ctx.base_dir)
     meta = probe(src)
@@ -56,7 +67,19 @@ def run_video(ctx, p: LoadVideoParams, inputs):
             hint="the file may be truncated",
         )
     video = ctx.path("video" + src.suffix.lower())
-    shutil.copyfile(src, video)  # kept exactly as given: no generation loss
+    if shotfile.is_shot(src):  # a render recipe: with its own copy of its still
+        d = shotfile.read(src)
+        shotfile.write(
+            video,
+            src.parent / d["source"],
+            width=d["width"],
+            height=d["height"],
+            fps=d["fps"],
+            frames=d["frames"],
+            camera=d.get("camera"),
+        )
+    else:
+        shutil.copyfile(src, video)  # kept exactly as given: no generation loss
     vmeta = dict(meta.to_dict(), frames=frames, duration=frames / meta.fps, source=src.name)
     outputs = {"video": Value(PortType.VIDEO, video, vmeta)}
     audio = ctx.path("audio.wav")
@@ -127,7 +150,7 @@ LOAD_VIDEO = NodeType(
         Output("video", PortType.VIDEO, "the file as it is"),
         Output("audio", PortType.AUDIO, "its sound as WAV"),
     ),
-    reads=lambda p, base: [_file(p.path, base)],
+    reads=lambda p, base: _video_reads(_file(p.path, base)),
 )
 LOAD_AUDIO = NodeType(
     id="load_audio",

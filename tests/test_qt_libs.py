@@ -83,3 +83,30 @@ def test_known_libraries_map_to_debian_and_fedora_packages():
     assert rpm == ["xcb-util-cursor", "xcb-util-wm", "libxkbcommon-x11"] and unknown == [
         "libzz.so.1"
     ]
+
+
+@pytest.mark.parametrize(
+    "platform, wayland, checked",
+    [
+        ("", None, True),  # X11 session
+        ("", "wayland-0", False),  # XWayland: Qt starts on wayland first
+        ("XCB", "wayland-0", True),  # names are case-insensitive; xcb asked for
+        ("xcb;wayland", None, True),
+        ("wayland;xcb", None, False),
+        ("OFFSCREEN", None, False),
+    ],
+)
+def test_only_a_start_on_xcb_is_checked(
+    plugin_missing_a_library, monkeypatch, platform, wayland, checked
+):
+    monkeypatch.setenv("REELGRAPH_XCB_PLUGIN", str(plugin_missing_a_library))
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("QT_QPA_PLATFORM", platform)
+    if wayland:
+        monkeypatch.setenv("WAYLAND_DISPLAY", wayland)
+    else:
+        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    said = check_xcb()
+    assert (said is not None) is checked
+    if checked:
+        assert "Install the package that provides librgmissing.so.0" in said  # no dangling "and"

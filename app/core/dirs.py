@@ -36,3 +36,17 @@ def state_dir(create: bool = True) -> Path:
 
 def log_dir(create: bool = False) -> Path:
     return _dir("REELGRAPH_LOG_DIR", platformdirs.user_log_dir(APP, appauthor=False), create)
+
+
+FOLDER_VARS = "REELGRAPH_CONFIG_DIR, REELGRAPH_CACHE_DIR, REELGRAPH_STATE_DIR, REELGRAPH_LOG_DIR"
+
+
+def folder_problem(e: OSError) -> str:
+    """One line for a folder Reelgraph cannot use (a file where a folder should be, no
+    permission, a full disk), naming the path and the way out."""
+    where = e.filename or "a folder"
+    return (
+        f"cannot use {where}: {e.strerror or e}. Reelgraph keeps its settings, results and state "
+        f"in folders you can change with {FOLDER_VARS}; point the one that holds this path at a "
+        "folder you can write to."
+    )

@@ -278,17 +278,27 @@ def paste(
     """Ops that add a fragment's nodes (fresh ids, moved by ``offset``) and its inner links."""
     if not isinstance(frag, dict) or frag.get("schema") != "reelgraph/fragment":
         raise ValueError("the clipboard does not hold Reelgraph nodes")
+    raw_nodes, raw_links = frag.get("nodes", []), frag.get("links", [])
+    if not isinstance(raw_nodes, list) or not isinstance(raw_links, list):
+        raise ValueError("the clipboard's nodes and links are not lists")
+    if len(raw_nodes) > MAX_PASTE:
+        raise ValueError(
+            f"the clipboard holds {len(raw_nodes)} nodes; paste at most {MAX_PASTE} at once"
+        )
     renamed: dict[str, str] = {}
+    taken = {n.id for n in wf.nodes}
+    added: list[str] = []
     ops: list[Op] = []
-    for raw in frag.get("nodes", []):
+    for raw in raw_nodes:
         node = NodeModel.model_validate(raw)
-        new_id = unique_id(wf, node.id, set(renamed.values()))
-        renamed[node.id] = new_id
+        new_id = unique_id(wf, node.id, taken)
+        taken.add(new_id)  # every new id, also when two pasted nodes share an id
+        renamed.setdefault(node.id, new_id)
+        added.append(new_id)
         ui = dict(node.ui)
-        x, y = ui.get("pos", (0, 0))
-        ui["pos"] = [float(x) + offset[0], float(y) + offset[1]]
+        ui["pos"] = moved(ui.get("pos"), offset)
         ops.append(add_node(node.model_copy(update={"id": new_id, "ui": ui})))
-    for raw in frag.get("links", []):
+    for raw in raw_links:
         link = Link.model_validate(raw)
         if link.src[0] in renamed and link.dst[0] in renamed:
             ops.append(
@@ -301,7 +311,23 @@ def paste(
                     )
                 )
             )
-    return ops, list(renamed.values())
+    return ops, added
+
+
+MAX_PASTE = 2000
+
+
+def moved(pos: Any, offset: tuple[float, float]) -> list[float]:
+    """A position moved by ``offset``; one that is not two finite numbers starts at 0, 0."""
+    import math
+
+    try:
+        x, y = float(pos[0]), float(pos[1])
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError):
+        x, y = 0.0, 0.0
+    if not (math.isfinite(x) and math.isfinite(y)) or max(abs(x), abs(y)) > 1e7:
+        x, y = 0.0, 0.0
+    return [x + offset[0], y + offset[1]]
 
 
 def layout(wf: Workflow, spacing: tuple[float, float] = (340.0, 250.0)) -> dict[str, list[float]]:

@@ -4,12 +4,14 @@ calls these, tests check them pixel by pixel."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (end exclusive)
+MAX_RADIUS = 1024  # the stamp is (2r+1)^2 floats: 16 MB at most
 
 
 def union(a: Box | None, b: Box | None) -> Box | None:
@@ -21,7 +23,9 @@ def union(a: Box | None, b: Box | None) -> Box | None:
 def stamp(size: float, hardness: float) -> np.ndarray:
     """A round brush of radius ``size`` as float32 coverage 0..1; ``hardness`` is the solid
     fraction of the radius (1: a hard disc, 0: a cone falling off from the centre)."""
-    r = max(1, int(round(size)))
+    if not (math.isfinite(size) and math.isfinite(hardness)):
+        raise ValueError("brush size and hardness must be numbers")
+    r = max(1, min(MAX_RADIUS, int(round(size))))  # a bigger brush is a fill, not a stamp
     yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
     d = np.sqrt(xx * xx + yy * yy) / r
     solid = max(0.0, min(1.0, hardness))

@@ -20,8 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.errors import NodeError
+from app.core.limits import limit
+from app.core.safefiles import checked_file
+from app.media.avfile import check_frame_size
 from app.media.camera import CameraPath
 from app.media.images import load_image
 from app.media.render import camera_renderer, i420_renderer
@@ -69,18 +73,64 @@ def write(
     return path
 
 
+class _Recipe(BaseModel):
+    """What a render recipe may say: read files are untrusted (a user can pick one in
+    load_video), so sizes, rate and length get the limits a video file gets, and the still
+    must be a file beside the recipe."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    schema_: str = Field(alias="schema")
+    version: int
+    source: str = Field(pattern=r"^[^/\\]+$", max_length=255)
+    width: int = Field(ge=2, le=16384)
+    height: int = Field(ge=2, le=16384)
+    fps: float = Field(gt=0)
+    frames: int = Field(ge=1)
+    camera: dict[str, Any] | None = None
+
+
+MAX_RECIPE_BYTES = 4 * 1024 * 1024
+
+
 def read(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise NodeError(f"file not found: {path}", hint="check the path")
+    hint = "re-run the generator (clear its cache), or pick a video file"
     try:
+        checked_file(path)
+        if path.stat().st_size > MAX_RECIPE_BYTES:
+            raise ValueError("too large for a render recipe")
         doc = json.loads(path.read_text())
-        if doc.get("schema") != SCHEMA or doc.get("version") != VERSION:
+        if (
+            not isinstance(doc, dict)
+            or doc.get("schema") != SCHEMA
+            or doc.get("version") != VERSION
+        ):
             raise ValueError("not a still-render recipe of this version")
-        return doc
-    except (ValueError, OSError) as e:
+        rec = _Recipe.model_validate(doc)
+        if rec.source.startswith(".") or not (path.parent / rec.source).is_file():
+            raise ValueError(f"its still {rec.source!r} is not beside it")
+        checked_file(path.parent / rec.source, what="still")
+        if rec.camera is not None:
+            CameraPath.model_validate(rec.camera)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise NodeError(f"cannot read {path.name}: {where}: {err['msg']}", hint=hint) from None
+    except (ValueError, OSError, RecursionError, NodeError) as e:
+        raise NodeError(f"cannot read {path.name}: {e}", hint=hint) from None
+    check_frame_size(rec.width, rec.height, path.name)
+    if rec.fps > limit("fps"):
         raise NodeError(
-            f"cannot read {path.name}: {e}", hint="re-run the generator (clear its cache)"
-        ) from None
+            f"{path.name} claims {rec.fps:g} frames a second; the limit is {limit('fps')}"
+        )
+    if rec.frames / rec.fps > limit("video_seconds"):
+        raise NodeError(
+            f"{path.name} lasts {rec.frames / rec.fps / 3600:.1f} h; the limit is "
+            f"{limit('video_seconds') / 60:.0f} min"
+        )
+    return doc
 
 
 def renderer(path: Path, doc: dict[str, Any] | None = None):

@@ -27,7 +27,13 @@ def run_editor(path: str | None) -> int:
         from PySide6.QtGui import QIcon
 
         app.setWindowIcon(QIcon(str(icon)))
-    win = MainWindow()
+    try:
+        win = MainWindow()
+    except (FileExistsError, NotADirectoryError, PermissionError, IsADirectoryError) as e:
+        from app.core.dirs import folder_problem
+
+        print(f"reelgraph: {folder_problem(e)}", file=sys.stderr)
+        return 2
     win.show()
     if not win.offer_recovery() and path:
         if Path(path).resolve().parent == data_dir("workflows").resolve():

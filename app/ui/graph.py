@@ -18,7 +18,7 @@ from NodeGraphQt.widgets.viewer import NodeViewer
 from PySide6.QtCore import QObject, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
 
-from app.core import recipes
+from app.core import edits, recipes
 from app.core.node import NodeType
 from app.core.ports import PORT_COLOURS, PortType, can_connect
 from app.core.registry import Registry
@@ -290,7 +290,7 @@ class GraphBridge(QObject):
         if node is None or node_id in self.nodes:
             return
         nt = self.registry.get(node.type)
-        pos = node.ui.get("pos", [0, 0])
+        pos = edits.moved(node.ui.get("pos"), (0.0, 0.0))  # a damaged position draws at 0, 0
         ng_type = f"reelgraph.{class_name(node.type)}" if nt else "reelgraph.UnknownNode"
         colour = (
             CATEGORY_COLOURS.get(nt.category if nt else "", (60, 60, 64)) if nt else (96, 30, 34)

@@ -775,17 +775,21 @@ class MainWindow(QMainWindow):
         try:
             frag = json.loads(QApplication.clipboard().text() or "null")
             if offset is None:
-                xs = (
-                    [n["ui"].get("pos", [0, 0]) for n in frag.get("nodes", [])]
-                    if isinstance(frag, dict)
-                    else []
-                )
+                nodes = frag.get("nodes") if isinstance(frag, dict) else None
+                xs = [
+                    edits.moved(
+                        n.get("ui", {}).get("pos") if isinstance(n.get("ui"), dict) else None,
+                        (0.0, 0.0),
+                    )
+                    for n in (nodes if isinstance(nodes, list) else [])
+                    if isinstance(n, dict)
+                ]
                 cx, cy = self.bridge.cursor_scene_pos()
                 offset = (
                     (cx - min(p[0] for p in xs), cy - min(p[1] for p in xs)) if xs else (40, 40)
                 )
             ids = self.doc.paste(frag, offset)
-        except (ValueError, TypeError, AttributeError) as e:
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as e:
             self.say(f"Nothing to paste: {e}", error=True)
             return []
         self.bridge.select(ids)

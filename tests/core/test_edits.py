@@ -102,3 +102,27 @@ def test_ops_between_two_workflows_make_one_from_the_other_and_back():
     for inv in reversed(inverses):
         edits.apply(w, inv)
     assert w.to_json_dict() == before.to_json_dict()
+
+
+def test_pasting_nodes_that_share_an_id_gives_each_its_own_and_undo_removes_them_all():
+    w = _doc()
+    frag = {
+        "schema": "reelgraph/fragment",
+        "version": 1,
+        "nodes": [{"id": "a", "type": "t_const", "ui": {"pos": [float("nan"), 3]}}] * 3,
+        "links": [],
+    }
+    ops, ids = edits.paste(w, frag, (10.0, 10.0))
+    assert len(set(ids)) == 3 and not set(ids) & {"a", "b"}
+    inverses = [edits.apply(w, op) for op in ops]
+    assert w.node(ids[0]).ui["pos"] == [
+        10.0,
+        10.0,
+    ]  # a position that is not a number starts at 0, 0
+    for inv in reversed(inverses):
+        edits.apply(w, inv)
+    assert w.to_json_dict() == _doc().to_json_dict()
+    with pytest.raises(ValueError, match="paste at most"):
+        edits.paste(
+            w, {"schema": "reelgraph/fragment", "nodes": [{"id": "x", "type": "t"}] * 5000}, (0, 0)
+        )

@@ -76,3 +76,11 @@ def test_overlay_colours_regions_with_their_coverage_and_outlines_edges():
     paint.overlay(buf, [(red, (255, 0, 0))], (0, 0, 20, 20), outline=True)
     assert buf[5, 9, 3] == 255 and buf[9, 9, 3] == 0  # the edge shows, the inside does not
     assert buf[4, 9, 3] == 0
+
+
+def test_a_stamp_stays_small_whatever_size_it_is_asked_for():
+    assert paint.stamp(1e9, 1.0).shape == (2 * paint.MAX_RADIUS + 1,) * 2
+    import pytest
+
+    with pytest.raises(ValueError):
+        paint.stamp(float("nan"), 0.5)

@@ -115,3 +115,69 @@ def test_mp4_from_a_recipe_matches_the_render(recipe, tmp_path):
         iter_frames(out), iter_frames(ordinary), iter_frames(path), strict=True
     ):
         assert psnr(got, want) > psnr(other, want) - 1.0
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        ({"width": 20000, "height": 20000}, "width: Input should be less than or equal to 16384"),
+        ({"width": 16000, "height": 9000}, "the limit is 8K"),
+        ({"frames": 1_000_000_000}, "lasts"),
+        ({"fps": 1e6}, "frames a second"),
+        ({"fps": 0}, "fps: Input should be greater than 0"),
+        ({"source": "../../etc/passwd"}, "source: String should match pattern"),
+        ({"source": "/etc/hosts"}, "source: String should match pattern"),
+        ({"source": "gone.png"}, "is not beside it"),
+        ({"camera": {"keyframes": [{"t": 0, "zoom": -5}]}}, "cannot read"),
+        ({"width": "wide"}, "width: Input should be a valid integer"),
+    ],
+)
+def test_a_hostile_recipe_is_refused_before_anything_is_rendered(recipe, change, said):
+    recipe = recipe[0]
+    """A recipe is a file a user can pick: it gets the limits a video file gets, and its still
+    must be the file beside it."""
+    doc = json.loads(recipe.read_text())
+    doc.update(change)
+    recipe.write_text(json.dumps(doc))
+    with pytest.raises(NodeError, match=said.replace("(", r"\(")):
+        probe(recipe)
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "null", "42", '"x"', "[" * 5000 + "]" * 5000])
+def test_a_recipe_that_is_not_an_object_is_a_clear_error(recipe, text):
+    recipe = recipe[0]
+    recipe.write_text(text)
+    with pytest.raises(NodeError, match="cannot read take_01.rgshot"):
+        probe(recipe)
+
+
+def test_load_video_of_a_recipe_keeps_its_still_and_follows_its_content(recipe, tmp_path):
+    """Picked in load_video, a recipe travels with its own still; repainting that still gives
+    another result (the still is part of what the node read), never the old picture."""
+    from app.core.cache import Cache
+    from app.core.executor import Executor
+    from app.core.registry import default_registry
+    from app.core.workflow import Workflow
+
+    recipe = recipe[0]
+    wf = Workflow.model_validate(
+        {
+            "nodes": [
+                {"id": "src", "type": "load_video", "params": {"path": str(recipe)}},
+                {"id": "out", "type": "export", "params": {"format": "mp4", "filename": "x"}},
+            ],
+            "links": [{"from": ["src", "video"], "to": ["out", "video"]}],
+        }
+    )
+    ex = Executor(default_registry(), Cache(tmp_path / "cache"))
+    first = ex.run(wf, base_dir=tmp_path, out_dir=tmp_path / "o")
+    assert first.status == "ok", first.errors
+    still = recipe.parent / json.loads(recipe.read_text())["source"]
+    red = np.zeros((300, 480, 3), np.uint8)
+    red[:, :, 2] = 255
+    still.unlink()  # a hard link to the source: replace the file, do not write through it
+    write_png(still, red)
+    second = ex.run(wf, base_dir=tmp_path, out_dir=tmp_path / "o")
+    assert second.status == "ok" and second.keys["src"] != first.keys["src"]
+    frame = read_frame(second.outputs["out"]["file"].path, 0)
+    assert frame[:, :, 2].mean() > 200 and frame[:, :, 1].mean() < 40
