@@ -34,6 +34,9 @@ LIMITS: dict[str, Limit] = {
         64 * 2**20, "bytes", "a workflow file, or one embedded in a render (64 MiB)"
     ),
     "json_depth": Limit(64, "levels", "nesting of a workflow document (params and ui included)"),
+    "recipe_nodes": Limit(
+        20_000, "nodes", "nodes a workflow expands into with its recipes (nested ones included)"
+    ),
     "name_bytes": Limit(200, "bytes", "one file or folder name written in the output folder"),
     "answer_bytes": Limit(
         64 * 2**20,

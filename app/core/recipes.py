@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from pydantic import Field, ValidationError
 from app.core.dirs import config_dir
 from app.core.errors import Problem, WorkflowError
 from app.core.fileio import atomic_write_bytes, load_workflow, parse_workflow
+from app.core.limits import limit
 from app.core.node import Input, NodeType, Output, Params
 from app.core.ports import PortType
 from app.core.registry import Registry
@@ -33,6 +35,7 @@ from app.core.resources import resource_path
 from app.core.workflow import Link, NodeModel, Workflow
 
 TYPE = "recipe"
+_BUDGET: ContextVar[list[int]] = ContextVar("reelgraph_recipe_budget")  # set by expand()
 SEP = "/"
 LIBRARY = "library:"
 EMBEDDED = "embedded:"
@@ -250,6 +253,7 @@ def expand(wf: Workflow, registry: Registry, base_dir: Path) -> Expanded:
     if not has_recipes(wf):
         return Expanded(wf)
     problems: list[Problem] = []
+    _BUDGET.set([limit("recipe_nodes")])
     result = _expand(wf, registry, base_dir, dict(wf.recipes), (), problems)
     if problems:
         raise WorkflowError(problems)
@@ -394,6 +398,13 @@ def _instance(
             return None
     if loaded.folder != base_dir:
         _rebase_files(inner, registry, loaded.folder)
+    budget = _BUDGET.get()
+    budget[0] -= len(inner.nodes)
+    if budget[0] < 0:  # nested fan-out: ten recipes of ten recipes of ten...
+        fail(
+            f"the recipes expand into more than {limit('recipe_nodes'):,} nodes; nest fewer of them"
+        )
+        return None
     inner_problems: list[Problem] = []
     sub = _expand(
         inner,

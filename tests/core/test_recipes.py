@@ -497,3 +497,18 @@ def test_the_shipped_recipes_run_on_the_local_engine(tmp_path, registry):
     assert {p.name for p in out.iterdir()} >= {"shot.mp4", "loop.mp4", "loop.gif", "dialogue.mp4"}
     with av.open(str(out / "dialogue.mp4")) as c:
         assert c.streams.audio, "the dialogue shot keeps its voice"
+
+
+def test_nested_fan_out_is_refused_before_it_eats_memory(tmp_path, registry, monkeypatch):
+    """Ten instances of a recipe holding ten instances of one holding ten...: refused with the
+    limit, quickly, instead of expanding into millions of nodes."""
+    leaf = _recipe([{"id": "p", "type": "prompt", "params": {}}], [],
+                   {"inputs": [], "outputs": [{"name": "out", "from": ["p", "prompt"]}], "params": []})
+    (tmp_path / "r0.json").write_text(json.dumps(leaf))
+    for level in range(1, 6):
+        doc = _recipe([{"id": f"i{k}", "type": "recipe", "params": {"source": f"r{level - 1}.json"}}
+                       for k in range(10)], [], {"inputs": [], "outputs": [], "params": []})
+        (tmp_path / f"r{level}.json").write_text(json.dumps(doc))
+    wf = Workflow.model_validate({"nodes": [{"id": "top", "type": "recipe", "params": {"source": "r5.json"}}]})
+    problems = [str(p) for p in validate(wf, registry, base_dir=tmp_path)]
+    assert any("expand into more than 20,000 nodes" in p for p in problems)
