@@ -148,6 +148,12 @@ def _parser() -> argparse.ArgumentParser:
         help="make: also rewrite the workflow with one recipe node in place of those nodes",
     )
     rc.add_argument("--force", action="store_true", help="make: overwrite a recipe of that name")
+    rc.add_argument(
+        "--expose",
+        action="append",
+        metavar="NODE.PARAM[=NAME]",
+        help="make: show this setting on the recipe's instances (repeatable)",
+    )
 
     e = sub.add_parser("edit", help="open the editor")
     e.add_argument("workflow", nargs="?")
@@ -358,8 +364,13 @@ def _dry_run(executor, workflow, base_dir: Path, args: argparse.Namespace) -> in
     except WorkflowError as e:
         _print_problems(e)
         return EXIT_INVALID
-    types = {n.id: n.type for n in workflow.nodes}
-    cached = [n.id for n in workflow.nodes if n.id not in costs]
+    from app.core import recipes
+
+    shown_wf = workflow
+    if recipes.has_recipes(workflow):  # recipe instances cost what their inner nodes do
+        shown_wf = recipes.expand(workflow, executor.registry, base_dir).workflow
+    types = {n.id: n.type for n in shown_wf.nodes}
+    cached = [n.id for n in shown_wf.nodes if n.id not in costs]
     for node_id, cost in costs.items():
         print(f"{shown(node_id):<24} {shown(types[node_id]):<16} would run   ${cost:,.2f}")
     for node_id in cached:
@@ -737,7 +748,9 @@ def cmd_recipe(args: argparse.Namespace) -> int:
         if not args.target:
             _err("recipe show: name a recipe (library name or file)")
             return EXIT_INVALID
-        source = args.target if args.target.endswith(".json") else recipes.LIBRARY + args.target
+        source = args.target
+        if not (source.endswith(".json") or source.startswith(recipes.LIBRARY)):
+            source = recipes.LIBRARY + source
         try:
             loaded = recipes.load(source, base_dir=Path.cwd(), embedded={})
         except ValueError as e:
@@ -780,13 +793,27 @@ def cmd_recipe(args: argparse.Namespace) -> int:
     if dest.exists() and not args.force:
         _err(f"recipe make: {dest} exists; choose another --name or add --force")
         return EXIT_INVALID
+    for item in args.expose or []:  # node.param[=name]
+        target, _, exposed_as = item.partition("=")
+        node_id, _, param = target.partition(".")
+        if not param or recipe.node(node_id) is None:
+            _err(
+                f"recipe make: --expose {item!r}: expected NODE.PARAM[=NAME] with NODE one of the cut nodes"
+            )
+            return EXIT_INVALID
+        recipe = recipes.expose(recipe, node_id, param, exposed_as or None)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    save_workflow(recipe, dest)
+    # its file params from where the workflow is, so it works from the library too
+    save_workflow(recipes.absolutized(recipe, registry, wf_path.resolve().parent), dest)
     iface = recipe.interface
     assert iface is not None
     print(f"wrote recipe {name!r} to {dest}")
     print("  in:  " + (", ".join(f"{i.name}:{i.type}" for i in iface.inputs) or "-"))
     print("  out: " + (", ".join(o.name for o in iface.outputs) or "-"))
+    print(
+        "  settings: "
+        + (", ".join(p.name for p in iface.params) or "- (add some with --expose NODE.PARAM)")
+    )
     if args.replace:
         inst = next(
             n for n in rest.nodes if n.type == recipes.TYPE and n.id not in workflow.node_map()

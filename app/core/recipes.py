@@ -170,6 +170,9 @@ def load(
         if source.startswith(LIBRARY):
             name = source[len(LIBRARY) :]
             path = library_path(name)
+            kept = remembered(pin) if pin and path is None else None
+            if kept is not None:
+                return Loaded(kept, pin or "", pin or "", source, base_dir)
             if path is None:
                 names = ", ".join(i.name for i in library()) or "none"
                 raise ValueError(f"no recipe {name!r} in the library (library: {names})")
@@ -177,6 +180,9 @@ def load(
             path = Path(source).expanduser()
             path = path if path.is_absolute() else base_dir / path
             if not path.is_file():
+                kept = remembered(pin) if pin else None
+                if kept is not None:  # the file is gone, but the version this shot keeps is not
+                    return Loaded(kept, pin or "", pin or "", str(path), path.parent)
                 raise ValueError(f"recipe file not found: {path}")
         try:
             wf = load_workflow(path)
@@ -373,6 +379,16 @@ def _instance(
     iface = inner.interface
     assert iface is not None  # load() refuses a workflow without one
     inner_ids = {n.id for n in inner.nodes}
+    for what, pairs in [("input " + i.name, i.to) for i in iface.inputs] + [
+        ("output " + o.name, [o.src]) for o in iface.outputs
+    ]:
+        missing = [n for n, _ in pairs if n not in inner_ids]
+        if missing:
+            fail(f"the recipe's {what} names node {missing[0]!r}, which it lacks")
+            return None
+    if loaded.folder != base_dir:
+        _rebase_files(inner, registry, loaded.folder)
+    # the instance's values after: a file it names is relative to its own workflow
     for name, value in p.values.items():
         exposed = next((x for x in iface.params if x.name == name), None)
         if exposed is None:
@@ -389,15 +405,6 @@ def _instance(
             )
             return None
         target.params[exposed.param] = copy.deepcopy(value)
-    for what, pairs in [("input " + i.name, i.to) for i in iface.inputs] + [
-        ("output " + o.name, [o.src]) for o in iface.outputs
-    ]:
-        missing = [n for n, _ in pairs if n not in inner_ids]
-        if missing:
-            fail(f"the recipe's {what} names node {missing[0]!r}, which it lacks")
-            return None
-    if loaded.folder != base_dir:
-        _rebase_files(inner, registry, loaded.folder)
     budget = _BUDGET.get()
     budget[0] -= len(inner.nodes)
     if budget[0] < 0:  # nested fan-out: ten recipes of ten recipes of ten...
@@ -460,6 +467,14 @@ def _instance(
         for k, v in sub.instances.items()
     }
     return Expanded(Workflow(nodes=renamed, links=inner_links), nested_instances), info
+
+
+def absolutized(wf: Workflow, registry: Registry, folder: Path) -> Workflow:
+    """A copy whose relative file params are absolute (resolved from ``folder``): what a recipe
+    cut from a workflow needs before it is saved somewhere else (the library, another file)."""
+    out = wf.clone()
+    _rebase_files(out, registry, folder)
+    return out
 
 
 def _rebase_files(inner: Workflow, registry: Registry, folder: Path) -> None:
@@ -631,6 +646,13 @@ def make(
     for lk in links_out:
         if lk.src not in outputs:
             outputs[lk.src] = _unique(lk.src[1], out_used)
+    if not outputs:  # the selection ends in itself (an export): what its ends make is shown
+        feeding = {lk.src[0] for lk in inner_links}
+        for n in inside:
+            nt = registry.get(n.type)
+            if n.id not in feeding and nt is not None:
+                for o in nt.outputs:
+                    outputs[(n.id, o.name)] = _unique(o.name, out_used)
     doc = {
         "schema": "reelgraph/workflow",
         "version": 1,
@@ -728,7 +750,9 @@ def embed(wf: Workflow, node_id: str, base_dir: Path) -> Workflow:
     return out
 
 
-def link(wf: Workflow, node_id: str, path: Path, base_dir: Path) -> Workflow:
+def link(
+    wf: Workflow, node_id: str, path: Path, base_dir: Path, registry: Registry | None = None
+) -> Workflow:
     """The workflow with instance ``node_id``'s embedded recipe written to ``path`` and the
     instance linked to that file (relative to the workflow when it can be)."""
     import os
@@ -741,7 +765,7 @@ def link(wf: Workflow, node_id: str, path: Path, base_dir: Path) -> Workflow:
     p = RecipeParams.model_validate(node.params)
     loaded = load(p.source, base_dir=base_dir, embedded=wf.recipes, pin=p.pin)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_workflow(loaded.wf, path)
+    save_workflow(absolutized(loaded.wf, registry, loaded.folder) if registry else loaded.wf, path)
     out = wf.clone()
     inst = out.node(node_id)
     assert inst is not None
@@ -825,13 +849,13 @@ def inline(
     inner = loaded.wf.clone()
     iface = inner.interface
     assert iface is not None
+    if loaded.folder != base_dir:
+        _rebase_files(inner, registry, loaded.folder)
     for name, value in p.values.items():
         exposed = next((x for x in iface.params if x.name == name), None)
         target = inner.node(exposed.node) if exposed else None
         if exposed is not None and target is not None:
             target.params[exposed.param] = copy.deepcopy(value)
-    if loaded.folder != base_dir:
-        _rebase_files(inner, registry, loaded.folder)
     taken = {n.id for n in wf.nodes if n.id != node_id}
     renamed: dict[str, str] = {}
     for n in inner.nodes:

@@ -330,10 +330,7 @@ class Document(QObject):
                     self.refused.emit(msg)
                     return msg
         values = dict(p.values)
-        if value == entry[3]:
-            values.pop(name, None)  # the recipe's own value: follow the recipe again
-        else:
-            values[name] = value
+        values[name] = value  # kept even when it equals the recipe's: the shot chose it
         if values != p.values:
             self.push(
                 [edits.set_params(node_id, {**node.params, "values": values})],
@@ -383,7 +380,7 @@ class Document(QObject):
             )
         )
         self.undo = QUndoStack(self)
-        self.undo.cleanChanged.connect(lambda *_: self.path_changed.emit())
+        self.undo.cleanChanged.connect(self.path_changed)  # signal to signal: gone with us
         self.wf, self.path = loaded.wf.clone(), path
         self.stack_changed.emit()
         self.reset.emit()

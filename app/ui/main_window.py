@@ -141,6 +141,11 @@ class MainWindow(QMainWindow):
         self._peeked.connect(self._peek_done, Qt.QueuedConnection)
         self._drawn.connect(self._drawn_done, Qt.QueuedConnection)
         self._drawn_gen: dict[str, int] = {}
+        # a linked recipe changed on disk (another window, a colleague, the library): say so
+        self._recipe_watch = QTimer(self)
+        self._recipe_watch.setInterval(3000)
+        self._recipe_watch.timeout.connect(self._watch_recipes)
+        self._recipe_watch.start()
         self._peek_timer = QTimer(self)
         self._peek_timer.setSingleShot(True)
         self._peek_timer.setInterval(400)
@@ -420,6 +425,14 @@ class MainWindow(QMainWindow):
 
     def _node_removed(self, node_id: str) -> None:
         self.outputs.pop(node_id, None)
+
+    def _watch_recipes(self) -> None:
+        if not self.runner.running() and any(
+            n.type == recipes.TYPE
+            and not str(n.params.get("source", "")).startswith(recipes.EMBEDDED)
+            for n in self.doc.wf.nodes
+        ):
+            self.recipes.mark_changed()
 
     def _stack_changed(self) -> None:
         self.undo_group.addStack(self.doc.undo)
@@ -914,6 +927,13 @@ class MainWindow(QMainWindow):
         if self.runner.running():
             self.say("A run is already going; stop it first.", error=True)
             return False
+        if self.doc.levels:  # a recipe on its own has no still, prompt or voice: the shot does
+            self.say(
+                "You are inside a recipe: its inputs come from the shot that uses it. Go Back "
+                "(Ctrl+Shift+Up) and run the shot.",
+                error=True,
+            )
+            return False
         from app.providers.settings import load_settings
 
         try:
@@ -1216,6 +1236,8 @@ class MainWindow(QMainWindow):
                 self.log_line(f"could not record the run history: {e}", "#c8a060")
         counts = result.counts()
         summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        if result.status == "ok" and not self.doc.levels:
+            self.recipes.note_run()
         if result.status == "ok":
             delivered = [str(p) for files in result.delivered.values() for p in files]
             msg = f"Run finished in {result.wall_s:.1f} s: {summary}"

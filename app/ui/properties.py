@@ -255,7 +255,7 @@ class PropertiesPanel(QWidget):
                 col = QVBoxLayout(box)
                 col.setContentsMargins(0, 4, 0, 4)
                 text = QLabel(
-                    f"<b style='color:#e6be5a'>{node_id} {notice}.</b><br>"
+                    f"<b style='color:#e6be5a'>{node_id}: {notice}.</b><br>"
                     + "<br>".join(html.escape(c) for c in changes[:10])
                     + ("<br>..." if len(changes) > 10 else "")
                 )
@@ -267,6 +267,18 @@ class PropertiesPanel(QWidget):
                 update.setObjectName("recipe_update")
                 update.clicked.connect(lambda: ra.update(node_id))
                 row.addWidget(update)
+                same = [
+                    n
+                    for n in self.doc.wf.nodes
+                    if n.type == recipes.TYPE
+                    and n.params.get("source") == node.params.get("source")
+                    and ra.status(n.id)[0]
+                ]
+                if len(same) > 1:
+                    every = QPushButton(f"Update all {len(same)}")
+                    every.setObjectName("recipe_update_all")
+                    every.clicked.connect(lambda: ra.update_all(node_id))
+                    row.addWidget(every)
                 if not pin:
                     keep = QPushButton("Keep the old version")
                     keep.setObjectName("recipe_keep")

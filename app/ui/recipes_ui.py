@@ -178,7 +178,9 @@ class RecipeActions(QObject):
         if path is None:
             return
         try:
-            after = recipes.link(self.doc.wf, node_id, Path(path), self.doc.base_dir)
+            after = recipes.link(
+                self.doc.wf, node_id, Path(path), self.doc.base_dir, self.win.registry
+            )
         except (ValueError, OSError, Exception) as e:  # noqa: BLE001
             self.win.say(f"Cannot write the recipe: {e}", error=True)
             return
@@ -212,7 +214,7 @@ class RecipeActions(QObject):
                 pin=node.params.get("pin"),
             )
             dest.parent.mkdir(parents=True, exist_ok=True)
-            wf = loaded.wf.clone()
+            wf = recipes.absolutized(loaded.wf, self.win.registry, loaded.folder)
             wf.name = wf.name if wf.name not in ("", "untitled", "r") else name
             save_workflow(wf, dest)
         except (ValueError, OSError, Exception) as e:  # noqa: BLE001
@@ -277,6 +279,51 @@ class RecipeActions(QObject):
         self.doc.change_whole(after, f"update {node_id} to its recipe")
         self.win.bridge.refresh_recipe(node_id)
 
+    def update_all(self, node_id: str) -> None:
+        """Update every instance that uses the same recipe as ``node_id`` (one undo step)."""
+        node = self.doc.wf.node(node_id)
+        if node is None:
+            return
+        source = node.params.get("source")
+        ids = [
+            n.id
+            for n in self.doc.wf.nodes
+            if n.type == recipes.TYPE and n.params.get("source") == source and self.status(n.id)[0]
+        ]
+        _, changes = self.status(node_id)
+        if not ids or not self.confirm_update(", ".join(ids), changes):
+            return
+        info = self.doc.recipe_ports(node_id)
+        after = self.doc.wf.clone()
+        for i in ids:
+            inst = after.node(i)
+            assert inst is not None
+            inst.params = {**inst.params, "pin": None}
+            inst.ui = {**inst.ui, "recipe_seen": info.current}
+        self.doc.change_whole(after, f"update {len(ids)} shot(s) to their recipe")
+        for i in ids:
+            self.win.bridge.refresh_recipe(i)
+        self.mark_changed()
+
+    def note_run(self) -> None:
+        """After a run: the instances that follow their recipe used it as it is now, so they no
+        longer say it changed (one undo step, only when something is to note)."""
+        after = self.doc.wf.clone()
+        noted = []
+        for n in after.nodes:
+            if n.type != recipes.TYPE or n.params.get("pin"):
+                continue
+            try:
+                current = self.doc.recipe_ports(n.id).current
+            except Exception:  # noqa: BLE001
+                continue
+            if n.ui.get("recipe_seen") != current:
+                n.ui = {**n.ui, "recipe_seen": current}
+                noted.append(n.id)
+        if noted:
+            self.doc.change_whole(after, "note the recipe versions the run used")
+            self.mark_changed()
+
     def keep_old(self, node_id: str) -> None:
         """Pin the instance to the version it last used."""
         node = self.doc.wf.node(node_id)
@@ -317,7 +364,8 @@ class RecipeActions(QObject):
             item = self.win.bridge.item(node.id)
             if item is None:
                 continue
-            if notice:
+            pinned = bool(node.params.get("pin"))
+            if notice and not pinned:
                 item.set_state("recipe", None, "Update or keep it, in Properties")
             elif item.state == "recipe":
                 item.set_state(None)
@@ -343,6 +391,7 @@ class RecipeActions(QObject):
         box.setDetailedText("\n".join(changes))
         box.setInformativeText("\n".join(changes[:12]) + ("\n..." if len(changes) > 12 else ""))
         box.setStandardButtons(QMessageBox.Ok | QMessageBox.Cancel)
+        box.button(QMessageBox.Ok).setText("Update")
         return box.exec() == QMessageBox.Ok
 
 

@@ -502,13 +502,109 @@ def test_the_shipped_recipes_run_on_the_local_engine(tmp_path, registry):
 def test_nested_fan_out_is_refused_before_it_eats_memory(tmp_path, registry, monkeypatch):
     """Ten instances of a recipe holding ten instances of one holding ten...: refused with the
     limit, quickly, instead of expanding into millions of nodes."""
-    leaf = _recipe([{"id": "p", "type": "prompt", "params": {}}], [],
-                   {"inputs": [], "outputs": [{"name": "out", "from": ["p", "prompt"]}], "params": []})
+    leaf = _recipe(
+        [{"id": "p", "type": "prompt", "params": {}}],
+        [],
+        {"inputs": [], "outputs": [{"name": "out", "from": ["p", "prompt"]}], "params": []},
+    )
     (tmp_path / "r0.json").write_text(json.dumps(leaf))
     for level in range(1, 6):
-        doc = _recipe([{"id": f"i{k}", "type": "recipe", "params": {"source": f"r{level - 1}.json"}}
-                       for k in range(10)], [], {"inputs": [], "outputs": [], "params": []})
+        doc = _recipe(
+            [
+                {"id": f"i{k}", "type": "recipe", "params": {"source": f"r{level - 1}.json"}}
+                for k in range(10)
+            ],
+            [],
+            {"inputs": [], "outputs": [], "params": []},
+        )
         (tmp_path / f"r{level}.json").write_text(json.dumps(doc))
-    wf = Workflow.model_validate({"nodes": [{"id": "top", "type": "recipe", "params": {"source": "r5.json"}}]})
+    wf = Workflow.model_validate(
+        {"nodes": [{"id": "top", "type": "recipe", "params": {"source": "r5.json"}}]}
+    )
     problems = [str(p) for p in validate(wf, registry, base_dir=tmp_path)]
     assert any("expand into more than 20,000 nodes" in p for p in problems)
+
+
+def test_a_recipe_cut_with_its_still_works_from_the_library_and_a_shot_sets_its_own(tmp_path):
+    """All five nodes of a shot, the still included, into the library: its still is found from
+    there; a shot's own still (relative to the shot's workflow) is found from the shot."""
+    env = {
+        "REELGRAPH_CONFIG_DIR": str(tmp_path / "config"),
+        "REELGRAPH_CACHE_DIR": str(tmp_path / "cache"),
+        "REELGRAPH_LOG_DIR": str(tmp_path / "logs"),
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+
+    (tmp_path / "proj" / "media").mkdir(parents=True)
+    shutil.copy(
+        ROOT / "resources" / "media" / "coffee.png", tmp_path / "proj" / "media" / "coffee.png"
+    )
+    shutil.copy(
+        ROOT / "resources" / "media" / "chelsea.png", tmp_path / "proj" / "media" / "cat.png"
+    )
+    demo = json.loads((ROOT / "workflows" / "demo.json").read_text())
+    for n in demo["nodes"]:
+        if n["type"] == "reference_image":
+            n["params"]["path"] = "media/coffee.png"
+        if n["type"] == "generator":
+            n["params"].update(width=96, height=54, duration=1)
+    (tmp_path / "proj" / "shot.json").write_text(json.dumps(demo))
+    made = cli(
+        "recipe",
+        "make",
+        "proj/shot.json",
+        "--nodes",
+        "prompt,still,camera,shot,export",
+        "--name",
+        "whole",
+        "--replace",
+        "--expose",
+        "still.path=still",
+        "--expose",
+        "export.filename=file",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "settings: still, file" in made.stdout and "out: file" in made.stdout, made.stdout
+    run = cli("run", "proj/shot.json", "--out", "out")
+    assert run.returncode == 0, run.stderr
+    run = cli(
+        "run",
+        "proj/shot.json",
+        "--out",
+        "out",
+        "--set",
+        'whole.values.still="media/cat.png"',
+        "--set",
+        'whole.values.file="cat"',
+    )
+    assert run.returncode == 0, run.stderr
+    from app.media.video import read_frame
+
+    coffee, cat = (
+        read_frame(tmp_path / "out" / "demo_coffee.mp4", 0),
+        read_frame(tmp_path / "out" / "cat.mp4", 0),
+    )
+    assert abs(float(coffee.mean()) - float(cat.mean())) > 5  # another still, another picture
+
+
+def test_a_pinned_shot_keeps_working_when_its_recipe_file_is_gone(tmp_path, registry):
+    rfile = tmp_path / "hero.json"
+    shutil.copy(ROOT / "resources" / "recipes" / "push_in_shot.json", rfile)
+    path = _shots(tmp_path, 1, "hero.json")
+    wf = load_workflow(path)
+    wf.node("s1").params["pin"] = recipes.ports(wf.node("s1"), registry, tmp_path, {}).digest
+    save_workflow(wf, path)
+    rfile.unlink()
+    assert validate(load_workflow(path), registry, base_dir=tmp_path) == []
+    assert _run(registry, path, tmp_path).status == "ok"

@@ -135,8 +135,8 @@ def test_expose_a_setting_inside_and_set_it_on_the_instance(win, demo, qtbot):
     assert win.doc.wf.node("push").params["values"] == {"seconds": 2.0}
     flat = recipes.expand(win.doc.wf, win.registry, win.doc.base_dir).workflow
     assert flat.node("push/shot").params["duration"] == 2.0
-    win.doc.set_recipe_value("push", "seconds", 1)  # the recipe's own value: follow it again
-    assert win.doc.wf.node("push").params["values"] == {}
+    win.doc.set_recipe_value("push", "seconds", 1)  # the recipe's own value, chosen: kept
+    assert win.doc.wf.node("push").params["values"] == {"seconds": 1}
     assert win.doc.set_recipe_value("push", "seconds", 999) is not None  # the inner bounds hold
     grab(win, "recipe_settings.png")
 
