@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import recipes
+from app.core.fileio import load_workflow
 from app.core.node import NodeType
 from app.core.ports import PORT_COLOURS
 from app.core.registry import Registry
@@ -150,13 +152,11 @@ class Palette(QWidget):
 
     def _fill_recipes(self, query: str, cats: dict[str, QTreeWidgetItem]) -> None:
         """The recipe library (yours and the shipped ones), in the Recipes category."""
-        from app.ui.recipes_ui import library_items
-
         if getattr(self, "_library", None) is None:
             self._library = library_items()
         words = query.lower().split()
         for name, title, tip in self._library or []:
-            hay = f"{title} {tip} recipe".lower()
+            hay = f"{title} {tip.splitlines()[0]} recipe".lower()  # its name and what it is
             if words and not all(w in hay for w in words):
                 continue
             cat = cats.get("Recipes")
@@ -295,3 +295,23 @@ class Legend(QWidget):
             grid.addWidget(name, row, col + 1)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
+
+
+def library_items() -> list[tuple[str, str, str]]:
+    """(name, title, tooltip) of every recipe in the library, for the palette."""
+    out = []
+    for item in recipes.library():
+        try:
+            wf = load_workflow(item.path)
+        except Exception:  # noqa: BLE001 - a broken file is left out of the palette
+            continue
+        iface = wf.interface
+        if iface is None:
+            continue
+        tip = (
+            f"{wf.name}\nin: {', '.join(i.name for i in iface.inputs) or '-'}"
+            f"\nsettings: {', '.join(p.name for p in iface.params) or '-'}"
+            f"\n{'shipped' if item.shipped else 'your library'}: {item.path}"
+        )
+        out.append((item.name, item.name.replace("_", " "), tip))
+    return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
@@ -21,10 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import recipes
-from app.core.fileio import load_workflow, save_workflow
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.core.fileio import save_workflow
 
 
 class Breadcrumb(QWidget):
@@ -56,7 +53,7 @@ class Breadcrumb(QWidget):
 
 
 class RecipeActions(QObject):
-    def __init__(self, win: MainWindow) -> None:
+    def __init__(self, win: Any) -> None:  # the MainWindow (which imports this module)
         super().__init__(win)
         self.win = win
         self.doc = win.doc
@@ -404,23 +401,3 @@ def _suggest(wf, ids: list[str]) -> str:
     while name in wf.recipes:
         name, n = f"recipe_{n}", n + 1
     return name
-
-
-def library_items() -> list[tuple[str, str, str]]:
-    """(name, title, tooltip) of every recipe in the library, for the palette."""
-    out = []
-    for item in recipes.library():
-        try:
-            wf = load_workflow(item.path)
-        except Exception:  # noqa: BLE001 - a broken file is left out of the palette
-            continue
-        iface = wf.interface
-        if iface is None:
-            continue
-        tip = (
-            f"{wf.name}\nin: {', '.join(i.name for i in iface.inputs) or '-'}"
-            f"\nsettings: {', '.join(p.name for p in iface.params) or '-'}"
-            f"\n{'shipped' if item.shipped else 'your library'}: {item.path}"
-        )
-        out.append((item.name, item.name.replace("_", " "), tip))
-    return out
