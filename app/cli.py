@@ -720,6 +720,10 @@ def cmd_recipe(args: argparse.Namespace) -> int:
     from app.core.registry import default_registry
 
     registry = default_registry()
+
+    def print(text: str = "") -> None:
+        sys.stdout.write("\n".join(shown(line) for line in str(text).split("\n")) + "\n")
+
     if args.action == "list":
         items = recipes.library()
         if not items:
@@ -780,7 +784,13 @@ def cmd_recipe(args: argparse.Namespace) -> int:
         _print_problems(e)
         return EXIT_INVALID
     name = args.name.strip()
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
+    if (
+        not name
+        or any(c in name for c in "/\\")
+        or name.startswith(".")
+        or len(name.encode()) > 100
+        or any(not c.isprintable() for c in name)
+    ):
         _err(f"recipe make: {args.name!r} cannot be a recipe name (no slashes, not hidden)")
         return EXIT_INVALID
     ids = {x.strip() for x in args.nodes.split(",") if x.strip()}
@@ -790,6 +800,12 @@ def cmd_recipe(args: argparse.Namespace) -> int:
         _err(f"recipe make: {e}")
         return EXIT_INVALID
     dest = Path(args.out) if args.out else recipes.user_library() / f"{name}.json"
+    if dest.resolve() == wf_path.resolve():
+        _err("recipe make: --out is the workflow itself; write the recipe to another file")
+        return EXIT_INVALID
+    if dest.exists() and not dest.is_file():
+        _err(f"recipe make: {dest} is not a regular file; choose a file for the recipe")
+        return EXIT_INVALID
     if dest.exists() and not args.force:
         _err(f"recipe make: {dest} exists; choose another --name or add --force")
         return EXIT_INVALID
@@ -804,7 +820,9 @@ def cmd_recipe(args: argparse.Namespace) -> int:
         recipe = recipes.expose(recipe, node_id, param, exposed_as or None)
     dest.parent.mkdir(parents=True, exist_ok=True)
     # its file params from where the workflow is, so it works from the library too
-    save_workflow(recipes.absolutized(recipe, registry, wf_path.resolve().parent), dest)
+    save_workflow(
+        recipes.absolutized(recipe, registry, wf_path.resolve().parent, workflow.recipes), dest
+    )
     iface = recipe.interface
     assert iface is not None
     print(f"wrote recipe {name!r} to {dest}")
@@ -816,7 +834,9 @@ def cmd_recipe(args: argparse.Namespace) -> int:
     )
     if args.replace:
         inst = next(
-            n for n in rest.nodes if n.type == recipes.TYPE and n.id not in workflow.node_map()
+            n
+            for n in rest.nodes
+            if n.type == recipes.TYPE and n.params.get("source") == recipes.EMBEDDED + name
         )
         if args.out:
             rel = os.path.relpath(dest.resolve(), wf_path.resolve().parent)

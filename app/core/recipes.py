@@ -36,6 +36,7 @@ from app.core.workflow import Link, NodeModel, Workflow
 
 TYPE = "recipe"
 _BUDGET: ContextVar[list[int]] = ContextVar("reelgraph_recipe_budget")  # set by expand()
+_TOP: ContextVar[Path] = ContextVar("reelgraph_recipe_top")  # the run's folder, set by expand()
 SEP = "/"
 LIBRARY = "library:"
 EMBEDDED = "embedded:"
@@ -98,13 +99,18 @@ def remember(wf: Workflow) -> str:
 
 
 def remembered(h: str) -> Workflow | None:
+    """The kept version ``h``, only if its content still has that hash (a file edited in the
+    version store is not that version any more)."""
+    if not (h.isascii() and h.isalnum()) or len(h) > 64:
+        return None
     path = _versions_dir() / f"{h}.json"
-    if not h.isalnum() or not path.is_file():
-        return None
     try:
-        return load_workflow(path)
-    except WorkflowError:
+        if not path.is_file():
+            return None
+        wf = load_workflow(path)
+    except (WorkflowError, OSError):
         return None
+    return wf if digest(wf) == h else None
 
 
 @dataclass(frozen=True)
@@ -125,12 +131,15 @@ def library() -> list[LibraryItem]:
 
 
 def library_path(name: str) -> Path | None:
-    if not name or "/" in name or "\\" in name or name.startswith("."):
+    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name.encode()) > 200:
         return None
     for folder in (user_library(), shipped_library()):
         p = folder / f"{name}.json"
-        if p.is_file():
-            return p
+        try:
+            if p.is_file():
+                return p
+        except OSError:
+            return None
     return None
 
 
@@ -165,7 +174,7 @@ def load(
             raise ValueError(
                 f"embedded recipe {name!r} is not a valid workflow: {_first(e)}"
             ) from None
-        ident, folder = source, base_dir
+        ident, folder = f"{source}@{digest(wf)}", base_dir  # two recipes may share a name
     else:
         if source.startswith(LIBRARY):
             name = source[len(LIBRARY) :]
@@ -179,7 +188,13 @@ def load(
         else:
             path = Path(source).expanduser()
             path = path if path.is_absolute() else base_dir / path
-            if not path.is_file():
+            try:
+                exists = path.is_file()
+            except OSError as e:  # a name too long for the file system, a loop of links
+                raise ValueError(
+                    f"cannot use recipe file {source[:80]!r}: {e.strerror or e}"
+                ) from None
+            if not exists:
                 kept = remembered(pin) if pin else None
                 if kept is not None:  # the file is gone, but the version this shot keeps is not
                     return Loaded(kept, pin or "", pin or "", str(path), path.parent)
@@ -260,6 +275,7 @@ def expand(wf: Workflow, registry: Registry, base_dir: Path) -> Expanded:
         return Expanded(wf)
     problems: list[Problem] = []
     _BUDGET.set([limit("recipe_nodes")])
+    _TOP.set(base_dir)
     result = _expand(wf, registry, base_dir, dict(wf.recipes), (), problems)
     if problems:
         raise WorkflowError(problems)
@@ -289,9 +305,20 @@ def _expand(
         links += inner.workflow.links
         instances[node.id] = info
         instances.update(inner.instances)
-    ok = {n.id for n in wf.nodes if n.type != TYPE} | set(instances)
+    failed = {n.id for n in wf.nodes if n.type == TYPE} - set(instances)
+    for n in wf.nodes:  # "shot/x" beside an instance "shot" would be mistaken for its inner node
+        head = n.id.split(SEP, 1)[0]
+        if n.type != TYPE and SEP in n.id and head in {m.id for m in wf.nodes if m.type == TYPE}:
+            problems.append(
+                Problem(
+                    f"its id starts with the recipe node {head!r} and {SEP!r}; rename it",
+                    n.id,
+                    n.type,
+                    "id",
+                )
+            )
     for lk in wf.links:
-        if lk.src[0] not in ok or lk.dst[0] not in ok:
+        if lk.src[0] in failed or lk.dst[0] in failed:
             continue  # an instance that failed to expand: its problem is already reported
         src = _source(lk, instances, problems)
         if src is None:
@@ -386,7 +413,7 @@ def _instance(
         if missing:
             fail(f"the recipe's {what} names node {missing[0]!r}, which it lacks")
             return None
-    if loaded.folder != base_dir:
+    if loaded.folder != _TOP.get():  # its files from its own folder, not the run's
         _rebase_files(inner, registry, loaded.folder)
     # the instance's values after: a file it names is relative to its own workflow
     for name, value in p.values.items():
@@ -469,11 +496,39 @@ def _instance(
     return Expanded(Workflow(nodes=renamed, links=inner_links), nested_instances), info
 
 
-def absolutized(wf: Workflow, registry: Registry, folder: Path) -> Workflow:
-    """A copy whose relative file params are absolute (resolved from ``folder``): what a recipe
-    cut from a workflow needs before it is saved somewhere else (the library, another file)."""
+def absolutized(
+    wf: Workflow, registry: Registry, folder: Path, host: dict[str, dict[str, Any]] | None = None
+) -> Workflow:
+    """A copy that means the same wherever it is saved: relative file params and nested recipe
+    files made absolute (resolved from ``folder``), and the embedded recipes it uses from its
+    host (``host``) carried inside it. What a recipe needs before it moves (library, a file)."""
     out = wf.clone()
     _rebase_files(out, registry, folder)
+    wanted = [n for n in out.nodes if n.type == TYPE]
+    for n in wanted:
+        source = str(n.params.get("source", ""))
+        if (
+            source
+            and not source.startswith((LIBRARY, EMBEDDED))
+            and not Path(source).expanduser().is_absolute()
+        ):
+            n.params = {**n.params, "source": str((folder / source).resolve())}
+    pending = [
+        str(n.params.get("source", ""))[len(EMBEDDED) :]
+        for n in wanted
+        if str(n.params.get("source", "")).startswith(EMBEDDED)
+    ]
+    seen: set[str] = set()
+    while pending:  # the host's embedded recipes it uses, and those they use
+        name = pending.pop()
+        if name in seen or name in out.recipes or not host or name not in host:
+            continue
+        seen.add(name)
+        out.recipes[name] = copy.deepcopy(host[name])
+        for n in host[name].get("nodes", []):
+            src = str((n.get("params") or {}).get("source", "")) if isinstance(n, dict) else ""
+            if n.get("type") == TYPE and src.startswith(EMBEDDED):
+                pending.append(src[len(EMBEDDED) :])
     return out
 
 
@@ -512,12 +567,25 @@ class Ports:
 
 
 def ports(
-    node: NodeModel, registry: Registry, base_dir: Path, embedded: dict[str, dict[str, Any]]
+    node: NodeModel,
+    registry: Registry,
+    base_dir: Path,
+    embedded: dict[str, dict[str, Any]],
+    _chain: tuple[str, ...] = (),
+    _memo: dict[tuple[str, str], Ports] | None = None,
 ) -> Ports:
     """The instance's ports typed from the inner ports, and its exposed params. Raises
-    ValueError when the recipe cannot be read."""
+    ValueError when the recipe cannot be read, nests too deep or reaches itself."""
     p = RecipeParams.model_validate(node.params)
     loaded = load(p.source, base_dir=base_dir, embedded=embedded, pin=p.pin)
+    if loaded.ident in _chain:
+        raise ValueError(f"the recipe reaches itself ({loaded.ident})")
+    if len(_chain) >= MAX_DEPTH:
+        raise ValueError(f"recipes nested more than {MAX_DEPTH} deep")
+    memo = {} if _memo is None else _memo  # each nested recipe asked once, however many ports
+    key = (loaded.ident, loaded.digest)
+    if key in memo:
+        return memo[key]
     wf = loaded.wf
     iface = wf.interface
     assert iface is not None
@@ -529,7 +597,14 @@ def ports(
             return (), False
         if n.type == TYPE:  # a nested recipe: ask it
             try:
-                sub = ports(n, registry, loaded.folder, {**embedded, **wf.recipes})
+                sub = ports(
+                    n,
+                    registry,
+                    loaded.folder,
+                    {**embedded, **wf.recipes},
+                    (*_chain, loaded.ident),
+                    memo,
+                )
             except ValueError:
                 return (), False
             found = next((x for x in (sub.outputs if out else sub.inputs) if x.name == port), None)
@@ -558,7 +633,8 @@ def ports(
         (x.name, x.node, x.param, inner[x.node].params.get(x.param) if x.node in inner else None)
         for x in iface.params
     ]
-    return Ports(ins, outs, params, loaded.digest, loaded.current)
+    memo[key] = Ports(ins, outs, params, loaded.digest, loaded.current)
+    return memo[key]
 
 
 # -- differences between two versions --------------------------------------------------------
@@ -726,7 +802,7 @@ def expose(recipe: Workflow, node_id: str, param: str, name: str | None = None) 
 # -- embedding and linking -------------------------------------------------------------------
 
 
-def embed(wf: Workflow, node_id: str, base_dir: Path) -> Workflow:
+def embed(wf: Workflow, node_id: str, base_dir: Path, registry: Registry | None = None) -> Workflow:
     """The workflow with instance ``node_id``'s recipe copied into its ``recipes`` (the version
     it uses now) and the instance pointing there: the file travels as one."""
     node = wf.node(node_id)
@@ -743,7 +819,11 @@ def embed(wf: Workflow, node_id: str, base_dir: Path) -> Workflow:
         else _unique(stem, set(wf.recipes))
     )
     out = wf.clone()
-    out.recipes[name] = loaded.wf.to_json_dict()
+    out.recipes[name] = (
+        absolutized(loaded.wf, registry, loaded.folder, wf.recipes).to_json_dict()
+        if registry is not None and loaded.folder != base_dir
+        else loaded.wf.to_json_dict()
+    )
     inst = out.node(node_id)
     assert inst is not None
     inst.params = {**inst.params, "source": EMBEDDED + name, "pin": None}
@@ -765,7 +845,9 @@ def link(
     p = RecipeParams.model_validate(node.params)
     loaded = load(p.source, base_dir=base_dir, embedded=wf.recipes, pin=p.pin)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_workflow(absolutized(loaded.wf, registry, loaded.folder) if registry else loaded.wf, path)
+    save_workflow(
+        absolutized(loaded.wf, registry, loaded.folder, wf.recipes) if registry else loaded.wf, path
+    )
     out = wf.clone()
     inst = out.node(node_id)
     assert inst is not None
@@ -820,7 +902,7 @@ def instance_type(
         return found
     try:
         info = ports(node, registry, base_dir, embedded)
-    except (ValueError, WorkflowError):
+    except (ValueError, WorkflowError, RecursionError, OSError):
         return None
     nt = dataclasses.replace(
         base,

@@ -361,13 +361,13 @@ class Document(QObject):
         if not p.source.startswith(recipes.EMBEDDED):
             path = Path(loaded.ident)
             shipped = recipes.shipped_library().resolve()
-            if (
-                p.source.startswith(recipes.LIBRARY) and path.is_relative_to(shipped)
-            ) or not _writable(path):
+            if p.source.startswith(recipes.LIBRARY) and path.is_relative_to(shipped):
                 return (
                     f"{p.source} is a shipped recipe; Embed it (or save it to your library) "
                     "to change it"
                 )
+            if not _writable(path):
+                return f"{path} cannot be written; Embed the recipe to change it in this workflow"
         self.levels.append(
             Level(
                 self.wf,
@@ -392,11 +392,19 @@ class Document(QObject):
         one undo step; an edited recipe file is saved (every shot that links it sees it)."""
         if not self.levels:
             return
-        level = self.levels.pop()
+        level = self.levels[-1]
         inner, inner_path, changed = self.wf, self.path, not self.undo.isClean()
         linked = not (level.source.startswith(recipes.EMBEDDED) or inner_path is None)
         if changed and linked and inner_path is not None:
-            save_workflow(inner, inner_path)  # before the workflow is redrawn with its ports
+            try:  # before the workflow is redrawn with its ports; on failure stay inside
+                save_workflow(inner, inner_path)
+            except OSError as e:
+                self.refused.emit(
+                    f"Cannot save the recipe {inner_path}: {e.strerror or e}; your changes are "
+                    "still here (Save As keeps them elsewhere)"
+                )
+                return
+        self.levels.pop()
         old_stack = self.undo
         self.undo, self.wf, self.path = level.undo, level.wf, level.path
         old_stack.deleteLater()
@@ -438,9 +446,14 @@ class Document(QObject):
     def any_dirty(self) -> bool:
         return self.dirty or any(not lv.undo.isClean() for lv in self.levels)
 
-    def exit_all(self) -> None:
+    def exit_all(self) -> bool:
+        """Back to the outermost workflow; False if a recipe could not be saved (still inside)."""
         while self.levels:
+            depth = len(self.levels)
             self.exit()
+            if len(self.levels) == depth:
+                return False
+        return True
 
     def breadcrumb(self) -> list[str]:
         top = self.levels[0].path.name if self.levels and self.levels[0].path else None

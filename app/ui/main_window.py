@@ -531,6 +531,8 @@ class MainWindow(QMainWindow):
         return self._save_to(self.doc.path)
 
     def save_as(self) -> bool:
+        if self.doc.levels and not self.doc.exit_all():  # Save As saves the workflow, not a recipe
+            return False
         start = str(self.doc.path or (Path.cwd() / f"{self.doc.wf.name or 'untitled'}.json"))
         path, _ = QFileDialog.getSaveFileName(
             self, "Save workflow as", start, "Reelgraph workflows (*.json)"

@@ -5,6 +5,7 @@ app.core.recipes; this module only turns gestures into document edits."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,9 @@ class Breadcrumb(QWidget):
 
     def show_path(self, names: list[str], note: str) -> None:
         self.setVisible(bool(names))
+        safe = [html.escape(n[:80]) for n in names]  # titles are the user's text, not markup
         crumbs = " &nbsp;›&nbsp; ".join(
-            f"<b>{n}</b>" if i == len(names) - 1 else n for i, n in enumerate(names)
+            f"<b>{n}</b>" if i == len(safe) - 1 else n for i, n in enumerate(safe)
         )
         self.label.setText(f"{crumbs} &nbsp; <span style='color:#c8b890'>{note}</span>")
 
@@ -85,7 +87,9 @@ class RecipeActions(QObject):
             self.win.say(str(e), error=True)
             return None
         inst = next(
-            n.id for n in after.nodes if n.type == recipes.TYPE and self.doc.wf.node(n.id) is None
+            n.id
+            for n in after.nodes
+            if n.type == recipes.TYPE and n.params.get("source") == recipes.EMBEDDED + name
         )
         after.node(inst).ui["recipe_seen"] = recipes.digest(recipe)  # type: ignore[union-attr]
         self.doc.change_whole(after, f"make recipe {name}")
@@ -132,7 +136,7 @@ class RecipeActions(QObject):
         where = (
             "embedded in this workflow"
             if source.startswith(recipes.EMBEDDED)
-            else f"{self.doc.path} (saved when you go back)"
+            else html.escape(f"{self.doc.path} (saved when you go back)")
         )
         iface = self.doc.wf.interface
         ports = ""
@@ -141,6 +145,7 @@ class RecipeActions(QObject):
                 f"{i.name} → {'/'.join(f'{n}.{p}' for n, p in i.to)}" for i in iface.inputs
             )
             outs = ", ".join(f"{o.name} ← {o.src[0]}.{o.src[1]}" for o in iface.outputs)
+            ins, outs = html.escape(ins[:300]), html.escape(outs[:300])
             ports = f"<br>in: {ins or '-'} &nbsp; out: {outs or '-'} &nbsp; (right-click a setting to expose it)"
         return where + ports
 
@@ -163,7 +168,7 @@ class RecipeActions(QObject):
     # -- linked, embedded, library ------------------------------------------------------------
     def embed(self, node_id: str) -> None:
         try:
-            after = recipes.embed(self.doc.wf, node_id, self.doc.base_dir)
+            after = recipes.embed(self.doc.wf, node_id, self.doc.base_dir, self.win.registry)
         except (ValueError, Exception) as e:  # noqa: BLE001
             self.win.say(f"Cannot embed: {e}", error=True)
             return
@@ -211,7 +216,9 @@ class RecipeActions(QObject):
                 pin=node.params.get("pin"),
             )
             dest.parent.mkdir(parents=True, exist_ok=True)
-            wf = recipes.absolutized(loaded.wf, self.win.registry, loaded.folder)
+            wf = recipes.absolutized(
+                loaded.wf, self.win.registry, loaded.folder, self.doc.wf.recipes
+            )
             wf.name = wf.name if wf.name not in ("", "untitled", "r") else name
             save_workflow(wf, dest)
         except (ValueError, OSError, Exception) as e:  # noqa: BLE001

@@ -608,3 +608,74 @@ def test_a_pinned_shot_keeps_working_when_its_recipe_file_is_gone(tmp_path, regi
     rfile.unlink()
     assert validate(load_workflow(path), registry, base_dir=tmp_path) == []
     assert _run(registry, path, tmp_path).status == "ok"
+
+
+def _still_recipe(path_param: str) -> dict:
+    return _recipe(
+        [{"id": "img", "type": "reference_image", "params": {"path": path_param}}],
+        [],
+        {"inputs": [], "outputs": [{"name": "image", "from": ["img", "image"]}], "params": []},
+    )
+
+
+def test_files_inside_nested_recipes_are_their_own_folders(tmp_path, registry):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    shutil.copy(ROOT / "resources" / "media" / "coffee.png", lib / "still.png")
+    (lib / "inner.json").write_text(json.dumps(_still_recipe("still.png")))
+    outer = _recipe(
+        [{"id": "in", "type": "recipe", "params": {"source": "inner.json"}}],
+        [],
+        {"inputs": [], "outputs": [{"name": "image", "from": ["in", "image"]}], "params": []},
+    )
+    (lib / "outer.json").write_text(json.dumps(outer))
+    wf = Workflow.model_validate(
+        {"nodes": [{"id": "shot", "type": "recipe", "params": {"source": "lib/outer.json"}}]}
+    )
+    flat = recipes.expand(wf, registry, tmp_path).workflow
+    assert flat.node("shot/in/img").params["path"] == str(lib / "still.png")  # not ./still.png
+    # embedded elsewhere it keeps meaning the same file; the nested recipe file too
+    embedded = recipes.embed(wf, "shot", tmp_path, registry)
+    again = recipes.expand(embedded, registry, tmp_path).workflow
+    assert again.node("shot/in/img").params["path"] == str(lib / "still.png")
+
+
+def test_a_dangling_link_beside_a_recipe_is_still_reported(tmp_path, registry):
+    path = _shots(tmp_path, 1)
+    wf = load_workflow(path)
+    wf.links.append(wf.links[0].model_copy(update={"src": ("ghost", "prompt")}))
+    problems = [str(p) for p in validate(wf, registry, base_dir=tmp_path)]
+    assert any("ghost" in p for p in problems)
+
+
+def test_a_recipe_whose_output_comes_from_itself_types_no_ports_instead_of_recursing(
+    tmp_path, registry
+):
+    me = _recipe(
+        [{"id": "me", "type": "recipe", "params": {"source": "self.json"}}],
+        [],
+        {"inputs": [], "outputs": [{"name": "v", "from": ["me", "v"]}], "params": []},
+    )
+    (tmp_path / "self.json").write_text(json.dumps(me))
+    node = Workflow.model_validate(
+        {"nodes": [{"id": "x", "type": "recipe", "params": {"source": "self.json"}}]}
+    ).nodes[0]
+    info = recipes.ports(node, registry, tmp_path, {})  # no RecursionError
+    assert [(p.name, p.types) for p in info.outputs] == [("v", ())]
+
+
+def test_a_kept_version_edited_on_disk_is_not_that_version(tmp_path, registry):
+    wf = load_workflow(ROOT / "resources" / "recipes" / "push_in_shot.json")
+    h = recipes.remember(wf)
+    stored = tmp_path / "config" / "recipe-versions" / f"{h}.json"
+    doc = json.loads(stored.read_text())
+    doc["nodes"][0]["params"]["preset"] = "pan_left"
+    stored.write_text(json.dumps(doc))
+    assert recipes.remembered(h) is None
+
+
+def test_make_with_a_name_equal_to_a_cut_node(registry):
+    wf = load_workflow(ROOT / "workflows" / "demo.json")
+    recipe, rest = recipes.make(wf, {"camera", "shot"}, registry, name="shot")
+    inst = [n for n in rest.nodes if n.type == "recipe"]
+    assert len(inst) == 1 and inst[0].params["source"] == "embedded:shot"
