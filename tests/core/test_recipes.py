@@ -340,6 +340,29 @@ def test_embed_and_link_convert_between_the_two_and_run_the_same(tmp_path, regis
     assert _run(registry, path, tmp_path).executed == []
 
 
+def _cli(tmp_path: Path):
+    """``reelgraph`` as a process, with its folders in ``tmp_path``."""
+    env = {
+        "REELGRAPH_CONFIG_DIR": str(tmp_path / "config"),
+        "REELGRAPH_CACHE_DIR": str(tmp_path / "cache"),
+        "REELGRAPH_LOG_DIR": str(tmp_path / "logs"),
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+
+    return cli
+
+
 # -- making one -----------------------------------------------------------------------------
 
 
@@ -367,23 +390,7 @@ def test_make_cuts_the_selection_and_the_crossing_links_become_the_interface(reg
 
 
 def test_cli_recipe_make_list_show_set_and_target(tmp_path):
-    env = {
-        "REELGRAPH_CONFIG_DIR": str(tmp_path / "config"),
-        "REELGRAPH_CACHE_DIR": str(tmp_path / "cache"),
-        "REELGRAPH_LOG_DIR": str(tmp_path / "logs"),
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-    }
-
-    def cli(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "app.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+    cli = _cli(tmp_path)
 
     demo = json.loads((ROOT / "workflows" / "demo.json").read_text())
     for n in demo["nodes"]:
@@ -528,23 +535,7 @@ def test_nested_fan_out_is_refused_before_it_eats_memory(tmp_path, registry, mon
 def test_a_recipe_cut_with_its_still_works_from_the_library_and_a_shot_sets_its_own(tmp_path):
     """All five nodes of a shot, the still included, into the library: its still is found from
     there; a shot's own still (relative to the shot's workflow) is found from the shot."""
-    env = {
-        "REELGRAPH_CONFIG_DIR": str(tmp_path / "config"),
-        "REELGRAPH_CACHE_DIR": str(tmp_path / "cache"),
-        "REELGRAPH_LOG_DIR": str(tmp_path / "logs"),
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-    }
-
-    def cli(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "app.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+    cli = _cli(tmp_path)
 
     (tmp_path / "proj" / "media").mkdir(parents=True)
     shutil.copy(
