@@ -46,3 +46,20 @@ def backend_env(fast_net, monkeypatch):
         monkeypatch.setenv(f"REELGRAPH_{name.upper()}_API_KEY", key)
 
     return setup
+
+
+def cancel_when(ready, token, settle: float = 0.3, timeout: float = 60.0) -> None:
+    """Cancel ``token`` once ``ready()`` is true (plus ``settle`` seconds): a Stop pressed while
+    the job is there, however slow the machine is, instead of after a fixed delay that a loaded
+    machine outruns (the job then not even submitted)."""
+    import threading
+    import time
+
+    def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(settle)
+        token.cancel()
+
+    threading.Thread(target=wait, daemon=True).start()

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from app.providers import comfy_templates as ct
+from tests.providers.conftest import cancel_when
 from tests.providers.fake_comfy import OBJECT_INFO, FakeComfy
 from tests.ui.conftest import ROOT
 
@@ -256,7 +257,8 @@ def test_stop_deletes_our_queued_prompt_and_interrupts_only_ours(comfy, runner):
         }
     )
     token = CancelToken()
-    threading.Timer(0.6, token.cancel).start()
+    n0 = len(comfy.prompts)
+    cancel_when(lambda: len(comfy.prompts) > n0, token)  # ours is queued
     res = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "r", cancel=token)
     assert res.status == "cancelled"
     assert (
@@ -268,7 +270,7 @@ def test_stop_deletes_our_queued_prompt_and_interrupts_only_ours(comfy, runner):
     comfy.order.remove(other)
     comfy.steps = 10_000
     token = CancelToken()
-    threading.Timer(0.6, token.cancel).start()
+    cancel_when(lambda: any(v["state"] == "running" for v in list(comfy.prompts.values())), token)
     res = runner.ex.run(wf, base_dir=runner.tmp, out_dir=runner.tmp / "r", cancel=token)
     assert res.status == "cancelled"
     [pid] = [p for p, v in comfy.prompts.items() if v["state"] == "interrupted"]

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from app.media.masks import encode_mask
+from tests.providers.conftest import cancel_when
 from tests.providers.fakes import ACCESS, Reply
 from tests.ui.conftest import ROOT
 
@@ -447,13 +448,12 @@ def test_a_gateway_error_after_the_task_was_created_is_not_paid_twice(kling, run
 
 
 def test_stop_never_cancels_a_finished_job_and_the_next_run_resumes_it(kling, runner, tmp_path):
-    import threading
 
     from app.core.context import CancelToken
 
     kling.fault("download", Reply(200, kling.video.read_bytes(), delay=1.5))
     token = CancelToken()
-    threading.Timer(0.8, token.cancel).start()
+    cancel_when(lambda: kling.count("GET", r"/files/") > 0, token)  # while the result downloads
     nodes, links = shot(runner)
     from app.core.workflow import Workflow
 

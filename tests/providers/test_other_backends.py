@@ -5,6 +5,7 @@ import base64
 import re
 import shutil
 import threading
+import time
 
 import pytest
 
@@ -112,7 +113,19 @@ def test_runway_safety_failure_and_cancel(backend_env, result_video, runner, mon
         from app.core.context import CancelToken
 
         token = CancelToken()
-        threading.Timer(0.5, token.cancel).start()
+        submitted = server.count("POST", "/v1/image_to_video")
+
+        def cancel_once_submitted() -> None:  # not before the task exists, however slow the machine
+            deadline = time.monotonic() + 60
+            while (
+                server.count("POST", "/v1/image_to_video") == submitted
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.05)
+            time.sleep(0.3)
+            token.cancel()
+
+        threading.Thread(target=cancel_once_submitted, daemon=True).start()
         nodes, links = shot(runner, "runway", "gen4_turbo", duration=10)
         import json as _json
 
