@@ -123,6 +123,35 @@ def _parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="add: do not ask the server's /object_info"
     )
 
+    sq = sub.add_parser("sequence", help="a film from a screenplay: import a Fountain script")
+    sq.add_argument("action", choices=["import"])
+    sq.add_argument("script", help="the screenplay, in Fountain (.fountain)")
+    sq.add_argument(
+        "-o", "--output", required=True, metavar="FILM.json", help="the sequence file to write"
+    )
+    sq.add_argument(
+        "--recipe",
+        default="library:push_in_shot",
+        help="the recipe each shot is made from (default library:push_in_shot; speaking "
+        "scenes use library:dialogue_shot)",
+    )
+    sq.add_argument(
+        "--per",
+        choices=["scene", "action"],
+        default="scene",
+        help="one shot per scene (default) or per action paragraph",
+    )
+    sq.add_argument("--size", default="1280x720", metavar="WxH", help="the shots' frame size")
+    rn = sub.add_parser("render", help="render every shot of a sequence and write the cut")
+    rn.add_argument("film", help="the sequence file (reelgraph/sequence)")
+    rn.add_argument("--out", help="output folder (default: renders/ beside the sequence)")
+    rn.add_argument(
+        "--ray",
+        metavar="auto|ADDRESS",
+        help="run local-engine shots on a Ray cluster: auto starts (or joins) one here",
+    )
+    rn.add_argument("--cache-dir", help="cache folder (on a cluster: a path every machine mounts)")
+
     ex = sub.add_parser(
         "examples", help="the example workflows shipped with Reelgraph; --copy DIR to try them"
     )
@@ -209,6 +238,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_recipe(args)
     if args.command == "examples":
         return cmd_examples(args)
+    if args.command == "sequence":
+        return cmd_sequence(args)
+    if args.command == "render":
+        return cmd_render(args)
     return EXIT_INVALID
 
 
@@ -849,6 +882,97 @@ def cmd_recipe(args: argparse.Namespace) -> int:
     else:
         print("the workflow is unchanged (--replace puts a recipe node in place of those nodes)")
     return EXIT_OK
+
+
+def cmd_sequence(args: argparse.Namespace) -> int:
+    from app.core.registry import default_registry
+    from app.film.importer import import_screenplay
+
+    script = Path(args.script)
+    try:
+        text = script.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        _err(f"{script}: cannot read it ({e})")
+        return EXIT_INVALID
+    try:
+        w, h = (int(x) for x in args.size.lower().split("x"))
+        if not (16 <= w <= 7680 and 16 <= h <= 4320):
+            raise ValueError
+    except ValueError:
+        _err(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1280x720")
+        return EXIT_INVALID
+    dest = Path(args.output)
+    try:
+        seq = import_screenplay(
+            text,
+            dest,
+            default_registry(),
+            recipe=args.recipe,
+            per=args.per,
+            size=(w - w % 2, h - h % 2),
+        )
+    except ValueError as e:
+        _err(f"{script}: {e}")
+        return EXIT_INVALID
+    print(f"wrote {dest}: {len(seq.shots)} shot(s) of {seq.name!r}")
+    for shot in seq.shots:
+        first = shot.notes.splitlines()[0] if shot.notes else ""
+        print(f"  {shot.name}" + (f"  - {first}" if first else ""))
+    print(f"render it: reelgraph render {dest}")
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from app.core.cache import Cache
+    from app.core.context import CancelToken
+    from app.core.errors import WorkflowError
+    from app.core.registry import default_registry
+    from app.core.sequence import load_sequence
+    from app.film.render import ClusterError, render_film
+
+    path = Path(args.film).resolve()
+    try:
+        seq = load_sequence(path)
+    except WorkflowError as e:
+        _print_problems(e)
+        return EXIT_INVALID
+    out_dir = Path(args.out).resolve() if args.out else path.parent / "renders"
+    cache = Cache(Path(args.cache_dir)) if args.cache_dir else Cache()
+    token = CancelToken()
+
+    def on_signal(signum, frame) -> None:  # Ctrl-C: cancel the shots (Ray tasks too)
+        token.cancel()
+
+    signal.signal(signal.SIGINT, on_signal)
+
+    def say(name: str, state: str, msg: str) -> None:
+        print(shown(f"{state:<10}{name}" + (f": {msg}" if msg else "")), flush=True)
+
+    try:
+        film = render_film(
+            seq, path, default_registry(), cache, out_dir, ray=args.ray, progress=say, cancel=token
+        )
+    except ClusterError as e:
+        _err(str(e))
+        return EXIT_INVALID
+    if token.cancelled:
+        _err("cancelled")
+        return EXIT_CANCELLED
+    for name, written in film.timeline.items():
+        print(
+            f"wrote {written}" if isinstance(written, Path) else f"not written: {name}: {written}"
+        )
+    if film.cut is not None:
+        print(f"wrote {film.cut}")
+    failed = [s for s in film.shots if s.status != "ok"]
+    for s in failed:
+        _err(f"shot {s.name}: {s.status}: {s.error}")
+    ran = sum(len(s.executed) for s in film.shots)
+    print(
+        f"render {'ok' if not failed else 'failed'} in {film.wall_s:.1f} s: {len(film.shots)} shot(s), "
+        f"{ran} node(s) ran" + (" (all cached)" if ran == 0 else "")
+    )
+    return EXIT_OK if not failed and film.cut is not None else EXIT_FAILED
 
 
 def _in_clone() -> bool:

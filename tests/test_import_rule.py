@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADLESS = ["app/core", "app/media", "app/providers", "nodes"]
+HEADLESS = ["app/core", "app/media", "app/providers", "nodes", "app/film"]
 FORBIDDEN = ("PySide6", "PyQt5", "PyQt6", "Qt", "NodeGraphQt", "pyqtgraph", "shiboken6", "app.ui")
 
 
@@ -32,7 +32,7 @@ def test_engine_and_cli_load_without_qt():
         "import sys, pkgutil, importlib\n"
         "import app.cli, app.core.executor, app.core.registry\n"
         "app.core.registry.default_registry()\n"
-        "for pkg in ('app.core', 'app.media', 'app.providers', 'nodes'):\n"
+        "for pkg in ('app.core', 'app.media', 'app.providers', 'nodes', 'app.film'):\n"
         "    m = importlib.import_module(pkg)\n"
         "    for info in pkgutil.walk_packages(m.__path__, pkg + '.'):\n"
         "        importlib.import_module(info.name)\n"
@@ -53,6 +53,7 @@ LAYERS = {
     "app.core": 0,
     "app.media": 1,
     "app.providers": 2,
+    "app.film": 3,  # the film: sequences, their renders and the cut, over the engine
     "nodes": 3,
     "app.ui": 4,
     "app.cli": 4,

@@ -25,7 +25,7 @@ MAX_FILE_BYTES = limit(
 )  # masks are inline base64; a sane workflow is far below this
 
 
-def _too_deep(doc: Any, max_depth: int) -> str | None:
+def too_deep(doc: Any, max_depth: int) -> str | None:
     """Where a document nests deeper than ``max_depth`` (walked without recursion), or None.
     Deeper documents would pass JSON parsing and then break saving, hashing and copying."""
     stack: list[tuple[Any, int, str]] = [(doc, 1, "document")]
@@ -137,7 +137,7 @@ def parse_workflow(text: str | bytes, *, source: str | None = None) -> Workflow:
         raise WorkflowError(
             Problem("a workflow must be a JSON object", where="document"), path=source
         )
-    deep = _too_deep(doc, limit("json_depth"))
+    deep = too_deep(doc, limit("json_depth"))
     if deep is not None:
         where = deep.removeprefix("document.")
         raise WorkflowError(

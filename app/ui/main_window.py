@@ -49,6 +49,7 @@ from app.ui.preview import PreviewPanel
 from app.ui.properties import PropertiesPanel, _resolve, field_kind
 from app.ui.recipes_ui import Breadcrumb, RecipeActions
 from app.ui.run_controller import RunController
+from app.ui.sequence_view import SequencePanel
 from app.ui.session import (
     Autosaver,
     Recovery,
@@ -124,6 +125,11 @@ class MainWindow(QMainWindow):
         self.viewer.use_take.connect(self.use_take)
         self._viewer_dock = self._dock("Viewer", self.viewer, Qt.BottomDockWidgetArea, 0)
         self.tabifyDockWidget(self._log_dock, self._viewer_dock)
+        self.sequence = SequencePanel(self.registry, self.runner.executor.cache)
+        self.sequence.open_shot.connect(lambda p: self.open_path(Path(p)))
+        self.sequence.play_cut.connect(self.play_cut)
+        self._sequence_dock = self._dock("Sequence", self.sequence, Qt.BottomDockWidgetArea, 0)
+        self.tabifyDockWidget(self._log_dock, self._sequence_dock)
         self._log_dock.raise_()
         self._preview_dock = preview_dock
         self._sized = False
@@ -492,9 +498,11 @@ class MainWindow(QMainWindow):
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
+        path = Path(path)
+        if _is_sequence(path):  # a film: its strip, beside whatever graph is open
+            return self.open_sequence(path)
         if not self._proceed_discarding():
             return False
-        path = Path(path)
         try:
             wf = open_any(path)
         except WorkflowError as e:
@@ -511,6 +519,25 @@ class MainWindow(QMainWindow):
             self.doc.set_workflow(wf, None)
             self.say(f"Opened the workflow embedded in {path.name}; Save As to keep it.")
         return True
+
+    def open_sequence(self, path: Path) -> bool:
+        try:
+            self.sequence.open(Path(path))
+        except WorkflowError as e:
+            self.say(f"Cannot open {Path(path).name}: {e}", error=True)
+            return False
+        self._sequence_dock.show()
+        self._sequence_dock.raise_()
+        self.resizeDocks([self._sequence_dock], [max(260, int(self.height() * 0.34))], Qt.Vertical)
+        add_recent(Path(path))
+        self.say(f"Opened the sequence {path}: double-click a shot to open its graph")
+        return True
+
+    def play_cut(self, path: str) -> None:
+        self.viewer.set_sources(
+            [Source(Value(PortType.VIDEO, Path(path)), "cut", ["The cut", Path(path).name])]
+        )
+        self._show_viewer()
 
     def open_dropped(self, files: list[str]) -> None:
         if files:
@@ -1580,3 +1607,15 @@ def absolutize(wf: Workflow, registry: Registry, base: Path) -> None:
                 and not Path(value).is_absolute()
             ):
                 node.params[name] = str((base / value).resolve())
+
+
+def _is_sequence(path: Path) -> bool:
+    """A sequence file (reelgraph/sequence), told by its schema, not its name."""
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return b'"reelgraph/sequence"' in head

@@ -1,0 +1,181 @@
+"""Reading Fountain screenplays (https://fountain.io/syntax): the parts a shot list needs.
+
+Scene headings (INT./EXT./EST./INT./EXT./I/E, or forced with a leading "."), action, character
+cues with their parentheticals and dialogue (extensions like (V.O.) and (CONT'D), dual dialogue
+"^"), transitions (upper case ending in "TO:", or forced with ">"), centred text, sections "#",
+synopses "=", notes [[...]], boneyard /* ... */ and the title page. Everything else of the
+syntax (emphasis, page breaks, lyrics) is kept as plain text. No third-party parser on PyPI is
+maintained; this reader is small and tested on a screenplay written for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+HEADING = re.compile(r"^(INT\.?/EXT|INT/EXT|I/E|INT|EXT|EST)[\.\s]", re.IGNORECASE)
+TIME_WORDS = (
+    "DAY",
+    "NIGHT",
+    "MORNING",
+    "EVENING",
+    "DUSK",
+    "DAWN",
+    "AFTERNOON",
+    "CONTINUOUS",
+    "LATER",
+    "MOMENTS LATER",
+    "SUNSET",
+    "SUNRISE",
+    "SAME",
+)
+TRANSITION = re.compile(r"^(FADE IN:|FADE OUT\.?|FADE TO BLACK\.?|[A-Z0-9 .'\-]+TO:)$")
+CHARACTER = re.compile(r"^@?[A-Z0-9][A-Z0-9 .'\-]*(\(.*\))?\s*\^?$")
+
+
+@dataclass
+class Line:
+    character: str
+    text: str
+    parenthetical: str = ""
+
+
+@dataclass
+class Scene:
+    heading: str
+    number: int
+    setting: str = ""  # INT, EXT, INT/EXT, EST
+    place: str = ""
+    time: str = ""  # DAY, NIGHT, ...
+    action: list[str] = field(default_factory=list)  # paragraphs
+    dialogue: list[Line] = field(default_factory=list)
+    transition: str = ""  # the transition out of this scene
+
+    @property
+    def speakers(self) -> list[str]:
+        return list(dict.fromkeys(line.character for line in self.dialogue))
+
+    def words_spoken(self) -> int:
+        return sum(len(line.text.split()) for line in self.dialogue)
+
+
+@dataclass
+class Screenplay:
+    title: dict[str, str]
+    scenes: list[Scene]
+
+
+def _strip_markup(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)  # boneyard
+    text = re.sub(r"\[\[.*?\]\]", "", text, flags=re.DOTALL)  # notes
+    return text
+
+
+def _heading_parts(heading: str) -> tuple[str, str, str]:
+    h = heading.strip().lstrip(".").strip()
+    h = re.sub(r"\s*#[^#]*#\s*$", "", h)  # scene number
+    m = HEADING.match(h + " ")
+    setting = ""
+    rest = h
+    if m:
+        setting = m.group(1).upper().replace("INT./EXT", "INT/EXT").replace("I/E", "INT/EXT")
+        rest = h[m.end() :].strip(" .")
+    place, time = rest, ""
+    parts = re.split(r"\s+[-–—]\s+", rest)
+    if len(parts) > 1 and parts[-1].strip().upper() in TIME_WORDS:
+        place, time = " - ".join(parts[:-1]).strip(), parts[-1].strip().upper()
+    elif len(parts) > 1:
+        place, time = " - ".join(parts[:-1]).strip(), parts[-1].strip().upper()
+    return setting, place.strip(), time
+
+
+def parse(text: str) -> Screenplay:
+    """The screenplay's title page and scenes, in order. Text before the first scene heading is
+    a scene of its own only when it has action or dialogue (a cold open)."""
+    text = _strip_markup(text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    "))
+    lines = text.split("\n")
+    title: dict[str, str] = {}
+    i = 0
+    # the title page: "Key: value" lines at the very top, up to the first blank line
+    if lines and re.match(r"^[A-Za-z ]+:", lines[0]):
+        key = ""
+        while i < len(lines) and lines[i].strip():
+            m = re.match(r"^([A-Za-z ]+):\s*(.*)$", lines[i])
+            if m:
+                key = m.group(1).strip().lower()
+                title[key] = m.group(2).strip()
+            elif key:
+                title[key] = (title[key] + " " + lines[i].strip()).strip()
+            i += 1
+    scenes: list[Scene] = []
+    current = Scene("", 0)
+
+    def close() -> None:
+        nonlocal current
+        if current.heading or current.action or current.dialogue:
+            current.number = len(scenes) + 1
+            scenes.append(current)
+
+    blocks: list[list[str]] = []
+    block: list[str] = []
+    for line in lines[i:]:
+        if line.strip() == "" and not line.startswith("  "):
+            if block:
+                blocks.append(block)
+                block = []
+        else:
+            block.append(line.rstrip())
+    if block:
+        blocks.append(block)
+
+    for b in blocks:
+        first = b[0].strip()
+        if first.startswith(("#", "=")) and not first.startswith("==="):
+            continue  # sections and synopses: structure for the writer, not the film
+        if first == "===":
+            continue  # page break
+        is_heading = (first.startswith(".") and not first.startswith("..")) or (
+            HEADING.match(first + " ") is not None
+        )
+        if is_heading:
+            close()
+            heading = re.sub(r"\s*#[^#]*#\s*$", "", first.lstrip(".").strip())
+            setting, place, time = _heading_parts(first)
+            current = Scene(heading, 0, setting, place, time)
+            if len(b) == 1:
+                continue
+            b = b[1:]  # action written straight under the heading
+            first = b[0].strip()
+        if len(b) == 1 and (first.startswith(">") and not first.endswith("<")):
+            current.transition = first.lstrip(">").strip()
+            continue
+        if len(b) == 1 and TRANSITION.match(first):
+            current.transition = first
+            continue
+        if (
+            len(b) >= 2
+            and not first.startswith("!")
+            and CHARACTER.match(first)
+            and first.upper() == first
+            and any(c.isalpha() for c in first)
+        ):
+            name = re.sub(r"\s*\(.*\)\s*", " ", first.lstrip("@").rstrip("^").strip()).strip()
+            paren = ""
+            spoken: list[str] = []
+            for raw in b[1:]:
+                t = raw.strip()
+                if t.startswith("(") and t.endswith(")"):
+                    if spoken:  # a parenthetical mid-speech starts a new beat of the same line
+                        current.dialogue.append(Line(name, " ".join(spoken), paren))
+                        spoken = []
+                    paren = t[1:-1].strip()
+                else:
+                    spoken.append(t)
+            if spoken:
+                current.dialogue.append(Line(name, " ".join(spoken), paren))
+            continue
+        paragraph = " ".join(x.strip().lstrip("!").strip() for x in b)
+        paragraph = re.sub(r"^>\s*(.*?)\s*<$", r"\1", paragraph)  # centred text
+        current.action.append(paragraph)
+    close()
+    return Screenplay(title, scenes)

@@ -1,0 +1,223 @@
+"""A screenplay (Fountain) into a sequence: one shot per scene (or per action paragraph), each a
+workflow file made from a recipe, with the prompt filled from the text, a storyboard card as its
+still, and for a speaking scene a placeholder voice of the right length wired to lip-sync."""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+from typing import Literal
+
+from app.core import recipes
+from app.core.fileio import save_workflow
+from app.core.fountain import Scene, parse
+from app.core.ports import PortType
+from app.core.registry import Registry
+from app.core.sequence import Bible, Sequence, Shot, save_sequence
+from app.core.workflow import Link, NodeModel, Workflow
+from app.media.cards import card
+from app.media.images import write_png
+
+DEFAULT_RECIPE = "library:push_in_shot"
+DIALOGUE_RECIPE = "library:dialogue_shot"
+WORDS_PER_SECOND = 2.6  # unhurried screen speech
+LIGHT = {
+    "DAY": "daylight",
+    "NIGHT": "night, practical lights",
+    "MORNING": "soft morning light",
+    "DAWN": "first light of dawn",
+    "DUSK": "dusk light",
+    "EVENING": "warm evening light",
+    "AFTERNOON": "afternoon light",
+    "SUNSET": "low sunset light",
+    "SUNRISE": "sunrise light",
+}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "shot"
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def _silence(path: Path, seconds: float, rate: int = 48000) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\0\0" * int(round(seconds * rate)))
+
+
+def _inputs_by_type(info: recipes.Ports) -> dict[PortType, str]:
+    found: dict[PortType, str] = {}
+    for p in info.inputs:
+        for t in p.types:
+            found.setdefault(t, p.name)
+    return found
+
+
+def import_screenplay(
+    text: str,
+    dest: Path,
+    registry: Registry,
+    *,
+    recipe: str = DEFAULT_RECIPE,
+    per: Literal["scene", "action"] = "scene",
+    size: tuple[int, int] = (1280, 720),
+    min_seconds: float = 2.0,
+    max_seconds: float = 8.0,
+) -> Sequence:
+    """Write the sequence ``dest`` and, beside it in ``<stem>_shots/``, each shot's workflow,
+    storyboard card and placeholder voice. Raises ValueError for a recipe that cannot be used."""
+    play = parse(text)
+    if not play.scenes:
+        raise ValueError("no scenes found: a scene starts with a heading like 'INT. CAFE - DAY'")
+    folder = dest.parent / f"{dest.stem}_shots"
+    for sub in ("cards", "audio"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    base = NodeModel(id="shot", type=recipes.TYPE, params={"source": recipe})
+    try:
+        plain = recipes.ports(base, registry, folder, {})
+        talking = recipes.ports(
+            base.model_copy(update={"params": {"source": DIALOGUE_RECIPE}}), registry, folder, {}
+        )
+    except ValueError as e:
+        raise ValueError(f"cannot use the recipe: {e}") from None
+    units: list[tuple[Scene, list[str], bool]] = []
+    for sc in play.scenes:
+        if per == "action" and len(sc.action) > 1:
+            units += [(sc, [a], i == 0) for i, a in enumerate(sc.action)]  # dialogue with the first
+        else:
+            units.append((sc, sc.action, True))
+    shots: list[Shot] = []
+    characters: dict[str, str] = {}
+    for index, (sc, action, with_dialogue) in enumerate(units, start=1):
+        lines = sc.dialogue if with_dialogue else []
+        for line in lines:
+            characters.setdefault(line.character.title(), "")
+        name = f"{index:02d}_{_slug(sc.place or sc.heading or 'scene')}"
+        words = sum(len(line.text.split()) for line in lines)
+        spoken = words / WORDS_PER_SECOND + 0.6 if lines else 0.0
+        action_text = " ".join(action)
+        seconds = max(min_seconds, min(max_seconds, max(spoken, len(action_text.split()) / 6)))
+        seconds = round(seconds * 2) / 2
+        night = sc.time in ("NIGHT", "DUSK", "EVENING")
+        still = folder / "cards" / f"{name}.png"
+        write_png(still, card(size[0], size[1], sc.heading or "Opening", action_text, night=night))
+        sentences = _sentences(action_text)
+        where = {
+            "INT": "interior",
+            "EXT": "exterior",
+            "INT/EXT": "interior and exterior",
+            "EST": "establishing shot of",
+        }.get(sc.setting, "")
+        prompt = {
+            "subject": sentences[0][:300] if sentences else sc.place.lower(),
+            "action": " ".join(sentences[1:])[:600],
+            "environment": f"{where} {sc.place.lower()}".strip(),
+            "lighting": LIGHT.get(sc.time, sc.time.lower()),
+        }
+        nodes = [
+            NodeModel(
+                id="prompt",
+                type="prompt",
+                params={k: v for k, v in prompt.items() if v},
+                ui={"pos": [0, 0]},
+            ),
+            NodeModel(
+                id="still",
+                type="reference_image",
+                params={"path": f"cards/{still.name}"},
+                ui={"pos": [0, 220]},
+            ),
+        ]
+        links: list[Link] = []
+        info = talking if lines else plain
+        source = DIALOGUE_RECIPE if lines else recipe
+        by_type = _inputs_by_type(info)
+        exposed = {p[0] for p in info.params}
+        values: dict[str, object] = {}
+        for key, value in (
+            ("seconds", seconds),
+            ("width", size[0]),
+            ("height", size[1]),
+            ("file", name),
+        ):
+            if key in exposed:
+                values[key] = value
+        if lines and "mouth_box" in exposed:  # the card has no face: the mouth is its middle
+            values["mouth_box"] = [
+                int(size[0] * 0.44),
+                int(size[1] * 0.55),
+                int(size[0] * 0.12),
+                int(size[1] * 0.08),
+            ]
+        nodes.append(
+            NodeModel(
+                id="shot",
+                type=recipes.TYPE,
+                params={"source": source, "values": values},
+                ui={"pos": [340, 60]},
+            )
+        )
+        if PortType.PROMPT in by_type:
+            links.append(
+                Link.model_validate(
+                    {"from": ["prompt", "prompt"], "to": ["shot", by_type[PortType.PROMPT]]}
+                )
+            )
+        if PortType.IMAGE in by_type:
+            links.append(
+                Link.model_validate(
+                    {"from": ["still", "image"], "to": ["shot", by_type[PortType.IMAGE]]}
+                )
+            )
+        if lines:
+            voice = folder / "audio" / f"{name}.wav"
+            _silence(voice, spoken)
+            nodes.append(
+                NodeModel(
+                    id="voice",
+                    type="load_audio",
+                    params={"path": f"audio/{voice.name}"},
+                    ui={"pos": [0, 440]},
+                )
+            )
+            if PortType.AUDIO in by_type:
+                links.append(
+                    Link.model_validate(
+                        {"from": ["voice", "audio"], "to": ["shot", by_type[PortType.AUDIO]]}
+                    )
+                )
+        wf = Workflow(
+            name=f"{play.title.get('title', dest.stem)}: {sc.heading or 'opening'}",
+            nodes=nodes,
+            links=links,
+        )
+        save_workflow(wf, folder / f"{name}.json")
+        notes = "\n".join(
+            f"{line.character}"
+            + (f" ({line.parenthetical})" if line.parenthetical else "")
+            + f": {line.text}"
+            for line in lines
+        )
+        if lines:
+            notes += (
+                "\n(the voice is a silent placeholder of the line's length: replace audio/"
+                f"{name}.wav with the recorded or synthesised line)"
+            )
+        shots.append(
+            Shot(
+                name=name, workflow=f"{folder.name}/{name}.json", output="shot", notes=notes.strip()
+            )
+        )
+    seq = Sequence(
+        name=play.title.get("title", dest.stem),
+        shots=shots,
+        bible=Bible(style="", characters=characters),
+    )
+    save_sequence(seq, dest)
+    return seq
