@@ -30,7 +30,8 @@ TIME_WORDS = (
     "SAME",
 )
 TRANSITION = re.compile(r"^(FADE IN:|FADE OUT\.?|FADE TO BLACK\.?|[A-Z0-9 .'\-]+TO:)$")
-CHARACTER = re.compile(r"^@?[A-Z0-9][A-Z0-9 .'\-]*(\(.*\))?\s*\^?$")
+CHARACTER = re.compile(r"^@?[A-Z0-9][A-Z0-9.'\- ]*(?:\([^()]*\))?\^?$")
+MAX_LINE = 2000  # a screenplay line longer than this is text, not structure (and regexes stay fast)
 
 
 @dataclass
@@ -93,6 +94,7 @@ def parse(text: str) -> Screenplay:
     """The screenplay's title page and scenes, in order. Text before the first scene heading is
     a scene of its own only when it has action or dialogue (a cold open)."""
     text = _strip_markup(text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    "))
+    text = text.replace("\0", "")
     lines = text.split("\n")
     title: dict[str, str] = {}
     i = 0
@@ -129,7 +131,7 @@ def parse(text: str) -> Screenplay:
         blocks.append(block)
 
     for b in blocks:
-        first = b[0].strip()
+        first = b[0].strip()[:MAX_LINE]
         if first.startswith(("#", "=")) and not first.startswith("==="):
             continue  # sections and synopses: structure for the writer, not the film
         if first == "===":

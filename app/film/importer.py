@@ -14,7 +14,7 @@ from app.core.fileio import save_workflow
 from app.core.fountain import Scene, parse
 from app.core.ports import PortType
 from app.core.registry import Registry
-from app.core.sequence import Bible, Sequence, Shot, save_sequence
+from app.core.sequence import MAX_SHOTS, Bible, Sequence, Shot, save_sequence
 from app.core.workflow import Link, NodeModel, Workflow
 from app.media.cards import card
 from app.media.images import write_png
@@ -92,6 +92,10 @@ def import_screenplay(
             units += [(sc, [a], i == 0) for i, a in enumerate(sc.action)]  # dialogue with the first
         else:
             units.append((sc, sc.action, True))
+    if len(units) > MAX_SHOTS:
+        raise ValueError(
+            f"{len(units)} shots is more than a sequence holds ({MAX_SHOTS}); split the script"
+        )
     shots: list[Shot] = []
     characters: dict[str, str] = {}
     for index, (sc, action, with_dialogue) in enumerate(units, start=1):
