@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith("PYTHON")
+    }  # nothing of the clone
     # `python -m build` as a release would: the sdist first, then the wheel built from the sdist
     # (so the sdist is proven to carry everything the wheel needs)
     built = subprocess.run(
@@ -24,6 +27,7 @@ def installed(tmp_path_factory):
         capture_output=True,
         text=True,
         timeout=600,
+        env=clean,
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     [wheel] = (tmp / "dist").glob("reelgraph-*.whl")
@@ -33,12 +37,13 @@ def installed(tmp_path_factory):
     for shipped in ("resources/models.json", "workflows/demo.json", "docs/nodes.md", "LICENSE"):
         assert shipped in names, f"the sdist lacks {shipped}"
     venv = tmp / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, env=clean)
     py = venv / "bin" / "python"
     subprocess.run(
         [str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
         check=True,
         timeout=300,
+        env=clean,
     )
     # the dependencies come from this environment's site-packages (a path line, not a site dir:
     # its .pth files, the clone's editable install among them, are not read)

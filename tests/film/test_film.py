@@ -187,10 +187,13 @@ ray = pytest.importorskip("ray")
 
 @pytest.fixture(scope="module")
 def cluster():
+    """A local Ray cluster of 2 CPUs whose workers also know the test node types. Only the
+    workers' environment is changed: this process's PYTHONPATH would leak into every later
+    subprocess (a pip install would then find the clone and install nothing)."""
     import os
 
+    before = os.environ.get("REELGRAPH_PLUGINS")
     os.environ["REELGRAPH_PLUGINS"] = "tests.film.killnode"
-    os.environ["PYTHONPATH"] = str(ROOT)
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -201,7 +204,10 @@ def cluster():
     )
     yield
     ray.shutdown()
-    os.environ.pop("REELGRAPH_PLUGINS", None)
+    if before is None:
+        os.environ.pop("REELGRAPH_PLUGINS", None)
+    else:
+        os.environ["REELGRAPH_PLUGINS"] = before
 
 
 def test_ray_renders_the_same_frames_as_one_machine(tmp_path, cluster):
