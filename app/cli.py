@@ -142,6 +142,11 @@ def _parser() -> argparse.ArgumentParser:
         help="one shot per scene (default) or per action paragraph",
     )
     sq.add_argument("--size", default="1280x720", metavar="WxH", help="the shots' frame size")
+    sq.add_argument(
+        "--force",
+        action="store_true",
+        help="import over an earlier import (shot files rewritten; recorded voices and stills kept)",
+    )
     rn = sub.add_parser("render", help="render every shot of a sequence and write the cut")
     rn.add_argument("film", help="the sequence file (reelgraph/sequence)")
     rn.add_argument("--out", help="output folder (default: renders/ beside the sequence)")
@@ -910,6 +915,7 @@ def cmd_sequence(args: argparse.Namespace) -> int:
             recipe=args.recipe,
             per=args.per,
             size=(w - w % 2, h - h % 2),
+            force=args.force,
         )
     except ValueError as e:
         _err(f"{script}: {e}")

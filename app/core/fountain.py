@@ -39,6 +39,7 @@ class Line:
     character: str
     text: str
     parenthetical: str = ""
+    extension: str = ""  # V.O., O.S., CONT'D: a voice-over is heard, not seen speaking
 
 
 @dataclass
@@ -83,9 +84,7 @@ def _heading_parts(heading: str) -> tuple[str, str, str]:
         rest = h[m.end() :].strip(" .")
     place, time = rest, ""
     parts = re.split(r"\s+[-–—]\s+", rest)
-    if len(parts) > 1 and parts[-1].strip().upper() in TIME_WORDS:
-        place, time = " - ".join(parts[:-1]).strip(), parts[-1].strip().upper()
-    elif len(parts) > 1:
+    if len(parts) > 1 and parts[-1].strip().upper() in TIME_WORDS:  # a time of day; else a place
         place, time = " - ".join(parts[:-1]).strip(), parts[-1].strip().upper()
     return setting, place.strip(), time
 
@@ -154,13 +153,15 @@ def parse(text: str) -> Screenplay:
         if len(b) == 1 and TRANSITION.match(first):
             current.transition = first
             continue
+        forced = first.startswith("@")  # @McCLANE: a name that is not all capitals
         if (
             len(b) >= 2
             and not first.startswith("!")
-            and CHARACTER.match(first)
-            and first.upper() == first
             and any(c.isalpha() for c in first)
+            and (forced or (CHARACTER.match(first) and first.upper() == first))
         ):
+            ext = re.search(r"\(([^()]*)\)", first)
+            extension = ext.group(1).strip().upper() if ext else ""
             name = re.sub(r"\s*\(.*\)\s*", " ", first.lstrip("@").rstrip("^").strip()).strip()
             paren = ""
             spoken: list[str] = []
@@ -168,13 +169,13 @@ def parse(text: str) -> Screenplay:
                 t = raw.strip()
                 if t.startswith("(") and t.endswith(")"):
                     if spoken:  # a parenthetical mid-speech starts a new beat of the same line
-                        current.dialogue.append(Line(name, " ".join(spoken), paren))
+                        current.dialogue.append(Line(name, " ".join(spoken), paren, extension))
                         spoken = []
                     paren = t[1:-1].strip()
                 else:
                     spoken.append(t)
             if spoken:
-                current.dialogue.append(Line(name, " ".join(spoken), paren))
+                current.dialogue.append(Line(name, " ".join(spoken), paren, extension))
             continue
         paragraph = " ".join(x.strip().lstrip("!").strip() for x in b)
         paragraph = re.sub(r"^>\s*(.*?)\s*<$", r"\1", paragraph)  # centred text

@@ -69,13 +69,20 @@ def import_screenplay(
     size: tuple[int, int] = (1280, 720),
     min_seconds: float = 2.0,
     max_seconds: float = 8.0,
+    force: bool = False,
 ) -> Sequence:
     """Write the sequence ``dest`` and, beside it in ``<stem>_shots/``, each shot's workflow,
     storyboard card and placeholder voice. Raises ValueError for a recipe that cannot be used."""
+    folder = dest.parent / f"{dest.stem}_shots"
+    if (dest.exists() or folder.exists()) and not force:
+        raise ValueError(
+            f"{dest.name} (or {folder.name}/) is already there: importing again would replace its shots; "
+            "choose another -o, or --force to rewrite the shot files (recorded voices and replaced "
+            "stills in it are kept)"
+        )
     play = parse(text)
     if not play.scenes:
         raise ValueError("no scenes found: a scene starts with a heading like 'INT. CAFE - DAY'")
-    folder = dest.parent / f"{dest.stem}_shots"
     for sub in ("cards", "audio"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     base = NodeModel(id="shot", type=recipes.TYPE, params={"source": recipe})
@@ -98,8 +105,14 @@ def import_screenplay(
         )
     shots: list[Shot] = []
     characters: dict[str, str] = {}
+    time_of_day = "DAY"
     for index, (sc, action, with_dialogue) in enumerate(units, start=1):
-        lines = sc.dialogue if with_dialogue else []
+        heard = sc.dialogue if with_dialogue else []
+        lines = [
+            line for line in heard if line.extension not in ("V.O.", "O.S.", "O.C.")
+        ]  # seen speaking
+        if sc.time in LIGHT:
+            time_of_day = sc.time  # CONTINUOUS, LATER, SAME: the light of the scene before
         for line in lines:
             characters.setdefault(line.character.title(), "")
         name = f"{index:02d}_{_slug(sc.place or sc.heading or 'scene')}"
@@ -108,9 +121,12 @@ def import_screenplay(
         action_text = " ".join(action)
         seconds = max(min_seconds, min(max_seconds, max(spoken, len(action_text.split()) / 6)))
         seconds = round(seconds * 2) / 2
-        night = sc.time in ("NIGHT", "DUSK", "EVENING")
+        night = time_of_day in ("NIGHT", "DUSK", "EVENING")
         still = folder / "cards" / f"{name}.png"
-        write_png(still, card(size[0], size[1], sc.heading or "Opening", action_text, night=night))
+        if not still.exists():  # a still you put in its place is kept
+            write_png(
+                still, card(size[0], size[1], sc.heading or "Opening", action_text, night=night)
+            )
         sentences = _sentences(action_text)
         where = {
             "INT": "interior",
@@ -122,7 +138,7 @@ def import_screenplay(
             "subject": sentences[0][:300] if sentences else sc.place.lower(),
             "action": " ".join(sentences[1:])[:600],
             "environment": f"{where} {sc.place.lower()}".strip(),
-            "lighting": LIGHT.get(sc.time, sc.time.lower()),
+            "lighting": LIGHT.get(time_of_day, ""),
         }
         nodes = [
             NodeModel(
@@ -152,10 +168,10 @@ def import_screenplay(
         ):
             if key in exposed:
                 values[key] = value
-        if lines and "mouth_box" in exposed:  # the card has no face: the mouth is its middle
+        if lines and "mouth_box" in exposed:  # the card has no face: below its text, a placeholder
             values["mouth_box"] = [
                 int(size[0] * 0.44),
-                int(size[1] * 0.55),
+                int(size[1] * 0.86),
                 int(size[0] * 0.12),
                 int(size[1] * 0.08),
             ]
@@ -181,7 +197,8 @@ def import_screenplay(
             )
         if lines:
             voice = folder / "audio" / f"{name}.wav"
-            _silence(voice, spoken)
+            if not voice.exists():  # a recorded line is never replaced by silence
+                _silence(voice, spoken)
             nodes.append(
                 NodeModel(
                     id="voice",
@@ -203,10 +220,11 @@ def import_screenplay(
         )
         save_workflow(wf, folder / f"{name}.json")
         notes = "\n".join(
-            f"{line.character}"
+            line.character
+            + (f" ({line.extension})" if line.extension else "")
             + (f" ({line.parenthetical})" if line.parenthetical else "")
             + f": {line.text}"
-            for line in lines
+            for line in heard
         )
         if lines:
             notes += (

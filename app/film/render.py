@@ -154,12 +154,14 @@ def render_shots(
     say = progress or (lambda name, state, msg: None)
     cancel = cancel or CancelToken()
     base = seq_path.parent
+    out_dir = out_dir / f"{_stem(seq_path.stem)}_exports"  # what the shots' own exports write
     docs: list[tuple[Shot, dict[str, Any] | None, Path, str]] = []
     for shot in seq.shots:
         try:
             wf, folder = shot.load(base)
         except WorkflowError as e:
-            docs.append((shot, None, base, "; ".join(str(p) for p in e.problems)))
+            where = f"{e.path}: " if getattr(e, "path", None) else ""
+            docs.append((shot, None, base, where + "; ".join(str(p) for p in e.problems)))
             continue
         wf = apply_bible(wf, seq.bible, registry)
         docs.append(
@@ -188,8 +190,15 @@ def render_shots(
             say(shot.name, "running", "")
             r = run_shot(doc, str(folder), str(cache.root), str(out_dir), plugins)
             results[shot.name] = _result(shot.name, r, "local")
-            say(shot.name, results[shot.name].status, results[shot.name].error)
+            _said(say, results[shot.name])
     return [results[s.name] for s in seq.shots]
+
+
+def _said(say: Progress, r: ShotResult) -> None:
+    if r.status == "ok" and not r.executed:
+        say(r.name, "cached", "")
+    else:
+        say(r.name, r.status, r.error)
 
 
 def _result(name: str, r: dict[str, Any], where: str) -> ShotResult:
@@ -266,7 +275,7 @@ def _render_on_ray(docs, results, registry, cache, out_dir, address, say, cancel
                         "error": f"the Ray task failed: {type(e).__name__}: {e}",
                     }
                 results[name] = _result(name, r, "ray")
-                say(name, results[name].status, results[name].error)
+                _said(say, results[name])
     finally:
         if started_here:
             ray.shutdown()
@@ -320,35 +329,65 @@ def _audio_of(path: Path, seconds: float) -> np.ndarray:
     return out
 
 
+def _fitted(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The frame inside ``size``, its shape kept (black bars where the shapes differ)."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    if (w, h) == size:
+        return frame
+    scale = min(size[0] / w, size[1] / h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    small = cv2.resize(
+        frame, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    )
+    out = np.zeros((size[1], size[0], 3), np.uint8)
+    x, y = (size[0] - nw) // 2, (size[1] - nh) // 2
+    out[y : y + nh, x : x + nw] = small[:, :, :3]
+    return out
+
+
 def write_cut(
-    seq: Sequence, shots: list[ShotResult], out_dir: Path, *, progress: Progress | None = None
+    seq: Sequence,
+    shots: list[ShotResult],
+    out_dir: Path,
+    *,
+    stem: str | None = None,
+    progress: Progress | None = None,
 ) -> FilmResult:
     """Each rendered shot as an MP4 with its sound, the timeline of them in order, and the cut:
-    one MP4 of them back to back at the first shot's size and rate."""
+    one MP4 of them back to back at the first shot's size and rate (another rate is retimed,
+    another shape letterboxed, so picture and sound stay together). Written only when every
+    shot rendered: a failed shot never leaves a cut without it in place of the last good one."""
     from app.media.encode import export
 
     say = progress or (lambda name, state, msg: None)
-    ok = [s for s in shots if s.status == "ok" and s.video is not None]
     result = FilmResult(shots)
-    if not ok:
+    if not shots or any(s.status != "ok" or s.video is None for s in shots):
         return result
-    stem = _stem(seq.name)
+    stem = stem or _stem(seq.name)
     clip_dir = out_dir / f"{stem}_shots"
     clip_dir.mkdir(parents=True, exist_ok=True)
     clips: list[timeline.Clip] = []
-    for i, s in enumerate(ok, start=1):
+    for s in shots:
         assert s.video is not None
         say(s.name, "cutting", "encoding the shot for the timeline")
-        dest = clip_dir / f"{i:02d}_{_stem(s.name)}.mp4"
+        dest = clip_dir / f"{_stem(s.name)}.mp4"
         export(s.video, dest, "mp4", crf=18, preset="veryfast")
         meta = probe(dest)
-        clips.append(timeline.Clip(s.name, dest, meta.frames, meta.fps))
+        clips.append(timeline.Clip(s.name, dest, meta.frames, meta.fps, meta.has_audio))
         result.clips.append(dest)
     tl = timeline.build(seq.name, clips)
     result.timeline = timeline.write_all(tl, out_dir, stem)
     first = probe(result.clips[0])
-    size, fps = (first.width, first.height), first.fps
-    sound = np.concatenate([_audio_of(c, probe(c).frames / probe(c).fps) for c in result.clips])
+    size, fps = (first.width - first.width % 2, first.height - first.height % 2), first.fps
+    pieces, counts = [], []
+    for c in result.clips:
+        m = probe(c)
+        n = max(1, round(m.frames / m.fps * fps))  # the clip's length at the cut's rate
+        counts.append(n)
+        pieces.append(_audio_of(c, n / fps))
+    sound = np.concatenate(pieces)
     wav = out_dir / f".{stem}_cut.wav"
     with wave.open(str(wav), "wb") as w:
         w.setnchannels(1)
@@ -357,8 +396,6 @@ def write_cut(
         w.writeframes((np.clip(sound, -1, 1) * 32767).astype("<i2").tobytes())
     cut = out_dir / f"{stem}_cut.mp4"
     try:
-        import cv2
-
         with VideoWriter(
             cut,
             size[0],
@@ -371,11 +408,18 @@ def write_cut(
             audio_codec="aac",
             audio_seconds=len(sound) / CUT_RATE,
         ) as writer:
-            for clip in result.clips:
-                for frame in iter_frames(clip):
-                    if (frame.shape[1], frame.shape[0]) != size:
-                        frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-                    writer.write(frame)
+            for clip, n in zip(result.clips, counts, strict=True):
+                m = probe(clip)
+                step = m.fps / fps  # source frames per cut frame
+                k, last = 0, None
+                for i, frame in enumerate(iter_frames(clip)):
+                    last = frame
+                    while k < n and int(k * step) <= i:
+                        writer.write(_fitted(frame, size))
+                        k += 1
+                while k < n and last is not None:  # a clip shorter than its header says
+                    writer.write(_fitted(last, size))
+                    k += 1
     finally:
         wav.unlink(missing_ok=True)
     result.cut = cut
@@ -406,6 +450,6 @@ def render_film(
     )
     if cancel is not None and cancel.cancelled:
         return FilmResult(shots)
-    film = write_cut(seq, shots, out_dir, progress=progress)
+    film = write_cut(seq, shots, out_dir, stem=_stem(seq_path.stem), progress=progress)
     film.wall_s = time.monotonic() - t0
     return film

@@ -14,6 +14,7 @@ class Clip:
     path: Path
     frames: int
     fps: float
+    audio: bool = False  # the clip has sound: it is on the audio track too
 
 
 def build(name: str, clips: list[Clip]) -> otio.schema.Timeline:
@@ -29,6 +30,23 @@ def build(name: str, clips: list[Clip]) -> otio.schema.Timeline:
             target_url=c.path.resolve().as_uri(), available_range=available
         )
         track.append(otio.schema.Clip(name=c.name, media_reference=ref, source_range=available))
+    if any(
+        c.audio for c in clips
+    ):  # the sound of each clip, under its picture (gaps for silent ones)
+        sound = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+        for c in clips:
+            span = otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, float(c.fps)),
+                otio.opentime.RationalTime(c.frames, float(c.fps)),
+            )
+            if c.audio:
+                ref = otio.schema.ExternalReference(
+                    target_url=c.path.resolve().as_uri(), available_range=span
+                )
+                sound.append(otio.schema.Clip(name=c.name, media_reference=ref, source_range=span))
+            else:
+                sound.append(otio.schema.Gap(source_range=span))
+        timeline.tracks.append(sound)
     return timeline
 
 

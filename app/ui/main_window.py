@@ -538,6 +538,7 @@ class MainWindow(QMainWindow):
             [Source(Value(PortType.VIDEO, Path(path)), "cut", ["The cut", Path(path).name])]
         )
         self._show_viewer()
+        self.viewer.play()  # Play the cut plays it
 
     def open_dropped(self, files: list[str]) -> None:
         if files:

@@ -30,6 +30,7 @@ from app.core.cache import Cache
 from app.core.context import CancelToken
 from app.core.errors import WorkflowError
 from app.core.executor import Executor
+from app.core.fileio import load_workflow, save_workflow
 from app.core.registry import Registry
 from app.core.sequence import Sequence, apply_bible, load_sequence, save_sequence
 from app.ui.session import state_dir
@@ -78,13 +79,13 @@ class SequencePanel(QWidget):
         self.title.setWordWrap(True)
         self.strip = QListWidget()
         self.strip.setObjectName("sequence_strip")
-        self.strip.setViewMode(QListWidget.IconMode)
+        # a list laid out left to right (icon mode's free placement does not reorder on a drop)
+        self.strip.setViewMode(QListWidget.ListMode)
         self.strip.setFlow(QListWidget.LeftToRight)
         self.strip.setWrapping(False)
         self.strip.setIconSize(THUMB)
-        self.strip.setGridSize(QSize(THUMB.width() + 16, THUMB.height() + 56))
-        self.strip.setMinimumHeight(THUMB.height() + 76)  # a whole card, its name and its state
-        self.strip.setMovement(QListWidget.Snap)
+        self.strip.setSpacing(6)
+        self.strip.setMinimumHeight(THUMB.height() + 40)  # a whole card beside its name and state
         self.strip.setDragDropMode(QAbstractItemView.InternalMove)
         self.strip.setDefaultDropAction(Qt.MoveAction)
         self.strip.model().rowsMoved.connect(self._reordered)
@@ -126,8 +127,9 @@ class SequencePanel(QWidget):
     def open(self, path: Path) -> None:
         self.seq = load_sequence(path)
         self.path = path.resolve()
-        self.cut = None
-        self.play_btn.setEnabled(False)
+        cut = self.path.parent / "renders" / f"{_stem(self.path.stem)}_cut.mp4"
+        self.cut = cut if cut.is_file() else None  # the last cut, playable at once
+        self.play_btn.setEnabled(self.cut is not None)
         self.style_edit.setText(self.seq.bible.style)
         self.refresh()
 
@@ -219,14 +221,31 @@ class SequencePanel(QWidget):
         save_sequence(self.seq, self.path)
 
     def _style_changed(self) -> None:
-        if (
-            self.seq is not None
-            and self.path is not None
-            and self.style_edit.text() != self.seq.bible.style
-        ):
-            self.seq.bible.style = self.style_edit.text()
-            save_sequence(self.seq, self.path)
-            self.refresh()
+        """The film's style, into the bible and into every shot that took the old one (or none),
+        so a shot opened from here is the film's version of it."""
+        if self.seq is None or self.path is None or self.style_edit.text() == self.seq.bible.style:
+            return
+        old, new = self.seq.bible.style, self.style_edit.text()
+        self.seq.bible.style = new
+        save_sequence(self.seq, self.path)
+        for shot in self.seq.shots:
+            if not isinstance(shot.workflow, str):
+                continue
+            wf_path = self.path.parent / shot.workflow
+            try:
+                wf = load_workflow(wf_path)
+            except WorkflowError:
+                continue
+            changed = False
+            for n in wf.nodes:
+                nt = self.registry.get(n.type)
+                takes_style = nt is not None and "style" in nt.params.model_fields
+                if takes_style and n.params.get("style", "") in ("", old):
+                    n.params["style"] = new
+                    changed = True
+            if changed:
+                save_workflow(wf, wf_path)
+        self.refresh()
 
     def _open(self, item: QListWidgetItem) -> None:
         if self.seq is None or self.path is None or getattr(self, "_opening", False):
@@ -296,8 +315,11 @@ class SequencePanel(QWidget):
         self.render_btn.clicked.disconnect()
         self.render_btn.clicked.connect(self.render)
         if isinstance(film, Exception):
-            self.title.setText(f"<span style='color:#f08080'>The render stopped: {film}</span>")
+            reason = html.escape(str(film))
+            self.title.setText(f"<span style='color:#f08080'>The render stopped: {reason}</span>")
             return
+        failed = [s for s in film.shots if s.status not in ("ok", "cancelled")]
+        self.failures = {s.name: s.error for s in failed}  # kept on the shots' tooltips
         self.cut = film.cut
         self.play_btn.setEnabled(film.cut is not None)
         records = _load_records()
@@ -311,4 +333,20 @@ class SequencePanel(QWidget):
         for s in film.shots:
             self.states[s.name] = {"ok": "rendered"}.get(s.status, s.status)
         self.refresh()
+        for it in self.items():
+            reason = self.failures.get(it.data(Qt.UserRole))
+            if reason:
+                it.setToolTip(f"failed: {reason}")
+        if failed:
+            names = html.escape(", ".join(s.name for s in failed))
+            self.title.setText(
+                f"<span style='color:#f08080'>{len(failed)} shot(s) failed ({names}): no cut was "
+                "written (hover a shot for why)</span>"
+            )
         self.last_render = film
+
+
+def _stem(name: str) -> str:
+    from app.film.render import _stem as stem
+
+    return stem(name)

@@ -62,7 +62,7 @@ def test_headings_forced_numbered_and_action_written_under_them():
         ".FLASHBACK - 1985\n\nThe house burns.\n\nINT./EXT. CAR - CONTINUOUS #12#\nShe drives.\n"
     )
     assert [(s.heading, s.place, s.time) for s in play.scenes] == [
-        ("FLASHBACK - 1985", "FLASHBACK", "1985"),
+        ("FLASHBACK - 1985", "FLASHBACK - 1985", ""),  # not a time of day: all place
         ("INT./EXT. CAR - CONTINUOUS", "CAR", "CONTINUOUS"),
     ]
     assert play.scenes[1].setting == "INT/EXT" and play.scenes[1].action == ["She drives."]
@@ -131,11 +131,13 @@ def test_import_render_cut_and_a_second_render_all_cached(tmp_path):
     out = tmp_path / "renders"
     result = render_film(seq, film, default_registry(), cache, out)
     assert result.ok, [(s.name, s.error) for s in result.shots]
-    tl = otio.adapters.read_from_file(str(result.timeline["The_Last_Cup.otio"]))
+    tl = otio.adapters.read_from_file(str(result.timeline["film.otio"]))
     clips = list(tl.tracks[0])
     assert [c.name for c in clips] == ["01_harbour_cafe", "02_ferry_dock", "03_open_sea"]
     lengths = [probe(p).frames for p in result.clips]
     assert [c.source_range.duration.value for c in clips] == lengths
+    assert [t.kind for t in tl.tracks] == ["Video", "Audio"]  # the dialogue's sound in the timeline
+    assert [type(x).__name__ for x in tl.tracks[1]] == ["Clip", "Gap", "Gap"]
     cut = probe(result.cut)
     assert cut.frames == sum(lengths) and cut.has_audio
     frames = _frames(result.cut)
@@ -149,6 +151,62 @@ def test_import_render_cut_and_a_second_render_all_cached(tmp_path):
 
     again = render_film(seq, film, default_registry(), cache, tmp_path / "renders2")
     assert again.ok and all(s.executed == [] for s in again.shots)  # everything from the cache
+
+
+def test_a_cut_of_shots_of_other_rates_and_shapes_keeps_picture_and_sound_together(tmp_path):
+    """A 12 fps shot after a 24 fps one is retimed, a portrait one letterboxed: the cut lasts
+    what its shots last, and its sound as long as its picture. A failed shot writes no cut."""
+    shots = []
+    for name, fps, w, h in (("wide", 24, 96, 54), ("slow", 12, 96, 54), ("tall", 24, 54, 96)):
+        wf = {
+            "schema": "reelgraph/workflow",
+            "version": 1,
+            "name": name,
+            "nodes": [
+                {
+                    "id": "img",
+                    "type": "reference_image",
+                    "params": {"path": str(ROOT / "resources/media/coffee.png")},
+                },
+                {"id": "p", "type": "prompt", "params": {"subject": name}},
+                {
+                    "id": "gen",
+                    "type": "generator",
+                    "params": {"duration": 1, "fps": fps, "width": w, "height": h},
+                },
+            ],
+            "links": [
+                {"from": ["img", "image"], "to": ["gen", "image"]},
+                {"from": ["p", "prompt"], "to": ["gen", "prompt"]},
+            ],
+        }
+        shots.append({"name": name, "workflow": wf, "output": "gen"})
+    path = tmp_path / "mix.json"
+    path.write_text(
+        json.dumps({"schema": "reelgraph/sequence", "version": 1, "name": "mix", "shots": shots})
+    )
+    result = render_film(
+        load_sequence(path), path, default_registry(), Cache(tmp_path / "c"), tmp_path / "o"
+    )
+    assert result.ok
+    cut = probe(result.cut)
+    assert (cut.width, cut.height, cut.fps) == (96, 54, 24.0) and cut.frames == 72  # 3 s at 24 fps
+    import av
+
+    with av.open(str(result.cut)) as c:
+        audio_s = float(c.streams.audio[0].duration * c.streams.audio[0].time_base)
+    assert abs(audio_s - 3.0) < 0.1
+    tall = _frames(result.cut)[60]
+    assert tall[:, :10].max() < 20 and tall[:, 40:56].mean() > 30  # letterboxed, not stretched
+    doc = json.loads(path.read_text())
+    doc["shots"][1]["workflow"] = "missing.json"
+    path.write_text(json.dumps(doc))
+    before = result.cut.stat().st_mtime_ns
+    failed = render_film(
+        load_sequence(path), path, default_registry(), Cache(tmp_path / "c"), tmp_path / "o"
+    )
+    assert not failed.ok and failed.cut is None and result.cut.stat().st_mtime_ns == before
+    assert "missing.json" in failed.shots[1].error
 
 
 def test_cli_import_then_render(tmp_path):
@@ -175,7 +233,7 @@ def test_cli_import_then_render(tmp_path):
     assert "3 shot(s) of 'The Last Cup'" in imp.stdout
     run = cli("render", "film.json", "--out", "cut")
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "cut" / "The_Last_Cup_cut.mp4").exists() and "render ok" in run.stdout
+    assert (tmp_path / "cut" / "film_cut.mp4").exists() and "render ok" in run.stdout
     bad = cli("sequence", "import", str(SCRIPT), "-o", "x.json", "--size", "huge")
     assert bad.returncode == 2 and "WIDTHxHEIGHT" in bad.stderr
 
@@ -302,3 +360,28 @@ def test_cancel_stops_the_ray_tasks(tmp_path, cluster):
     t.join(30)
     assert not t.is_alive() and time.monotonic() - t0 < 15
     assert [s.status for s in out[0].shots] == ["cancelled"]
+
+
+def test_import_keeps_recorded_voices_and_refuses_to_overwrite_by_accident(tmp_path):
+    film = _imported(tmp_path)
+    wav = tmp_path / "film_shots" / "audio" / "01_harbour_cafe.wav"
+    shutil.copy(ROOT / "resources" / "media" / "speech_en.wav", wav)
+    recorded = wav.read_bytes()
+    with pytest.raises(ValueError, match="already there"):
+        import_screenplay(SCRIPT.read_text(), film, default_registry(), size=(192, 108))
+    import_screenplay(SCRIPT.read_text(), film, default_registry(), size=(192, 108), force=True)
+    assert wav.read_bytes() == recorded
+
+
+def test_voice_over_continuous_and_forced_names_read_as_a_filmmaker_means():
+    play = parse(
+        "INT. JOHN'S HOUSE - KITCHEN\n\nHe waits.\n\n@McCLANE\nYippee.\n\nMARA (V.O.)\nI knew.\n\n"
+        "EXT. ROAD - NIGHT\n\nCars.\n\nEXT. FIELD - CONTINUOUS\n\nWind.\n"
+    )
+    kitchen, road, field = play.scenes
+    assert (kitchen.place, kitchen.time) == ("JOHN'S HOUSE - KITCHEN", "")
+    assert [(d.character, d.extension) for d in kitchen.dialogue] == [
+        ("McCLANE", ""),
+        ("MARA", "V.O."),
+    ]
+    assert field.time == "CONTINUOUS"

@@ -47,6 +47,11 @@ def test_strip_reorder_open_render_and_play_the_cut(win, film, qtbot):
     win.sequence.style_edit.setText("35mm film still, muted palette")
     win.sequence.style_edit.editingFinished.emit()
     assert load_sequence(film).bible.style == "35mm film still, muted palette"
+    import json
+
+    shot_file = film.parent / load_sequence(film).shots[0].workflow  # the shot opened is the film's
+    prompt = next(n for n in json.loads(shot_file.read_text())["nodes"] if n["type"] == "prompt")
+    assert prompt["params"]["style"] == "35mm film still, muted palette"
 
     QTest.mouseClick(win.sequence.render_btn, Qt.LeftButton)
     qtbot.waitUntil(
@@ -56,7 +61,8 @@ def test_strip_reorder_open_render_and_play_the_cut(win, film, qtbot):
     assert win.sequence.play_btn.isEnabled()
     QTest.mouseClick(win.sequence.play_btn, Qt.LeftButton)
     [src] = win.viewer.sources
-    assert src.value.path == win.sequence.cut and src.value.path.name == "The_Last_Cup_cut.mp4"
+    assert win.viewer.playing  # Play the cut plays it
+    assert src.value.path == win.sequence.cut and src.value.path.name == "film_cut.mp4"
     qtbot.wait(300)
     grab(win, "sequence_rendered.png")
 
