@@ -890,15 +890,29 @@ def cmd_recipe(args: argparse.Namespace) -> int:
 
 
 def cmd_sequence(args: argparse.Namespace) -> int:
+    from app.core.errors import NodeError
     from app.core.registry import default_registry
+    from app.core.safefiles import checked_file
     from app.film.importer import import_screenplay
 
     script = Path(args.script)
     try:
-        text = script.read_text(encoding="utf-8")
+        checked_file(script, what="screenplay", max_bytes=8 * 2**20)  # never a FIFO or a device
+        text = script.read_text(encoding="utf-8-sig")  # a byte-order mark is not the title page
+    except NodeError as e:
+        _err(str(e))
+        return EXIT_INVALID
     except (OSError, UnicodeDecodeError) as e:
         _err(f"{script}: cannot read it ({e})")
         return EXIT_INVALID
+    if not args.output.strip() or Path(args.output).suffix.lower() != ".json":
+        _err("-o: name the sequence file to write, ending in .json (e.g. -o film.json)")
+        return EXIT_INVALID
+    recipe = args.recipe
+    if not recipe.startswith(("library:", "embedded:")):
+        recipe = str(
+            Path(recipe).expanduser().resolve()
+        )  # a file named from here, not from the shots
     try:
         w, h = (int(x) for x in args.size.lower().split("x"))
         if not (16 <= w <= 7680 and 16 <= h <= 4320):
@@ -912,7 +926,7 @@ def cmd_sequence(args: argparse.Namespace) -> int:
             text,
             dest,
             default_registry(),
-            recipe=args.recipe,
+            recipe=recipe,
             per=args.per,
             size=(w - w % 2, h - h % 2),
             force=args.force,
@@ -920,10 +934,13 @@ def cmd_sequence(args: argparse.Namespace) -> int:
     except ValueError as e:
         _err(f"{script}: {e}")
         return EXIT_INVALID
-    print(f"wrote {dest}: {len(seq.shots)} shot(s) of {seq.name!r}")
+    except OSError as e:
+        _err(f"cannot write the sequence {dest}: {e.strerror or e}")
+        return EXIT_INVALID
+    print(shown(f"wrote {dest}: {len(seq.shots)} shot(s) of {seq.name[:120]!r}"))
     for shot in seq.shots:
-        first = shot.notes.splitlines()[0] if shot.notes else ""
-        print(f"  {shot.name}" + (f"  - {first}" if first else ""))
+        first = shot.notes.splitlines()[0][:100] if shot.notes else ""
+        print(shown(f"  {shot.name}" + (f"  - {first}" if first else "")))
     print(f"render it: reelgraph render {dest}")
     return EXIT_OK
 
@@ -946,14 +963,20 @@ def cmd_render(args: argparse.Namespace) -> int:
     cache = Cache(Path(args.cache_dir)) if args.cache_dir else Cache()
     token = CancelToken()
 
-    def on_signal(signum, frame) -> None:  # Ctrl-C: cancel the shots (Ray tasks too)
+    def on_signal(signum, frame) -> None:  # Ctrl-C: cancel the shots (Ray tasks too); twice: quit
+        if token.cancelled:
+            os._exit(EXIT_CANCELLED)
         token.cancel()
+        _err("cancelling the shots (Ctrl-C again to quit at once)")
 
     signal.signal(signal.SIGINT, on_signal)
 
     def say(name: str, state: str, msg: str) -> None:
         print(shown(f"{state:<10}{name}" + (f": {msg}" if msg else "")), flush=True)
 
+    if out_dir.exists() and not out_dir.is_dir():
+        _err(f"--out {out_dir}: that is a file; name a folder for the renders")
+        return EXIT_INVALID
     try:
         film = render_film(
             seq, path, default_registry(), cache, out_dir, ray=args.ray, progress=say, cancel=token
@@ -961,6 +984,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     except ClusterError as e:
         _err(str(e))
         return EXIT_INVALID
+    except OSError as e:
+        _err(f"cannot write the renders into {out_dir}: {e.strerror or e}")
+        return EXIT_FAILED
     if token.cancelled:
         _err("cancelled")
         return EXIT_CANCELLED

@@ -30,7 +30,7 @@ TIME_WORDS = (
     "SAME",
 )
 TRANSITION = re.compile(r"^(FADE IN:|FADE OUT\.?|FADE TO BLACK\.?|[A-Z0-9 .'\-]+TO:)$")
-CHARACTER = re.compile(r"^@?[A-Z0-9][A-Z0-9.'\- ]*(?:\([^()]*\))?\^?$")
+CHARACTER = re.compile(r"^[^\W\d_][\w.'\- ]*(?:\([^()]*\))?\^?$")  # any alphabet
 MAX_LINE = 2000  # a screenplay line longer than this is text, not structure (and regexes stay fast)
 
 
@@ -67,14 +67,36 @@ class Screenplay:
     scenes: list[Scene]
 
 
+def _cut(text: str, start: str, end: str) -> str:
+    """``text`` without the spans from ``start`` to ``end`` (an unclosed one runs to the end),
+    found with str.find: linear whatever the text (a regex of lazy dots is not)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        a = text.find(start, pos)
+        if a < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        out.append(text[pos:a])
+        b = text.find(end, a + len(start))
+        if b < 0:
+            return "".join(out)
+        pos = b + len(end)
+
+
+def _caps(cue: str) -> bool:
+    """A character cue is the name in capitals; its extension may be in any case
+    (MARA (cont'd), HANS (on the radio))."""
+    name = re.sub(r"\([^()]*\)", "", cue)
+    return name.upper() == name and any(c.isalpha() for c in name)
+
+
 def _strip_markup(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)  # boneyard
-    text = re.sub(r"\[\[.*?\]\]", "", text, flags=re.DOTALL)  # notes
-    return text
+    return _cut(_cut(text, "/*", "*/"), "[[", "]]")  # boneyard, then notes
 
 
 def _heading_parts(heading: str) -> tuple[str, str, str]:
-    h = heading.strip().lstrip(".").strip()
+    h = " ".join(heading.split())[:300].lstrip(".").strip()  # one space between words, bounded
     h = re.sub(r"\s*#[^#]*#\s*$", "", h)  # scene number
     m = HEADING.match(h + " ")
     setting = ""
@@ -158,7 +180,7 @@ def parse(text: str) -> Screenplay:
             len(b) >= 2
             and not first.startswith("!")
             and any(c.isalpha() for c in first)
-            and (forced or (CHARACTER.match(first) and first.upper() == first))
+            and (forced or (CHARACTER.match(first) and _caps(first)))
         ):
             ext = re.search(r"\(([^()]*)\)", first)
             extension = ext.group(1).strip().upper() if ext else ""

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app.core.errors import Problem, WorkflowError
 from app.core.fileio import atomic_write_bytes, load_workflow, parse_workflow, too_deep
 from app.core.limits import limit
+from app.core.safefiles import is_regular
 from app.core.workflow import Workflow
 
 SCHEMA: Final = "reelgraph/sequence"
@@ -28,6 +29,14 @@ class Shot(BaseModel):
     workflow: str | dict[str, Any]  # a path relative to the sequence, or the workflow itself
     output: str = Field(min_length=1, max_length=400)  # the node whose video is the shot
     notes: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        # names go into file names, EDLs and terminals: no line breaks or escapes
+        if any(not c.isprintable() for c in v):
+            raise ValueError("may not contain line breaks or control characters")
+        return v
 
     def load(self, base_dir: Path) -> tuple[Workflow, Path]:
         """The shot's workflow and the folder its relative paths start from."""
@@ -80,9 +89,14 @@ class Sequence(BaseModel):
 def load_sequence(path: Path) -> Sequence:
     p = Path(path)
     try:
+        if p.exists() and not is_regular(p):
+            raise WorkflowError(
+                Problem("is a device, pipe or folder, not a sequence file", where="file"),
+                path=str(p),
+            )
         if p.stat().st_size > limit("workflow_bytes"):
             raise WorkflowError(Problem("too large for a sequence file", where="file"), path=str(p))
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(p.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise WorkflowError(
             Problem("file not found; check the path", where="file"), path=str(p)

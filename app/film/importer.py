@@ -12,6 +12,7 @@ from typing import Literal
 from app.core import recipes
 from app.core.fileio import save_workflow
 from app.core.fountain import Scene, parse
+from app.core.limits import limit
 from app.core.ports import PortType
 from app.core.registry import Registry
 from app.core.sequence import MAX_SHOTS, Bible, Sequence, Shot, save_sequence
@@ -48,7 +49,11 @@ def _silence(path: Path, seconds: float, rate: int = 48000) -> None:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes(b"\0\0" * int(round(seconds * rate)))
+        left = int(round(seconds * rate))
+        while left > 0:  # a second at a time: memory stays small
+            n = min(left, rate)
+            w.writeframes(b"\0\0" * n)
+            left -= n
 
 
 def _inputs_by_type(info: recipes.Ports) -> dict[PortType, str]:
@@ -117,7 +122,8 @@ def import_screenplay(
             characters.setdefault(line.character.title(), "")
         name = f"{index:02d}_{_slug(sc.place or sc.heading or 'scene')}"
         words = sum(len(line.text.split()) for line in lines)
-        spoken = words / WORDS_PER_SECOND + 0.6 if lines else 0.0
+        # a shot says what fits in one shot: a longer speech is cut to the shot limit (split the scene)
+        spoken = min(words / WORDS_PER_SECOND + 0.6, limit("shot_seconds")) if lines else 0.0
         action_text = " ".join(action)
         seconds = max(min_seconds, min(max_seconds, max(spoken, len(action_text.split()) / 6)))
         seconds = round(seconds * 2) / 2

@@ -35,6 +35,13 @@ from app.media import timeline
 from app.media.video import VideoWriter, iter_frames, probe, read_audio
 
 CUT_RATE = 48000
+RAY_ENV = (
+    "REELGRAPH_PLUGINS",
+    "REELGRAPH_CACHE_DIR",
+    "REELGRAPH_CONFIG_DIR",
+    "REELGRAPH_LOG_DIR",
+    "REELGRAPH_CACHE_LIMIT_GB",
+)
 
 
 @dataclass
@@ -92,7 +99,12 @@ def shot_video(
 
 
 def run_shot(
-    shot_doc: dict[str, Any], base_dir: str, cache_dir: str, out_dir: str, plugins: str = ""
+    shot_doc: dict[str, Any],
+    base_dir: str,
+    cache_dir: str,
+    out_dir: str,
+    plugins: str = "",
+    cancel: CancelToken | None = None,
 ) -> dict[str, Any]:
     """One shot, start to end, in whatever process runs it (this one, or a Ray worker): plain
     data in and out, so Ray can ship it."""
@@ -106,7 +118,11 @@ def run_shot(
     ex = Executor(registry, Cache(Path(cache_dir)))
     try:
         result = ex.run(
-            wf, base_dir=Path(base_dir), out_dir=Path(out_dir), targets=[shot_doc["output"]]
+            wf,
+            base_dir=Path(base_dir),
+            out_dir=Path(out_dir),
+            targets=[shot_doc["output"]],
+            cancel=cancel,  # Stop and Ctrl-C reach a shot rendering here
         )
     except WorkflowError as e:
         return {"status": "failed", "error": "; ".join(str(p) for p in e.problems)}
@@ -188,7 +204,7 @@ def render_shots(
                 results[shot.name] = ShotResult(shot.name, "cancelled")
                 continue
             say(shot.name, "running", "")
-            r = run_shot(doc, str(folder), str(cache.root), str(out_dir), plugins)
+            r = run_shot(doc, str(folder), str(cache.root), str(out_dir), plugins, cancel)
             results[shot.name] = _result(shot.name, r, "local")
             _said(say, results[shot.name])
     return [results[s.name] for s in seq.shots]
@@ -212,6 +228,12 @@ def _result(name: str, r: dict[str, Any], where: str) -> ShotResult:
     )
 
 
+def worker_env() -> dict[str, str]:
+    """What Ray workers get of this process's environment: Reelgraph's folders and plugins,
+    never a provider key (cloud shots stay here, with the journal)."""
+    return {k: v for k, v in os.environ.items() if k in RAY_ENV}
+
+
 class ClusterError(Exception):
     """The Ray cluster cannot render these shots (not reachable, or it cannot see the cache)."""
 
@@ -221,7 +243,7 @@ def _render_on_ray(docs, results, registry, cache, out_dir, address, say, cancel
         import ray
     except ImportError:
         raise ClusterError("Ray is not installed: pip install 'reelgraph[ray]' (or ray)") from None
-    env = {k: v for k, v in os.environ.items() if k.startswith("REELGRAPH_")}
+    env = worker_env()
     init_kw: dict[str, Any] = dict(
         include_dashboard=False,
         log_to_driver=False,
@@ -250,7 +272,7 @@ def _render_on_ray(docs, results, registry, cache, out_dir, address, say, cancel
             wf_obj = _parse(doc)
             if _remote_shot(ex, wf_obj, folder, shot.output):  # a paid job: here, with the journal
                 say(shot.name, "running", "cloud job: rendered by this process")
-                r = run_shot(doc, str(folder), str(cache.root), str(out_dir), plugins)
+                r = run_shot(doc, str(folder), str(cache.root), str(out_dir), plugins, cancel)
                 results[shot.name] = _result(shot.name, r, "driver")
                 say(shot.name, results[shot.name].status, results[shot.name].error)
                 continue
@@ -373,7 +395,12 @@ def write_cut(
         assert s.video is not None
         say(s.name, "cutting", "encoding the shot for the timeline")
         dest = clip_dir / f"{_stem(s.name)}.mp4"
-        export(s.video, dest, "mp4", crf=18, preset="veryfast")
+        try:
+            export(s.video, dest, "mp4", crf=18, preset="veryfast")
+        except NodeError as e:  # an odd frame size, a damaged file: this shot fails, no cut
+            s.status, s.error = "failed", f"cannot encode it for the cut: {e}"
+            say(s.name, "failed", s.error)
+            return result
         meta = probe(dest)
         clips.append(timeline.Clip(s.name, dest, meta.frames, meta.fps, meta.has_audio))
         result.clips.append(dest)

@@ -1612,11 +1612,15 @@ def absolutize(wf: Workflow, registry: Registry, base: Path) -> None:
 
 def _is_sequence(path: Path) -> bool:
     """A sequence file (reelgraph/sequence), told by its schema, not its name."""
+    from app.core.safefiles import is_regular
+
     if path.suffix.lower() != ".json":
         return False
     try:
+        if not is_regular(path):  # never opened to look: a FIFO would block the window
+            return False
         with open(path, "rb") as f:
-            head = f.read(4096)
+            head = f.read(65536)
     except OSError:
         return False
-    return b'"reelgraph/sequence"' in head
+    return b'"schema": "reelgraph/sequence"' in head or b'"schema":"reelgraph/sequence"' in head

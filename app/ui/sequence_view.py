@@ -125,7 +125,12 @@ class SequencePanel(QWidget):
 
     # -- showing -------------------------------------------------------------------------------
     def open(self, path: Path) -> None:
+        if self.cancel is not None:
+            raise WorkflowError(
+                "a sequence is rendering: Stop it (or let it finish) before opening another"
+            )
         self.seq = load_sequence(path)
+        self.states = {}
         self.path = path.resolve()
         cut = self.path.parent / "renders" / f"{_stem(self.path.stem)}_cut.mp4"
         self.cut = cut if cut.is_file() else None  # the last cut, playable at once
@@ -149,7 +154,7 @@ class SequencePanel(QWidget):
             if self.states[shot.name] in ("not rendered", "rendered", "changed since render"):
                 self.states[shot.name] = state
             item.setIcon(QIcon(pic))
-            item.setToolTip(shot.notes or shot.name)
+            item.setToolTip(html.escape(shot.notes or shot.name).replace("\n", "<br>"))
             self.strip.addItem(item)
             self._label(item)
         self.strip.blockSignals(False)
@@ -218,7 +223,7 @@ class SequencePanel(QWidget):
         order = [it.data(Qt.UserRole) for it in self.items()]
         by_name = {s.name: s for s in self.seq.shots}
         self.seq.shots = [by_name[n] for n in order if n in by_name]
-        save_sequence(self.seq, self.path)
+        self._save()
 
     def _style_changed(self) -> None:
         """The film's style, into the bible and into every shot that took the old one (or none),
@@ -227,7 +232,8 @@ class SequencePanel(QWidget):
             return
         old, new = self.seq.bible.style, self.style_edit.text()
         self.seq.bible.style = new
-        save_sequence(self.seq, self.path)
+        if not self._save():
+            return
         for shot in self.seq.shots:
             if not isinstance(shot.workflow, str):
                 continue
@@ -244,8 +250,26 @@ class SequencePanel(QWidget):
                     n.params["style"] = new
                     changed = True
             if changed:
-                save_workflow(wf, wf_path)
+                try:
+                    save_workflow(wf, wf_path)
+                except OSError as e:
+                    self.title.setText(
+                        f"<span style='color:#f08080'>Cannot save {html.escape(str(wf_path))}: "
+                        f"{html.escape(e.strerror or str(e))}</span>"
+                    )
         self.refresh()
+
+    def _save(self) -> bool:
+        assert self.seq is not None and self.path is not None
+        try:
+            save_sequence(self.seq, self.path)
+            return True
+        except OSError as e:  # said where it is seen; the change stays on screen to retry
+            self.title.setText(
+                f"<span style='color:#f08080'>Cannot save {html.escape(str(self.path))}: "
+                f"{html.escape(e.strerror or str(e))}</span>"
+            )
+            return False
 
     def _open(self, item: QListWidgetItem) -> None:
         if self.seq is None or self.path is None or getattr(self, "_opening", False):

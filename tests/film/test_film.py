@@ -276,9 +276,22 @@ def test_ray_renders_the_same_frames_as_one_machine(tmp_path, cluster):
         seq, film, default_registry(), Cache(tmp_path / "c2"), tmp_path / "ray", ray="auto"
     )
     assert remote.ok and {s.where for s in remote.shots} == {"ray"}
-    for a, b in zip(local.clips, remote.clips, strict=True):
-        fa, fb = _frames(a), _frames(b)
+    for a, b in zip(
+        local.shots, remote.shots, strict=True
+    ):  # what the cluster made: the same frames
+        fa, fb = _frames(a.video), _frames(b.video)
         assert len(fa) == len(fb) and all(np.array_equal(x, y) for x, y in zip(fa, fb, strict=True))
+    for a, b in zip(
+        local.clips, remote.clips, strict=True
+    ):  # the cut's clips: lossy re-encodes of those
+        fa, fb = _frames(a), _frames(b)
+        assert (
+            len(fa) == len(fb)
+            and max(
+                np.abs(x.astype(int) - y.astype(int)).mean() for x, y in zip(fa, fb, strict=True)
+            )
+            < 1
+        )
     # keyed as on one machine: the cluster's results are cache hits here
     again = render_film(seq, film, default_registry(), Cache(tmp_path / "c2"), tmp_path / "after")
     assert all(s.executed == [] for s in again.shots)
@@ -385,3 +398,49 @@ def test_voice_over_continuous_and_forced_names_read_as_a_filmmaker_means():
         ("MARA", "V.O."),
     ]
     assert field.time == "CONTINUOUS"
+
+
+def test_hostile_screenplays_parse_fast_and_odd_files_are_refused(tmp_path, monkeypatch):
+    for text in (
+        "[[" * 60000,
+        "/* " * 20000,
+        "A" + " " * 60000 + "!\nhello",
+        "INT. A" + " " * 20000 + "B",
+    ):
+        t0 = time.monotonic()
+        parse(text)
+        assert time.monotonic() - t0 < 2  # linear, not quadratic
+    import os
+
+    fifo = tmp_path / "script.fountain"
+    os.mkfifo(fifo)
+    from app.cli import main
+
+    assert (
+        main(["sequence", "import", str(fifo), "-o", str(tmp_path / "f.json")]) == 2
+    )  # never blocks
+    with pytest.raises(WorkflowError, match="not a sequence file"):
+        load_sequence(fifo)
+    with pytest.raises(Exception, match="control characters"):
+        Shot(name="evil\n002 EVIL", workflow="a.json", output="x")
+
+
+def test_a_long_speech_is_one_shot_long_at_most_and_keys_never_go_to_workers(tmp_path, monkeypatch):
+    from app.core.limits import limit
+    from app.film.render import worker_env
+
+    words = " ".join(["word"] * 5000)
+    film = tmp_path / "talk.json"
+    import_screenplay(
+        f"INT. ROOM - DAY\n\nShe talks.\n\nMARA\n{words}\n", film, default_registry(), size=(96, 54)
+    )
+    import wave
+
+    with wave.open(str(tmp_path / "talk_shots" / "audio" / "01_room.wav")) as w:
+        assert w.getnframes() / w.getframerate() <= limit("shot_seconds")
+    monkeypatch.setenv("REELGRAPH_RUNWAY_API_KEY", "secret")
+    monkeypatch.setenv("REELGRAPH_PLUGINS", "x")
+    assert (
+        worker_env().get("REELGRAPH_PLUGINS") == "x"
+        and "REELGRAPH_RUNWAY_API_KEY" not in worker_env()
+    )
