@@ -3,8 +3,6 @@ small sizes), and the assertions are on what ran, what came from the cache and t
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -341,26 +339,9 @@ def test_embed_and_link_convert_between_the_two_and_run_the_same(tmp_path, regis
 
 
 def _cli(tmp_path: Path):
-    """``reelgraph`` as a process, with its folders in ``tmp_path``."""
-    env = {
-        "REELGRAPH_CONFIG_DIR": str(tmp_path / "config"),
-        "REELGRAPH_CACHE_DIR": str(tmp_path / "cache"),
-        "REELGRAPH_LOG_DIR": str(tmp_path / "logs"),
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-    }
+    from tests.helpers import reelgraph_cli
 
-    def cli(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "app.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
-
-    return cli
+    return reelgraph_cli(tmp_path)
 
 
 # -- making one -----------------------------------------------------------------------------

@@ -5,8 +5,6 @@ mid-task retried, cancel."""
 
 import json
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -210,24 +208,9 @@ def test_a_cut_of_shots_of_other_rates_and_shapes_keeps_picture_and_sound_togeth
 
 
 def test_cli_import_then_render(tmp_path):
-    env = {
-        "REELGRAPH_CONFIG_DIR": str(tmp_path / "config"),
-        "REELGRAPH_CACHE_DIR": str(tmp_path / "cache"),
-        "REELGRAPH_LOG_DIR": str(tmp_path / "logs"),
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-    }
+    from tests.helpers import reelgraph_cli
 
-    def cli(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "app.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-        )
-
+    cli = reelgraph_cli(tmp_path, timeout=300)
     imp = cli("sequence", "import", str(SCRIPT), "-o", "film.json", "--size", "160x90")
     assert imp.returncode == 0, imp.stderr
     assert "3 shot(s) of 'The Last Cup'" in imp.stdout
