@@ -156,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
         help="run local-engine shots on a Ray cluster: auto starts (or joins) one here",
     )
     rn.add_argument("--cache-dir", help="cache folder (on a cluster: a path every machine mounts)")
+    rn.add_argument(
+        "--dry-run", action="store_true", help="say what each shot would cost and run nothing"
+    )
 
     ex = sub.add_parser(
         "examples", help="the example workflows shipped with Reelgraph; --copy DIR to try them"
@@ -977,6 +980,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         _err(f"--out {out_dir}: that is a file; name a folder for the renders")
         return EXIT_INVALID
+    if args.dry_run:
+        return _film_estimate(seq, path, default_registry(), cache)
     try:
         film = render_film(
             seq, path, default_registry(), cache, out_dir, ray=args.ray, progress=say, cancel=token
@@ -1005,6 +1010,32 @@ def cmd_render(args: argparse.Namespace) -> int:
         f"{ran} node(s) ran" + (" (all cached)" if ran == 0 else "")
     )
     return EXIT_OK if not failed and film.cut is not None else EXIT_FAILED
+
+
+def _film_estimate(seq, path: Path, registry, cache) -> int:
+    """Each shot's price before anything runs (cached work is free)."""
+    from app.core.errors import WorkflowError
+    from app.core.executor import Executor
+    from app.core.sequence import apply_bible
+
+    ex = Executor(registry, cache)
+    total, bad = 0.0, 0
+    for shot in seq.shots:
+        try:
+            wf, folder = shot.load(path.parent)
+            costs = ex.estimate(
+                apply_bible(wf, seq.bible, registry), base_dir=folder, targets=[shot.output]
+            )
+        except WorkflowError as e:
+            bad += 1
+            print(shown(f"{shot.name:<28} cannot run: {e.problems[0] if e.problems else e}"))
+            continue
+        cost = sum(costs.values())
+        total += cost
+        state = f"{len(costs)} node(s) would run" if costs else "cached"
+        print(shown(f"{shot.name:<28} ${cost:,.2f}  {state}"))
+    print(f"total estimate: ${total:,.2f} for {len(seq.shots)} shot(s); nothing was run")
+    return EXIT_INVALID if bad else EXIT_OK
 
 
 def _in_clone() -> bool:

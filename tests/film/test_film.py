@@ -217,6 +217,10 @@ def test_cli_import_then_render(tmp_path):
     run = cli("render", "film.json", "--out", "cut")
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "cut" / "film_cut.mp4").exists() and "render ok" in run.stdout
+    dry = cli("render", "film.json", "--dry-run")
+    assert (
+        dry.returncode == 0 and dry.stdout.count("cached") == 3 and "nothing was run" in dry.stdout
+    )
     bad = cli("sequence", "import", str(SCRIPT), "-o", "x.json", "--size", "huge")
     assert bad.returncode == 2 and "WIDTHxHEIGHT" in bad.stderr
 
