@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.sequence = SequencePanel(self.registry, self.runner.executor.cache)
         self.sequence.open_shot.connect(lambda p: self.open_path(Path(p)))
         self.sequence.play_cut.connect(self.play_cut)
+        self.sequence.confirm_cost = lambda total, costs: self.confirm_cost(total, costs)
         self._sequence_dock = self._dock("Sequence", self.sequence, Qt.BottomDockWidgetArea, 0)
         self.tabifyDockWidget(self._log_dock, self._sequence_dock)
         self._log_dock.raise_()

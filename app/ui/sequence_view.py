@@ -72,6 +72,9 @@ class SequencePanel(QWidget):
         self.cut: Path | None = None
         self.states: dict[str, str] = {}
         self.cancel: CancelToken | None = None
+        # asked before a render whose cloud shots cost more than the settings' threshold: the
+        # window's paid-run confirmation (total, {shot: price}) -> go on?
+        self.confirm_cost: Callable[[float, dict[str, float]], bool] = lambda total, costs: True
         self.title = QLabel(
             "No sequence open: File > Open a sequence (reelgraph/sequence), or "
             "`reelgraph sequence import SCRIPT.fountain -o FILM.json`."
@@ -287,8 +290,15 @@ class SequencePanel(QWidget):
         if self.seq is None or self.path is None or self.cancel is not None:
             return
         from app.film.render import render_film
+        from app.providers.settings import load_settings
 
         seq, path = self.seq, self.path
+        costs = self._estimate()
+        total = sum(costs.values())
+        if total > float(load_settings().get("confirm_above", 5.0)) and not self.confirm_cost(
+            total, costs
+        ):
+            return
         out = path.parent / "renders"
         self.cancel = CancelToken()
         self.render_btn.setText("Stop")
@@ -315,6 +325,24 @@ class SequencePanel(QWidget):
             self._render_done.emit(film)
 
         threading.Thread(target=work, name="reelgraph-sequence", daemon=True).start()
+
+    def _estimate(self) -> dict[str, float]:
+        """Each shot's price before it runs (cached work is free)."""
+        assert self.seq is not None and self.path is not None
+        ex = Executor(self.registry, self.cache)
+        out: dict[str, float] = {}
+        for shot in self.seq.shots:
+            try:
+                wf, folder = shot.load(self.path.parent)
+                costs = ex.estimate(
+                    apply_bible(wf, self.seq.bible, self.registry),
+                    base_dir=folder,
+                    targets=[shot.output],
+                )
+            except WorkflowError:
+                continue  # the render says why it cannot run
+            out[shot.name] = sum(costs.values())
+        return out
 
     def stop(self) -> None:
         if self.cancel is not None:

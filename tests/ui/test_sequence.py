@@ -79,3 +79,19 @@ def test_strip_reorder_open_render_and_play_the_cut(win, film, qtbot):
     QTest.keyClick(win.sequence.strip, Qt.Key_Return)  # Enter (or a double-click) opens it
     assert win.doc.path is not None and win.doc.path.name == "03_open_sea.json"
     assert {n.type for n in win.doc.wf.nodes} == {"prompt", "reference_image", "recipe"}
+
+
+def test_render_sequence_asks_before_paid_shots(win, film, qtbot, monkeypatch):
+    assert win.open_path(film)
+    asked = []
+    win.confirm_cost = lambda total, costs: (
+        asked.append((total, costs)) or False
+    )  # the user says no
+    monkeypatch.setattr(
+        win.sequence, "_estimate", lambda: {"01_harbour_cafe": 7.5, "02_ferry_dock": 0.0}
+    )
+    QTest.mouseClick(win.sequence.render_btn, Qt.LeftButton)
+    assert asked == [(7.5, {"01_harbour_cafe": 7.5, "02_ferry_dock": 0.0})]
+    assert (
+        win.sequence.cancel is None and win.sequence.render_btn.text() == "Render sequence"
+    )  # nothing ran
