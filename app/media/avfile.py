@@ -71,7 +71,10 @@ def probe(path: Path) -> VideoMeta:
     container does not say (never trusts a missing count)."""
     with _open(path) as c:
         if not c.streams.video:
-            raise NodeError(f"{path.name} has no video stream", hint="pick a video file")
+            raise NodeError(
+                f"{path.name} has no video stream",
+                hint="pick a video file; this one may be damaged or not a video at all",
+            )
         vs = c.streams.video[0]
         rate = vs.average_rate or vs.guessed_rate or Fraction(24)
         audio = c.streams.audio[0] if c.streams.audio else None
