@@ -166,15 +166,7 @@ def run(ctx, p: GeneratorParams, inputs):
         image_url=url,
         end_image_url=inputs["end_image"].meta.get("url") if "end_image" in inputs else None,
     )
-    job = GenerateJob(
-        work_dir=ctx.work_dir,
-        cancel=ctx.cancel,
-        progress=ctx.progress,
-        node_id=ctx.node_id,
-        key=ctx.key,
-        cache_dir=ctx.cache_dir,
-        base_dir=ctx.base_dir,
-    )
+    job = GenerateJob.for_node(ctx)
     if notes:
         job.info.setdefault("notes", []).extend(notes)
     files = backend.generate(req, job)

@@ -88,14 +88,7 @@ def run_remote(ctx, p: LipSyncParams, video: Value, audio: Value):
             "kling_video_id": video.meta.get("kling_video_id"),
         },
     )
-    job = GenerateJob(
-        work_dir=ctx.work_dir,
-        cancel=ctx.cancel,
-        progress=ctx.progress,
-        node_id=ctx.node_id,
-        key=ctx.key,
-        cache_dir=ctx.cache_dir,
-    )
+    job = GenerateJob.for_node(ctx)
     [out] = backend.generate(req, job)
     if src != video.path:
         src.unlink(missing_ok=True)

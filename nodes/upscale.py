@@ -98,14 +98,7 @@ def run_remote(ctx, p: UpscaleParams, src: Value):
         shot_name=ctx.node_id,
         extra={"video": upload},
     )
-    job = GenerateJob(
-        work_dir=ctx.work_dir,
-        cancel=ctx.cancel,
-        progress=ctx.progress,
-        node_id=ctx.node_id,
-        key=ctx.key,
-        cache_dir=ctx.cache_dir,
-    )
+    job = GenerateJob.for_node(ctx)
     [out] = backend.generate(req, job)
     if upload != src.path:
         upload.unlink(missing_ok=True)

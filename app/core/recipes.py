@@ -243,11 +243,6 @@ class Expanded:
     workflow: Workflow  # no recipe nodes left
     instances: dict[str, Instance] = field(default_factory=dict)
 
-    def owner(self, node_id: str) -> str | None:
-        """The outermost instance a flat node belongs to (None: a node of the workflow itself)."""
-        head = node_id.split(SEP, 1)[0]
-        return head if head in self.instances and SEP in node_id else None
-
     def targets(self, ids: list[str]) -> list[str]:
         """Run targets with each instance replaced by what it makes: its outputs and the ends
         of its inner graph (its exports)."""

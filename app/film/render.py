@@ -71,10 +71,10 @@ Progress = Callable[[str, str, str], None]  # shot name, state, message
 
 
 def shot_video(
-    wf: Any, result: Any, output: str, registry: Registry, base_dir: Path
+    wf: Any, outputs: dict[str, dict[str, Value]], output: str, registry: Registry, base_dir: Path
 ) -> Value | None:
-    """The VIDEO a shot made: its output node's (a recipe instance's through its inner node)."""
-    outputs = result.outputs
+    """The VIDEO a shot made (from a run's or the cache's outputs): its output node's, a recipe
+    instance's through its inner node."""
     if output in outputs:
         vals = outputs[output]
     elif recipes.has_recipes(wf):
@@ -132,7 +132,7 @@ def run_shot(
             "error": "; ".join(f"{k}: {v}" for k, v in result.errors.items()),
             "executed": result.executed,
         }
-    video = shot_video(wf, result, shot_doc["output"], registry, Path(base_dir))
+    video = shot_video(wf, result.outputs, shot_doc["output"], registry, Path(base_dir))
     if video is None:
         return {
             "status": "failed",
@@ -170,7 +170,7 @@ def render_shots(
     say = progress or (lambda name, state, msg: None)
     cancel = cancel or CancelToken()
     base = seq_path.parent
-    out_dir = out_dir / f"{_stem(seq_path.stem)}_exports"  # what the shots' own exports write
+    out_dir = out_dir / f"{file_stem(seq_path.stem)}_exports"  # what the shots' own exports write
     docs: list[tuple[Shot, dict[str, Any] | None, Path, str]] = []
     for shot in seq.shots:
         try:
@@ -387,14 +387,14 @@ def write_cut(
     result = FilmResult(shots)
     if not shots or any(s.status != "ok" or s.video is None for s in shots):
         return result
-    stem = stem or _stem(seq.name)
+    stem = stem or file_stem(seq.name)
     clip_dir = out_dir / f"{stem}_shots"
     clip_dir.mkdir(parents=True, exist_ok=True)
     clips: list[timeline.Clip] = []
     for s in shots:
         assert s.video is not None
         say(s.name, "cutting", "encoding the shot for the timeline")
-        dest = clip_dir / f"{_stem(s.name)}.mp4"
+        dest = clip_dir / f"{file_stem(s.name)}.mp4"
         try:
             export(s.video, dest, "mp4", crf=18, preset="veryfast")
         except NodeError as e:  # an odd frame size, a damaged file: this shot fails, no cut
@@ -453,7 +453,8 @@ def write_cut(
     return result
 
 
-def _stem(name: str) -> str:
+def file_stem(name: str) -> str:
+    """A name made safe as a file name (the sequence's and its shots')."""
     import re
 
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.")[:80] or "film"
@@ -477,6 +478,6 @@ def render_film(
     )
     if cancel is not None and cancel.cancelled:
         return FilmResult(shots)
-    film = write_cut(seq, shots, out_dir, stem=_stem(seq_path.stem), progress=progress)
+    film = write_cut(seq, shots, out_dir, stem=file_stem(seq_path.stem), progress=progress)
     film.wall_s = time.monotonic() - t0
     return film

@@ -50,6 +50,20 @@ class GenerateJob:
         default_factory=dict
     )  # per take: provider result ids
 
+    @classmethod
+    def for_node(cls, ctx: Any) -> GenerateJob:
+        """The job of the node running in ``ctx`` (a NodeContext): one place that knows which
+        parts of the context a backend gets."""
+        return cls(
+            work_dir=ctx.work_dir,
+            cancel=ctx.cancel,
+            progress=ctx.progress,
+            node_id=ctx.node_id,
+            key=ctx.key,
+            cache_dir=ctx.cache_dir,
+            base_dir=ctx.base_dir,
+        )
+
 
 class Backend(Protocol):
     name: str

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -33,6 +33,7 @@ from app.core.executor import Executor
 from app.core.fileio import load_workflow, save_workflow
 from app.core.registry import Registry
 from app.core.sequence import Sequence, apply_bible, load_sequence, save_sequence
+from app.film.render import file_stem
 from app.ui.session import state_dir
 
 THUMB = QSize(192, 108)
@@ -135,7 +136,7 @@ class SequencePanel(QWidget):
         self.seq = load_sequence(path)
         self.states = {}
         self.path = path.resolve()
-        cut = self.path.parent / "renders" / f"{_stem(self.path.stem)}_cut.mp4"
+        cut = self.path.parent / "renders" / f"{file_stem(self.path.stem)}_cut.mp4"
         self.cut = cut if cut.is_file() else None  # the last cut, playable at once
         self.play_btn.setEnabled(self.cut is not None)
         self.style_edit.setText(self.seq.bible.style)
@@ -180,12 +181,7 @@ class SequencePanel(QWidget):
         try:
             wf, folder = shot.load(self.path.parent)
             wf = apply_bible(wf, self.seq.bible if self.seq else None, self.registry)  # type: ignore[arg-type]
-            found = ex.peek(wf, folder)
-
-            class _R:
-                outputs = found
-
-            video = shot_video(wf, _R, shot.output, self.registry, folder)
+            video = shot_video(wf, ex.peek(wf, folder), shot.output, self.registry, folder)
             if video is not None:
                 meta = probe(video.path)
                 seconds = meta.duration
@@ -211,9 +207,6 @@ class SequencePanel(QWidget):
         name = item.data(Qt.UserRole)
         state = self.states.get(name, "not rendered")
         item.setText(f"{name}\n{state}")
-        item.setForeground(Qt.white)
-        from PySide6.QtGui import QColor
-
         item.setForeground(QColor(STATES.get(state, "#ddd")))
 
     def items(self) -> list[QListWidgetItem]:
@@ -396,9 +389,3 @@ class SequencePanel(QWidget):
                 "written (hover a shot for why)</span>"
             )
         self.last_render = film
-
-
-def _stem(name: str) -> str:
-    from app.film.render import _stem as stem
-
-    return stem(name)
