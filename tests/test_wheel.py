@@ -146,6 +146,20 @@ def test_installed_examples_copy_out_run_and_recipes_come_from_the_package(insta
     assert out.returncode == 0, out.stdout + out.stderr
     assert {p.name for p in (tmp / "seq").glob("*.mp4")} == {"seq_shot1.mp4", "seq_shot2.mp4"}
     assert "push_in_shot" in run(venv, tmp, "recipe", "list").stdout
+    # every package of the source tree is in the wheel (app.film once was not)
+    script = ROOT / "tests" / "data" / "short_film.fountain"
+    imported = run(
+        venv,
+        tmp,
+        "sequence",
+        "import",
+        str(script),
+        "-o",
+        str(tmp / "film.json"),
+        "--size",
+        "96x54",
+    )
+    assert imported.returncode == 0, imported.stderr
     # a shipped example run where it is installed: renders land in the working folder
     work = tmp / "cwd"
     work.mkdir()
@@ -192,3 +206,17 @@ def test_a_resources_folder_beside_the_installed_app_is_not_ours(installed):
         assert prices.returncode == 0 and "kling-v1" in prices.stdout, prices.stderr
     finally:
         (purelib / "resources").rmdir()
+
+
+def test_every_package_of_the_source_tree_is_in_the_wheel(installed):
+    import zipfile
+
+    _, tmp = installed
+    [wheel] = (tmp / "dist").glob("reelgraph-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    packages = [
+        p.relative_to(ROOT).as_posix()
+        for top in ("app", "nodes")
+        for p in (ROOT / top).rglob("__init__.py")
+    ]
+    assert packages and [p for p in packages if p not in names] == []
